@@ -1,0 +1,124 @@
+// The l2met conventions (SPEC §2): `measure#NAME=VALUE[UNIT]` (and legacy
+// `measure.NAME=`), `count#NAME[=VALUE[UNIT]]`, `sample#NAME=VALUE[UNIT]`, and
+// `source=S` labelling every metric of the line. `source` may come after the
+// metrics, so a line is tokenized once into a scratch list of metric positions and
+// the observations are made at its end.
+
+import { ascii, equals, startsWith } from './bytes.js';
+import { COUNTER, type Kind, MEASURE, SAMPLE } from './catalog.js';
+import type { LabelValues } from './label-values.js';
+import { BARE, ESCAPED, Tokenizer } from './logfmt.js';
+import type { NameTable } from './names.js';
+import { NumberReader } from './number.js';
+import type { ObservationSink } from './sink.js';
+import { BAD_VALUE, type IngestStats } from './stats.js';
+
+const MEASURE_HASH = ascii('measure#');
+const MEASURE_DOT = ascii('measure.');
+const COUNT_HASH = ascii('count#');
+const SAMPLE_HASH = ascii('sample#');
+const SOURCE = ascii('source');
+
+const m = 0x6d;
+const c = 0x63;
+const s = 0x73;
+
+// Per pending metric: key start, name start, key end, value start, value end, kind+flags.
+const FIELDS = 6;
+
+export class L2met {
+  private readonly sink: ObservationSink;
+  private readonly labels: LabelValues;
+  private readonly stats: IngestStats;
+  private readonly tok = new Tokenizer();
+  private readonly num = new NumberReader();
+  private pending = new Int32Array(FIELDS * 32);
+
+  constructor(sink: ObservationSink, labels: LabelValues, stats: IngestStats) {
+    this.sink = sink;
+    this.labels = labels;
+    this.stats = stats;
+  }
+
+  /** Turns the message buf[start, end) into observations. */
+  line(buf: Buffer, start: number, end: number, app: string, names: NameTable, time: number): void {
+    const tok = this.tok;
+    tok.reset(buf, start, end);
+    let pending = this.pending;
+    let n = 0;
+    let sourceStart = 0;
+    let sourceEnd = 0;
+    while (tok.next()) {
+      const ks = tok.keyStart;
+      const ke = tok.keyEnd;
+      const first = buf[ks];
+      let kind: Kind;
+      let ns: number;
+      if (first === m && (startsWith(buf, ks, ke, MEASURE_HASH) || startsWith(buf, ks, ke, MEASURE_DOT))) {
+        kind = MEASURE;
+        ns = ks + 8;
+      } else if (first === c && startsWith(buf, ks, ke, COUNT_HASH)) {
+        kind = COUNTER;
+        ns = ks + 6;
+      } else if (first === s && startsWith(buf, ks, ke, SAMPLE_HASH)) {
+        kind = SAMPLE;
+        ns = ks + 7;
+      } else {
+        if (first === s && (tok.flags & BARE) === 0 && equals(buf, ks, ke, SOURCE)) {
+          sourceStart = tok.valueStart;
+          sourceEnd = tok.valueEnd;
+        }
+        continue;
+      }
+      if (n * FIELDS === pending.length) {
+        const grown = new Int32Array(pending.length * 2);
+        grown.set(pending);
+        this.pending = pending = grown;
+      }
+      const p = n * FIELDS;
+      pending[p] = ks;
+      pending[p + 1] = ns;
+      pending[p + 2] = ke;
+      pending[p + 3] = tok.valueStart;
+      pending[p + 4] = tok.valueEnd;
+      pending[p + 5] = kind | (tok.flags << 4);
+      n++;
+    }
+    if (n === 0) return;
+    const source = this.labels.get(buf, sourceStart, sourceEnd);
+    const num = this.num;
+    const stats = this.stats;
+    for (let i = 0; i < n; i++) {
+      const p = i * FIELDS;
+      const vs = pending[p + 3];
+      const ve = pending[p + 4];
+      const kind = (pending[p + 5] & 0xf) as Kind;
+      const flags = pending[p + 5] >> 4;
+      let value = 1;
+      let us = ve;
+      let ue = ve;
+      if (kind !== COUNTER || vs !== ve) {
+        // A bare or empty count# counts 1; every other value must be a number.
+        if ((flags & ESCAPED) !== 0 || !num.read(buf, vs, ve)) {
+          stats.rejected[BAD_VALUE]++;
+          continue;
+        }
+        value = num.value;
+        if (kind === COUNTER && value < 0) {
+          stats.rejected[BAD_VALUE]++; // a Prometheus counter never goes down
+          continue;
+        }
+        us = num.unitStart;
+        ue = num.unitEnd;
+      }
+      const entry = names.lookup(buf, pending[p], pending[p + 1], pending[p + 2], us, ue, kind);
+      const metric = entry.metric;
+      if (metric === null) {
+        stats.rejected[entry.reason]++;
+        continue;
+      }
+      stats.observations++;
+      this.sink.observe(app, metric, source, '', (value * entry.mul) / entry.div, time);
+    }
+  }
+}

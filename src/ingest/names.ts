@@ -1,0 +1,79 @@
+// Metric keys (`measure#db.latency` + unit `ms`) to metrics (`db_latency_seconds`,
+// ÷1000), looked up by their bytes. The name string is built the first time a key
+// and unit are seen; every later line finds the entry without allocating.
+
+import { ByteTable } from './byte-table.js';
+import { type Catalog, COUNTER, type Kind, type Metric } from './catalog.js';
+import { SERIES_LIMIT, TYPE_CONFLICT, BAD_NAME } from './stats.js';
+import { sanitizeName, unitFor } from './units.js';
+
+export class NameEntry {
+  /** null when the key is refused; `reason` says why. */
+  readonly metric: Metric | null;
+  readonly mul: number;
+  readonly div: number;
+  readonly reason: number;
+
+  constructor(metric: Metric | null, mul: number, div: number, reason: number) {
+    this.metric = metric;
+    this.mul = mul;
+    this.div = div;
+    this.reason = reason;
+  }
+}
+
+/** One bound on key entries across every prefix's table (memory stays bounded). */
+export class NameBudget {
+  readonly max: number;
+  used = 0;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+}
+
+const SOURCE_LABELS = ['source'] as const;
+const APP_HELP = 'From log lines (l2met conventions).';
+
+export class NameTable {
+  /** A drain's `prefix`, with the `.` after it, or empty. */
+  readonly prefix: string;
+  /** Names built so far (a test and benchmark probe: it rises once per new key). */
+  built = 0;
+  private readonly table: ByteTable<NameEntry>;
+  private readonly catalog: Catalog;
+  private readonly budget: NameBudget;
+  private readonly full = new NameEntry(null, 1, 1, SERIES_LIMIT);
+
+  constructor(catalog: Catalog, prefix: string, budget: NameBudget) {
+    this.catalog = catalog;
+    this.prefix = prefix === '' ? '' : prefix + '.';
+    this.budget = budget;
+    this.table = new ByteTable<NameEntry>(budget.max, 256);
+  }
+
+  /**
+   * The entry for key bytes [ks, ke) (the whole key, kind prefix included; the name
+   * starts at ns) and unit bytes [us, ue).
+   */
+  lookup(buf: Buffer, ks: number, ns: number, ke: number, us: number, ue: number, kind: Kind): NameEntry {
+    const hit = this.table.get(buf, ks, ke, us, ue);
+    if (hit !== undefined) return hit;
+    if (this.budget.used >= this.budget.max) return this.full;
+    const entry = this.build(buf.toString('utf8', ns, ke), buf.toString('utf8', us, ue), kind);
+    this.table.insert(buf, ks, ke, us, ue, entry);
+    this.budget.used++;
+    return entry;
+  }
+
+  private build(name: string, unitText: string, kind: Kind): NameEntry {
+    this.built++;
+    if (name === '') return new NameEntry(null, 1, 1, BAD_NAME);
+    const unit = unitFor(unitText);
+    let full = sanitizeName(this.prefix + name);
+    if (!full.endsWith(unit.suffix)) full += unit.suffix;
+    if (kind === COUNTER && !full.endsWith('_total')) full += '_total';
+    const metric = this.catalog.metric(full, kind, SOURCE_LABELS, APP_HELP);
+    return new NameEntry(metric, unit.mul, unit.div, metric === null ? TYPE_CONFLICT : 0);
+  }
+}

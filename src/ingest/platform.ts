@@ -1,0 +1,154 @@
+// The Heroku platform's own lines (SPEC §2), turned into metrics with no code in the
+// app: router request lines, dyno error codes (R14, …) and logplex drop notices.
+// Runtime-metrics and Postgres lines are plain `sample#` lines and go to l2met.
+
+import { ascii, startsWith } from './bytes.js';
+import { type Catalog, COUNTER, MEASURE, type Metric } from './catalog.js';
+import type { LabelValues } from './label-values.js';
+import { Tokenizer } from './logfmt.js';
+import { NumberReader } from './number.js';
+import type { ObservationSink } from './sink.js';
+import { BAD_VALUE, type IngestStats } from './stats.js';
+
+const ERROR_SP = ascii('Error ');
+const L10 = ascii('Error L10');
+
+function fixed(catalog: Catalog, name: string, kind: typeof MEASURE | typeof COUNTER, labels: string[], help: string): Metric {
+  const metric = catalog.metric(name, kind, labels, help);
+  if (metric === null) throw new Error(`metric ${name} registered twice with different kinds`);
+  return metric;
+}
+
+export class Platform {
+  readonly requests: Metric;
+  readonly connect: Metric;
+  readonly service: Metric;
+  readonly responseBytes: Metric;
+  readonly routerErrors: Metric;
+  readonly dynoErrors: Metric;
+  readonly logplexDropped: Metric;
+
+  private readonly sink: ObservationSink;
+  private readonly labels: LabelValues;
+  private readonly stats: IngestStats;
+  private readonly tok = new Tokenizer();
+  private readonly num = new NumberReader();
+
+  constructor(sink: ObservationSink, catalog: Catalog, labels: LabelValues, stats: IngestStats) {
+    this.sink = sink;
+    this.labels = labels;
+    this.stats = stats;
+    this.requests = fixed(catalog, 'heroku_router_requests_total', COUNTER, ['dyno', 'status'], 'Requests through the Heroku router.');
+    this.connect = fixed(catalog, 'heroku_router_connect_seconds', MEASURE, ['dyno'], 'Router time to connect to the dyno.');
+    this.service = fixed(catalog, 'heroku_router_service_seconds', MEASURE, ['dyno'], 'Router time from request sent to response received.');
+    this.responseBytes = fixed(catalog, 'heroku_router_response_bytes', MEASURE, ['dyno'], 'Response sizes through the Heroku router.');
+    this.routerErrors = fixed(catalog, 'heroku_router_errors_total', COUNTER, ['code'], 'Router errors by H code.');
+    this.dynoErrors = fixed(catalog, 'heroku_dyno_errors_total', COUNTER, ['source', 'code'], 'Dyno errors by R code.');
+    this.logplexDropped = fixed(catalog, 'heroku_logplex_dropped_total', COUNTER, [], 'Messages logplex dropped (L10).');
+  }
+
+  /** `heroku router`: `at=info … dyno=web.1 connect=1ms service=37ms status=201 bytes=1548`. */
+  router(buf: Buffer, start: number, end: number, app: string, time: number): void {
+    const tok = this.tok;
+    tok.reset(buf, start, end);
+    let error = false;
+    let codeS = 0, codeE = 0, dynoS = 0, dynoE = 0, statusS = 0, statusE = 0;
+    let connS = 0, connE = 0, servS = 0, servE = 0, bytesS = 0, bytesE = 0;
+    while (tok.next()) {
+      const ks = tok.keyStart;
+      const vs = tok.valueStart;
+      const ve = tok.valueEnd;
+      const a = buf[ks];
+      const b = buf[ks + 1];
+      // Keys told apart by length and two bytes; the router's key set is fixed.
+      switch (tok.keyEnd - ks) {
+        case 2: // at
+          if (a === 0x61 && b === 0x74) error = ve - vs === 5 && buf[vs] === 0x65; // "error"
+          break;
+        case 4: // code, dyno
+          if (a === 0x63 && b === 0x6f) (codeS = vs), (codeE = ve);
+          else if (a === 0x64 && b === 0x79) (dynoS = vs), (dynoE = ve);
+          break;
+        case 5: // bytes
+          if (a === 0x62 && b === 0x79) (bytesS = vs), (bytesE = ve);
+          break;
+        case 6: // status
+          if (a === 0x73 && b === 0x74) (statusS = vs), (statusE = ve);
+          break;
+        case 7: // connect, service
+          if (a === 0x63 && b === 0x6f) (connS = vs), (connE = ve);
+          else if (a === 0x73 && b === 0x65) (servS = vs), (servE = ve);
+          break;
+      }
+    }
+    const dyno = this.labels.get(buf, dynoS, dynoE);
+    const sink = this.sink;
+    sink.observe(app, this.requests, dyno, this.labels.get(buf, statusS, statusE), 1, time);
+    let n = 1;
+    if (connE > connS) n += this.seconds(buf, connS, connE, app, this.connect, dyno, time);
+    if (servE > servS) n += this.seconds(buf, servS, servE, app, this.service, dyno, time);
+    if (bytesE > bytesS) {
+      if (this.num.read(buf, bytesS, bytesE) && this.num.unitEnd === this.num.unitStart) {
+        sink.observe(app, this.responseBytes, dyno, '', this.num.value, time);
+        n++;
+      } else {
+        this.stats.rejected[BAD_VALUE]++;
+      }
+    }
+    if (error && codeE > codeS) {
+      sink.observe(app, this.routerErrors, this.labels.get(buf, codeS, codeE), '', 1, time);
+      n++;
+    }
+    this.stats.observations += n;
+  }
+
+  /** `Error R14 (Memory quota exceeded)` from `heroku web.1`; false when the message is not an error. */
+  dynoError(buf: Buffer, start: number, end: number, app: string, procStart: number, procEnd: number, time: number): boolean {
+    if (!startsWith(buf, start, end, ERROR_SP)) return false;
+    let i = start + ERROR_SP.length;
+    const codeStart = i;
+    while (i < end && buf[i] !== 0x20) i++;
+    if (i === codeStart) return false;
+    this.sink.observe(app, this.dynoErrors, this.labels.get(buf, procStart, procEnd), this.labels.get(buf, codeStart, i), 1, time);
+    this.stats.observations++;
+    return true;
+  }
+
+  /** `Error L10 (output buffer overflow): 7 messages dropped since …` from `heroku logplex`. */
+  logplex(buf: Buffer, start: number, end: number, app: string, time: number): void {
+    if (!startsWith(buf, start, end, L10)) return;
+    let i = start + L10.length;
+    while (i < end && buf[i] !== 0x29) i++; // ")"
+    while (i < end && (buf[i] < 0x30 || buf[i] > 0x39)) i++;
+    let dropped = 0;
+    let digits = 0;
+    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39 && digits < 15) {
+      dropped = dropped * 10 + (buf[i] - 0x30);
+      digits++;
+      i++;
+    }
+    if (digits === 0) {
+      this.stats.rejected[BAD_VALUE]++;
+      return;
+    }
+    this.sink.observe(app, this.logplexDropped, '', '', dropped, time);
+    this.stats.observations++;
+  }
+
+  /** A router duration (`37ms`; no unit means ms) as seconds; returns observations made. */
+  private seconds(buf: Buffer, start: number, end: number, app: string, metric: Metric, dyno: string, time: number): number {
+    const num = this.num;
+    const us = num.read(buf, start, end) ? num.unitStart : -1;
+    const ul = num.unitEnd - us;
+    let div = 0;
+    if (us < 0) div = 0;
+    else if (ul === 0 || (ul === 2 && buf[us] === 0x6d && buf[us + 1] === 0x73)) div = 1000; // ms
+    else if (ul === 1 && buf[us] === 0x73) div = 1; // s
+    if (div === 0) {
+      this.stats.rejected[BAD_VALUE]++;
+      return 0;
+    }
+    this.sink.observe(app, metric, dyno, '', num.value / div, time);
+    return 1;
+  }
+}
