@@ -118,25 +118,24 @@ export class Ingest {
   private message(buf: Buffer, h: LineHeader): void {
     const stats = this.stats;
     stats.lines++;
-    let time = h.time;
-    if (time !== time) {
-      time = this.now;
+    if (h.time !== h.time) {
+      h.time = this.now;
       if (h.badTime) stats.rejected[BAD_TIMESTAMP]++;
     }
-    const ms = h.msgStart;
-    const me = h.msgEnd;
+    // The header travels instead of its time: a double argument to a call too big
+    // to inline is boxed (bench/ingest.ts: 16 bytes a line less to collect).
     if (h.format !== FORMAT_BARE && equals(buf, h.appStart, h.appEnd, HEROKU)) {
       if (equals(buf, h.procStart, h.procEnd, ROUTER)) {
-        this.platform.router(buf, ms, me, this.app, time);
+        this.platform.router(buf, h, this.app);
         return;
       }
       if (equals(buf, h.procStart, h.procEnd, LOGPLEX)) {
-        this.platform.logplex(buf, ms, me, this.app, time);
+        this.platform.logplex(buf, h, this.app);
         return;
       }
-      if (this.platform.dynoError(buf, ms, me, this.app, h.procStart, h.procEnd, time)) return;
+      if (this.platform.dynoError(buf, h, this.app)) return;
     }
-    this.l2met.line(buf, ms, me, this.app, this.names, time);
+    this.l2met.line(buf, h, this.app, this.names);
   }
 }
 

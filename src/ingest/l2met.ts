@@ -7,6 +7,7 @@
 import { ascii, equals, startsWith } from './bytes.js';
 import { COUNTER, type Kind, MEASURE, SAMPLE } from './catalog.js';
 import type { LabelValues } from './label-values.js';
+import type { LineHeader } from './line-header.js';
 import { BARE, ESCAPED, Tokenizer } from './logfmt.js';
 import type { NameTable } from './names.js';
 import { NumberReader } from './number.js';
@@ -23,8 +24,8 @@ const m = 0x6d;
 const c = 0x63;
 const s = 0x73;
 
-// Per pending metric: key start, name start, key end, value start, value end, kind+flags.
-const FIELDS = 6;
+// Per pending metric: name start, name end, value start, value end, kind+flags.
+const FIELDS = 5;
 
 export class L2met {
   private readonly sink: ObservationSink;
@@ -40,10 +41,10 @@ export class L2met {
     this.stats = stats;
   }
 
-  /** Turns the message buf[start, end) into observations. */
-  line(buf: Buffer, start: number, end: number, app: string, names: NameTable, time: number): void {
+  /** Turns the line's message into observations. */
+  line(buf: Buffer, h: LineHeader, app: string, names: NameTable): void {
     const tok = this.tok;
-    tok.reset(buf, start, end);
+    tok.reset(buf, h.msgStart, h.msgEnd);
     let pending = this.pending;
     let n = 0;
     let sourceStart = 0;
@@ -76,24 +77,24 @@ export class L2met {
         this.pending = pending = grown;
       }
       const p = n * FIELDS;
-      pending[p] = ks;
-      pending[p + 1] = ns;
-      pending[p + 2] = ke;
-      pending[p + 3] = tok.valueStart;
-      pending[p + 4] = tok.valueEnd;
-      pending[p + 5] = kind | (tok.flags << 4);
+      pending[p] = ns;
+      pending[p + 1] = ke;
+      pending[p + 2] = tok.valueStart;
+      pending[p + 3] = tok.valueEnd;
+      pending[p + 4] = kind | (tok.flags << 4);
       n++;
     }
     if (n === 0) return;
     const source = this.labels.get(buf, sourceStart, sourceEnd);
+    this.sink.at(app, h.time);
     const num = this.num;
     const stats = this.stats;
     for (let i = 0; i < n; i++) {
       const p = i * FIELDS;
-      const vs = pending[p + 3];
-      const ve = pending[p + 4];
-      const kind = (pending[p + 5] & 0xf) as Kind;
-      const flags = pending[p + 5] >> 4;
+      const vs = pending[p + 2];
+      const ve = pending[p + 3];
+      const kind = (pending[p + 4] & 0xf) as Kind;
+      const flags = pending[p + 4] >> 4;
       let value = 1;
       let us = ve;
       let ue = ve;
@@ -111,14 +112,14 @@ export class L2met {
         us = num.unitStart;
         ue = num.unitEnd;
       }
-      const entry = names.lookup(buf, pending[p], pending[p + 1], pending[p + 2], us, ue, kind);
+      const entry = names.lookup(kind, buf, pending[p], pending[p + 1], us, ue);
       const metric = entry.metric;
       if (metric === null) {
         stats.rejected[entry.reason]++;
         continue;
       }
       stats.observations++;
-      this.sink.observe(app, metric, source, '', (value * entry.mul) / entry.div, time);
+      this.sink.observe(metric, source, '', (value * entry.mul) / entry.div);
     }
   }
 }

@@ -13,11 +13,11 @@ export class LabelValues {
 
   get(buf: Buffer, start: number, end: number): string {
     if (start === end) return '';
-    const hit = this.table.get(buf, start, end, 0, 0);
+    const hit = this.table.get(0, buf, start, end, 0, 0);
     if (hit !== undefined) return hit;
     if (this.table.size >= this.table.maxEntries) this.table.clear();
     const text = buf.toString('utf8', start, end);
-    this.table.insert(buf, start, end, 0, 0, text);
+    this.table.insert(0, buf, start, end, 0, 0, text);
     return text;
   }
 }

@@ -5,7 +5,7 @@
 //   `heroku logs -t`:                 TIMESTAMP APPNAME[PROCID]: MESSAGE
 //   bare logfmt:                      MESSAGE (its time is the arrival time)
 
-import { parseTimestamp } from './timestamp.js';
+import { readTimestamp } from './timestamp.js';
 
 export const FORMAT_BARE = 0;
 export const FORMAT_SYSLOG = 1;
@@ -65,10 +65,14 @@ function token(buf: Buffer, i: number, end: number): number {
   return find(buf, SP, i, end);
 }
 
-function readTime(buf: Buffer, start: number, end: number, h: LineHeader): void {
-  if (end - start === 1 && buf[start] === DASH) return; // NILVALUE
-  h.time = parseTimestamp(buf, start, end);
-  h.badTime = h.time !== h.time;
+/** Reads the TIMESTAMP token at `start` into h; returns the index of the SP after it (or end). */
+function readTime(buf: Buffer, start: number, end: number, h: LineHeader): number {
+  const after = readTimestamp(buf, start, end, h);
+  if (after !== -1 && (after === end || buf[after] === SP)) return after;
+  h.time = NaN;
+  const sp = token(buf, start, end);
+  h.badTime = !(sp - start === 1 && buf[start] === DASH); // `-` is NILVALUE: no time given
+  return sp;
 }
 
 /** Skips RFC 5424 SD-ELEMENTs (`[id k="v"]…`) from `i`; returns the index after them, or -1. */
@@ -98,16 +102,17 @@ export function parseSyslog(buf: Buffer, start: number, end: number, h: LineHead
   if (gt === Math.min(end, start + 5) || gt === start + 1) return false;
   let i = token(buf, gt + 1, end); // VERSION
   if (i === end) return false;
-  const tsStart = i + 1;
-  const tsEnd = token(buf, tsStart, end);
+  const tsEnd = readTime(buf, i + 1, end, h);
   const hostEnd = token(buf, tsEnd + 1, end);
   const appStart = hostEnd + 1;
   const appEnd = token(buf, appStart, end);
   const procStart = appEnd + 1;
   const procEnd = token(buf, procStart, end);
   const msgIdEnd = token(buf, procEnd + 1, end);
-  if (procEnd >= end) return false;
-  readTime(buf, tsStart, tsEnd, h);
+  if (procEnd >= end) {
+    h.reset(start, end);
+    return false;
+  }
   i = msgIdEnd + 1;
   // STRUCTURED-DATA: Heroku leaves it out; log-shuttle and RFC senders put `-`.
   if (i < end && buf[i] === DASH && (i + 1 === end || buf[i + 1] === SP)) {
@@ -131,11 +136,12 @@ export function parseSyslog(buf: Buffer, start: number, end: number, h: LineHead
 
 /** `heroku logs -t`: `TIMESTAMP app[web.1]: MESSAGE`; a timestamp alone before MESSAGE also counts. */
 function parseCli(buf: Buffer, start: number, end: number, h: LineHeader): boolean {
-  const tsEnd = token(buf, start, end);
-  const time = parseTimestamp(buf, start, tsEnd);
-  if (time !== time) return false;
+  const tsEnd = readTimestamp(buf, start, end, h);
+  if (tsEnd === -1 || (tsEnd < end && buf[tsEnd] !== SP)) {
+    h.time = NaN;
+    return false;
+  }
   h.format = FORMAT_CLI;
-  h.time = time;
   const tagStart = tsEnd + 1;
   const tagEnd = token(buf, tagStart, end);
   // APPNAME[PROCID]:

@@ -50,7 +50,9 @@ export class Tokenizer {
     let b = 0;
     while (i < end) {
       b = buf[i];
-      if (b === SP || b === EQ) break;
+      // Key bytes are mostly letters, above "=": one compare rules them out
+      // (bench/ingest.ts tokenizer: measurably faster than two equality tests).
+      if (b <= EQ && (b === SP || b === EQ)) break;
       i++;
     }
     this.keyEnd = i;

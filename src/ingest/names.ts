@@ -1,5 +1,5 @@
-// Metric keys (`measure#db.latency` + unit `ms`) to metrics (`db_latency_seconds`,
-// ÷1000), looked up by their bytes. The name string is built the first time a key
+// Metric keys (kind measure, name `db.latency`, unit `ms`) to metrics
+// (`db_latency_seconds`, ÷1000), looked up by their bytes. The name string is built the first time a key
 // and unit are seen; every later line finds the entry without allocating.
 
 import { ByteTable } from './byte-table.js';
@@ -52,16 +52,13 @@ export class NameTable {
     this.table = new ByteTable<NameEntry>(budget.max, 256);
   }
 
-  /**
-   * The entry for key bytes [ks, ke) (the whole key, kind prefix included; the name
-   * starts at ns) and unit bytes [us, ue).
-   */
-  lookup(buf: Buffer, ks: number, ns: number, ke: number, us: number, ue: number, kind: Kind): NameEntry {
-    const hit = this.table.get(buf, ks, ke, us, ue);
+  /** The entry for a metric of `kind` named by bytes [ns, ne) with unit bytes [us, ue). */
+  lookup(kind: Kind, buf: Buffer, ns: number, ne: number, us: number, ue: number): NameEntry {
+    const hit = this.table.get(kind, buf, ns, ne, us, ue);
     if (hit !== undefined) return hit;
     if (this.budget.used >= this.budget.max) return this.full;
-    const entry = this.build(buf.toString('utf8', ns, ke), buf.toString('utf8', us, ue), kind);
-    this.table.insert(buf, ks, ke, us, ue, entry);
+    const entry = this.build(buf.toString('utf8', ns, ne), buf.toString('utf8', us, ue), kind);
+    this.table.insert(kind, buf, ns, ne, us, ue, entry);
     this.budget.used++;
     return entry;
   }

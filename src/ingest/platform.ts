@@ -5,6 +5,7 @@
 import { ascii, startsWith } from './bytes.js';
 import { type Catalog, COUNTER, MEASURE, type Metric } from './catalog.js';
 import type { LabelValues } from './label-values.js';
+import type { LineHeader } from './line-header.js';
 import { Tokenizer } from './logfmt.js';
 import { NumberReader } from './number.js';
 import type { ObservationSink } from './sink.js';
@@ -18,6 +19,11 @@ function fixed(catalog: Catalog, name: string, kind: typeof MEASURE | typeof COU
   if (metric === null) throw new Error(`metric ${name} registered twice with different kinds`);
   return metric;
 }
+
+// HTTP status labels by code, made once: a router line's status is three digits,
+// so no byte-table lookup is needed (bench/ingest.ts end to end).
+const STATUS_LABELS: string[] = [];
+for (let code = 0; code < 1000; code++) STATUS_LABELS.push(String(code).padStart(3, '0'));
 
 export class Platform {
   readonly requests: Metric;
@@ -48,9 +54,9 @@ export class Platform {
   }
 
   /** `heroku router`: `at=info … dyno=web.1 connect=1ms service=37ms status=201 bytes=1548`. */
-  router(buf: Buffer, start: number, end: number, app: string, time: number): void {
+  router(buf: Buffer, h: LineHeader, app: string): void {
     const tok = this.tok;
-    tok.reset(buf, start, end);
+    tok.reset(buf, h.msgStart, h.msgEnd);
     let error = false;
     let codeS = 0, codeE = 0, dynoS = 0, dynoE = 0, statusS = 0, statusE = 0;
     let connS = 0, connE = 0, servS = 0, servE = 0, bytesS = 0, bytesE = 0;
@@ -83,39 +89,52 @@ export class Platform {
     }
     const dyno = this.labels.get(buf, dynoS, dynoE);
     const sink = this.sink;
-    sink.observe(app, this.requests, dyno, this.labels.get(buf, statusS, statusE), 1, time);
+    sink.at(app, h.time);
+    const d0 = buf[statusS] - 0x30;
+    const d1 = buf[statusS + 1] - 0x30;
+    const d2 = buf[statusS + 2] - 0x30;
+    const status =
+      statusE - statusS === 3 && (d0 >>> 0) <= 9 && (d1 >>> 0) <= 9 && (d2 >>> 0) <= 9
+        ? STATUS_LABELS[d0 * 100 + d1 * 10 + d2]
+        : this.labels.get(buf, statusS, statusE);
+    sink.observe(this.requests, dyno, status, 1);
     let n = 1;
-    if (connE > connS) n += this.seconds(buf, connS, connE, app, this.connect, dyno, time);
-    if (servE > servS) n += this.seconds(buf, servS, servE, app, this.service, dyno, time);
+    if (connE > connS) n += this.seconds(buf, connS, connE, this.connect, dyno);
+    if (servE > servS) n += this.seconds(buf, servS, servE, this.service, dyno);
     if (bytesE > bytesS) {
       if (this.num.read(buf, bytesS, bytesE) && this.num.unitEnd === this.num.unitStart) {
-        sink.observe(app, this.responseBytes, dyno, '', this.num.value, time);
+        sink.observe(this.responseBytes, dyno, '', this.num.value);
         n++;
       } else {
         this.stats.rejected[BAD_VALUE]++;
       }
     }
     if (error && codeE > codeS) {
-      sink.observe(app, this.routerErrors, this.labels.get(buf, codeS, codeE), '', 1, time);
+      sink.observe(this.routerErrors, this.labels.get(buf, codeS, codeE), '', 1);
       n++;
     }
     this.stats.observations += n;
   }
 
   /** `Error R14 (Memory quota exceeded)` from `heroku web.1`; false when the message is not an error. */
-  dynoError(buf: Buffer, start: number, end: number, app: string, procStart: number, procEnd: number, time: number): boolean {
+  dynoError(buf: Buffer, h: LineHeader, app: string): boolean {
+    const start = h.msgStart;
+    const end = h.msgEnd;
     if (!startsWith(buf, start, end, ERROR_SP)) return false;
     let i = start + ERROR_SP.length;
     const codeStart = i;
     while (i < end && buf[i] !== 0x20) i++;
     if (i === codeStart) return false;
-    this.sink.observe(app, this.dynoErrors, this.labels.get(buf, procStart, procEnd), this.labels.get(buf, codeStart, i), 1, time);
+    this.sink.at(app, h.time);
+    this.sink.observe(this.dynoErrors, this.labels.get(buf, h.procStart, h.procEnd), this.labels.get(buf, codeStart, i), 1);
     this.stats.observations++;
     return true;
   }
 
   /** `Error L10 (output buffer overflow): 7 messages dropped since …` from `heroku logplex`. */
-  logplex(buf: Buffer, start: number, end: number, app: string, time: number): void {
+  logplex(buf: Buffer, h: LineHeader, app: string): void {
+    const start = h.msgStart;
+    const end = h.msgEnd;
     if (!startsWith(buf, start, end, L10)) return;
     let i = start + L10.length;
     while (i < end && buf[i] !== 0x29) i++; // ")"
@@ -131,12 +150,13 @@ export class Platform {
       this.stats.rejected[BAD_VALUE]++;
       return;
     }
-    this.sink.observe(app, this.logplexDropped, '', '', dropped, time);
+    this.sink.at(app, h.time);
+    this.sink.observe(this.logplexDropped, '', '', dropped);
     this.stats.observations++;
   }
 
   /** A router duration (`37ms`; no unit means ms) as seconds; returns observations made. */
-  private seconds(buf: Buffer, start: number, end: number, app: string, metric: Metric, dyno: string, time: number): number {
+  private seconds(buf: Buffer, start: number, end: number, metric: Metric, dyno: string): number {
     const num = this.num;
     const us = num.read(buf, start, end) ? num.unitStart : -1;
     const ul = num.unitEnd - us;
@@ -148,7 +168,7 @@ export class Platform {
       this.stats.rejected[BAD_VALUE]++;
       return 0;
     }
-    this.sink.observe(app, metric, dyno, '', num.value / div, time);
+    this.sink.observe(metric, dyno, '', num.value / div);
     return 1;
   }
 }

@@ -1,13 +1,18 @@
 // Where observations go. The aggregator implements it; tests and benchmarks use
-// small sinks of their own. One reused instance, called once per observation.
+// small sinks of their own. One reused instance.
+//
+// Each line with at least one observation calls at() once, then observe() per
+// observation: the line's app and time are set once, not passed (and boxed) with
+// every value, and the receiver can find the line's window once.
 
 import type { Metric } from './catalog.js';
 
 export interface ObservationSink {
+  /** The app and time (epoch ms) of the observations that follow. */
+  at(app: string, time: number): void;
   /**
-   * One observation of `metric` for `app`. `label1` and `label2` are the values of
-   * metric.labels[0] and [1] ('' when absent); `value` is in base units; `time` is
-   * epoch milliseconds.
+   * One observation. `label1` and `label2` are the values of metric.labels[0] and
+   * [1] ('' when absent); `value` is in base units.
    */
-  observe(app: string, metric: Metric, label1: string, label2: string, value: number, time: number): void;
+  observe(metric: Metric, label1: string, label2: string, value: number): void;
 }
