@@ -1,6 +1,7 @@
-// Shared benchmark plumbing: run tasks over a corpus in several rounds, take the
-// median of each task's median iteration time, and print lines/s, MB/s and the ratio
-// to a baseline measured in the same run.
+// Shared benchmark plumbing: run tasks over a corpus in several short interleaved
+// rounds and report medians. These machines are shared: a slow spell of a few
+// seconds slows every function alike, so a ratio is taken within each round (both
+// tasks under the same conditions) and the median of the rounds' ratios reported.
 
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
@@ -34,7 +35,7 @@ export function machine(): string {
 
 /** Runs every task `rounds` times (interleaved), returns rows relative to `baseline`. */
 export async function measure(tasks: Task[], baseline: string, rounds: number, time: number): Promise<Row[]> {
-  const perTask = new Map<string, number[]>();
+  const perTask = new Map<string, number[]>(tasks.map((t) => [t.name, []]));
   for (let r = 0; r < rounds; r++) {
     const bench = new Bench({ time, warmupTime: 200 });
     for (const t of tasks) bench.add(t.name, t.fn);
@@ -42,18 +43,18 @@ export async function measure(tasks: Task[], baseline: string, rounds: number, t
     for (const task of bench.tasks) {
       const result = task.result;
       if (result.state !== 'completed') throw new Error(`benchmark ${task.name}: ${result.state}`);
-      const list = perTask.get(task.name) ?? [];
-      list.push(result.latency.p50); // ms per call
-      perTask.set(task.name, list);
+      perTask.get(task.name)?.push(result.latency.p50); // ms per call
     }
   }
-  const rows = tasks.map((t) => {
-    const ms = median(perTask.get(t.name) ?? [NaN]);
-    return { name: t.name, linesPerSec: (t.lines / ms) * 1000, mbPerSec: (t.bytes / ms) * 1000 / 1e6, ratio: 0 };
+  const baseTask = tasks.find((t) => t.name === baseline);
+  const baseMs = perTask.get(baseline) ?? [];
+  return tasks.map((t) => {
+    const ms = perTask.get(t.name) ?? [];
+    const m = median(ms);
+    // lines/s of t over lines/s of the baseline, in each round
+    const ratios = baseTask ? ms.map((x, i) => (t.lines / x) / (baseTask.lines / baseMs[i])) : [NaN];
+    return { name: t.name, linesPerSec: (t.lines / m) * 1000, mbPerSec: ((t.bytes / m) * 1000) / 1e6, ratio: median(ratios) };
   });
-  const base = rows.find((r) => r.name === baseline);
-  for (const r of rows) r.ratio = base ? r.linesPerSec / base.linesPerSec : NaN;
-  return rows;
 }
 
 function fmt(n: number): string {

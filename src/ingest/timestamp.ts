@@ -3,7 +3,8 @@
 
 const ZERO = 0x30;
 
-// Fixed-width fields read unrolled; `(d >>> 0) > 9` rejects anything but a digit.
+// Fixed-width fields read unrolled; `(d >>> 0) > 9` rejects anything but a digit
+// (bench/ingest.ts end to end: faster than a digit loop per field).
 function d2(buf: Buffer, at: number): number {
   const a = buf[at] - ZERO;
   const b = buf[at + 1] - ZERO;

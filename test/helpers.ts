@@ -1,0 +1,76 @@
+// Test helpers: a sink that records every observation, and one-call ingestion.
+
+import { Ingest, type IngestOptions, ingestLogplex, ingestText, type Metric, type ObservationSink, KIND_NAMES } from '../src/ingest/index.js';
+
+export interface Observation {
+  app: string;
+  name: string;
+  kind: string;
+  labels: Record<string, string>;
+  value: number;
+  time: number;
+}
+
+export class RecordingSink implements ObservationSink {
+  readonly seen: Observation[] = [];
+  private app = '';
+  private time = 0;
+
+  at(app: string, time: number): void {
+    this.app = app;
+    this.time = time;
+  }
+
+  observe(metric: Metric, label1: string, label2: string, value: number): void {
+    const labels: Record<string, string> = {};
+    if (metric.labels.length > 0 && label1 !== '') labels[metric.labels[0]] = label1;
+    if (metric.labels.length > 1 && label2 !== '') labels[metric.labels[1]] = label2;
+    this.seen.push({ app: this.app, name: metric.name, kind: KIND_NAMES[metric.kind], labels, value, time: this.time });
+  }
+}
+
+export interface Run {
+  ingest: Ingest;
+  sink: RecordingSink;
+}
+
+export function newRun(options: IngestOptions = {}): Run {
+  const sink = new RecordingSink();
+  return { ingest: new Ingest(sink, options), sink };
+}
+
+export const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+/** Feeds text lines (any SPEC §4 format) as one body. */
+export function feedLines(run: Run, lines: string[], app = 'default', prefix = '', now = NOW): void {
+  const names = run.ingest.nameTable(prefix);
+  if (names === null) throw new Error('prefix refused');
+  run.ingest.begin(app, names, now);
+  ingestText(run.ingest, [Buffer.from(lines.join('\n') + '\n')], 1 << 20);
+}
+
+/** Feeds a logplex body split into the given chunks. */
+export function feedLogplex(run: Run, chunks: Buffer[], app = 'default', prefix = '', now = NOW) {
+  const names = run.ingest.nameTable(prefix);
+  if (names === null) throw new Error('prefix refused');
+  run.ingest.begin(app, names, now);
+  return ingestLogplex(run.ingest, chunks, 1 << 20);
+}
+
+/** Splits a buffer at the given cut points (any order, any range). */
+export function split(buf: Buffer, cuts: number[]): Buffer[] {
+  const at = [...new Set(cuts.map((c) => Math.max(0, Math.min(buf.length, c))))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const c of at) {
+    out.push(buf.subarray(prev, c));
+    prev = c;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}
+
+/** Observations of one metric name. */
+export function named(seen: Observation[], name: string): Observation[] {
+  return seen.filter((o) => o.name === name);
+}
