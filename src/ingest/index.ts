@@ -9,5 +9,5 @@ export { BARE, ESCAPED, QUOTED, Tokenizer, valueText } from './logfmt.js';
 export { NameTable } from './names.js';
 export { NumberReader } from './number.js';
 export type { ObservationSink } from './sink.js';
-export { IngestStats, type Reason, REASONS } from './stats.js';
+export { BAD_FRAME, BAD_NAME, BAD_TIMESTAMP, BAD_VALUE, IngestStats, type Reason, REASONS, SERIES_LIMIT, TYPE_CONFLICT } from './stats.js';
 export { parseTimestamp } from './timestamp.js';

@@ -98,7 +98,8 @@ export class L2met {
       let value = 1;
       let us = ve;
       let ue = ve;
-      if (kind !== COUNTER || vs !== ve) {
+      const counted = kind !== COUNTER || vs !== ve;
+      if (counted) {
         // A bare or empty count# counts 1; every other value must be a number.
         if ((flags & ESCAPED) !== 0 || !num.read(buf, vs, ve)) {
           stats.rejected[BAD_VALUE]++;
@@ -119,7 +120,8 @@ export class L2met {
         continue;
       }
       stats.observations++;
-      this.sink.observe(metric, source, '', (value * entry.mul) / entry.div);
+      if (counted) value = num.scaled(entry.shift) * entry.mul;
+      this.sink.observe(metric, source, '', value);
     }
   }
 }

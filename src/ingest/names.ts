@@ -10,14 +10,15 @@ import { sanitizeName, unitFor } from './units.js';
 export class NameEntry {
   /** null when the key is refused; `reason` says why. */
   readonly metric: Metric | null;
+  /** Base units: the value × 10^-shift × mul (see units.ts). */
+  readonly shift: number;
   readonly mul: number;
-  readonly div: number;
   readonly reason: number;
 
-  constructor(metric: Metric | null, mul: number, div: number, reason: number) {
+  constructor(metric: Metric | null, shift: number, mul: number, reason: number) {
     this.metric = metric;
+    this.shift = shift;
     this.mul = mul;
-    this.div = div;
     this.reason = reason;
   }
 }
@@ -43,7 +44,7 @@ export class NameTable {
   private readonly table: ByteTable<NameEntry>;
   private readonly catalog: Catalog;
   private readonly budget: NameBudget;
-  private readonly full = new NameEntry(null, 1, 1, SERIES_LIMIT);
+  private readonly full = new NameEntry(null, 0, 1, SERIES_LIMIT);
 
   constructor(catalog: Catalog, prefix: string, budget: NameBudget) {
     this.catalog = catalog;
@@ -65,12 +66,12 @@ export class NameTable {
 
   private build(name: string, unitText: string, kind: Kind): NameEntry {
     this.built++;
-    if (name === '') return new NameEntry(null, 1, 1, BAD_NAME);
+    if (name === '') return new NameEntry(null, 0, 1, BAD_NAME);
     const unit = unitFor(unitText);
     let full = sanitizeName(this.prefix + name);
     if (!full.endsWith(unit.suffix)) full += unit.suffix;
     if (kind === COUNTER && !full.endsWith('_total')) full += '_total';
     const metric = this.catalog.metric(full, kind, SOURCE_LABELS, APP_HELP);
-    return new NameEntry(metric, unit.mul, unit.div, metric === null ? TYPE_CONFLICT : 0);
+    return new NameEntry(metric, unit.shift, unit.mul, metric === null ? TYPE_CONFLICT : 0);
   }
 }

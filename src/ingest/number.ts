@@ -18,6 +18,24 @@ export class NumberReader {
   value = 0;
   unitStart = 0;
   unitEnd = 0;
+  /** The decimal read: mantissa × 10^exponent, and whether the fast path holds it exactly. */
+  private mantissa = 0;
+  private exponent = 0;
+  private negative = false;
+  private exact = false;
+
+  /**
+   * The value × 10^-shift, rounded once: `4.2ms` in seconds is 42 ÷ 10^4 = 0.0042,
+   * where 4.2 ÷ 1000 would round twice (0.004200000000000001).
+   */
+  scaled(shift: number): number {
+    if (shift === 0) return this.value;
+    const e = this.exponent - shift;
+    // Past 2^53 the mantissa is inexact already: the result may be 1 ulp off.
+    if (!this.exact) return this.value / 10 ** shift;
+    const v = e >= -22 && e <= 22 ? (e < 0 ? this.mantissa / POW10[-e] : this.mantissa * POW10[e]) : Number(`${this.mantissa}e${e}`);
+    return this.negative ? -v : v;
+  }
 
   /** Reads buf[start, end); false when it is not a finite number with a unit. */
   read(buf: Buffer, start: number, end: number): boolean {
@@ -76,7 +94,11 @@ export class NumberReader {
     if (i > end) return false;
     this.unitEnd = end;
     let v: number;
-    if (mant <= Number.MAX_SAFE_INTEGER && scale >= -22 && scale <= 22) {
+    this.mantissa = mant;
+    this.exponent = scale;
+    this.negative = neg;
+    this.exact = mant <= Number.MAX_SAFE_INTEGER;
+    if (this.exact && scale >= -22 && scale <= 22) {
       v = scale < 0 ? mant / POW10[-scale] : mant * POW10[scale];
     } else {
       v = Number(buf.toString('latin1', neg || buf[start] === PLUS ? start + 1 : start, numEnd));

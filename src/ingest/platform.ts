@@ -160,15 +160,15 @@ export class Platform {
     const num = this.num;
     const us = num.read(buf, start, end) ? num.unitStart : -1;
     const ul = num.unitEnd - us;
-    let div = 0;
-    if (us < 0) div = 0;
-    else if (ul === 0 || (ul === 2 && buf[us] === 0x6d && buf[us + 1] === 0x73)) div = 1000; // ms
-    else if (ul === 1 && buf[us] === 0x73) div = 1; // s
-    if (div === 0) {
+    let shift = -1;
+    if (us < 0) shift = -1;
+    else if (ul === 0 || (ul === 2 && buf[us] === 0x6d && buf[us + 1] === 0x73)) shift = 3; // ms
+    else if (ul === 1 && buf[us] === 0x73) shift = 0; // s
+    if (shift < 0) {
       this.stats.rejected[BAD_VALUE]++;
       return 0;
     }
-    this.sink.observe(metric, dyno, '', num.value / div);
+    this.sink.observe(metric, dyno, '', num.scaled(shift));
     return 1;
   }
 }

@@ -90,8 +90,9 @@ describe('l2met keys (SPEC §2)', () => {
     expect(r.sink.seen[0].value).toBeCloseTo(3 * factor, 12);
   });
 
-  it('keeps sub-second values exact: 21ms is 21/1000, not 21 × 0.001', () => {
-    expect(values(run(['measure#t=21ms']), 't_seconds')).toEqual([21 / 1000]);
+  it('converts to base units with one rounding: 21ms is 0.021 and 4.2ms is 0.0042', () => {
+    expect(values(run(['measure#t=21ms measure#t=4.2ms measure#t=1.5e3ms measure#t=250us']), 't_seconds')).toEqual([0.021, 0.0042, 1.5, 0.00025]);
+    expect(values(run(['heroku router connect=4.2ms']), 'nothing')).toEqual([]);
   });
 
   it('names metrics as the spec does', () => {

@@ -76,6 +76,26 @@ describe('NumberReader', () => {
     );
   });
 
+  it('scales to base units with one rounding: 4.2ms is 0.0042 seconds, not 4.2 / 1000', () => {
+    const buf = Buffer.from('4.2ms');
+    expect(num.read(buf, 0, buf.length)).toBe(true);
+    expect(num.scaled(3)).toBe(0.0042);
+    expect(4.2 / 1000).not.toBe(0.0042);
+  });
+
+  it('scales any decimal of up to 15 digits by a power of ten as Number() reads the shifted decimal', () => {
+    const digits = fc.stringMatching(/^[0-9]{1,7}$/);
+    fc.assert(
+      fc.property(fc.constantFrom('', '-'), digits, digits, fc.integer({ min: -30, max: 30 }), fc.constantFrom(0, 3, 6, 9), (sign, int, frac, exp, shift) => {
+        const text = `${sign}${int}.${frac}e${exp}`;
+        const buf = Buffer.from(text);
+        expect(num.read(buf, 0, buf.length)).toBe(true);
+        expect(num.scaled(shift)).toBe(Number(`${sign}${int}.${frac}e${exp - shift}`));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('never throws and never reads outside its range, on arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {

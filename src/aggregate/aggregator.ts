@@ -1,0 +1,234 @@
+// Observations to series to windows (SPEC §4, §5). The clock is a parameter: serve
+// advances it with the wall clock, tail with the largest timestamp seen, tests with
+// whatever they like. Nothing here reads a timer or touches I/O.
+//
+// A window [start, start + resolution) closes once the clock reaches
+// start + resolution + grace. A line whose window is already closed is late: it
+// counts in the cumulative totals and in late_lines, never in a window.
+
+import { COUNTER, type Metric, MEASURE, type ObservationSink, SERIES_LIMIT } from '../ingest/index.js';
+import { AppState } from './app-state.js';
+import { Histogram } from './histogram.js';
+import { Series, Window } from './series.js';
+
+export interface AggregatorOptions {
+  /** Default window length, seconds. */
+  resolution: number;
+  /** Seconds after a window's end before it closes. */
+  grace: number;
+  /** Seconds of closed windows that /metrics quantiles cover. */
+  quantileWindow: number;
+  maxSeries: number;
+  maxSeriesPerApp: number;
+  /** Seconds without data before a series is dropped. */
+  seriesTtl: number;
+}
+
+/** A window as it closes, for outlets that report windows (tail, push). */
+export interface ClosedWindow {
+  series: Series;
+  /** Epoch seconds. */
+  start: number;
+  end: number;
+  window: Window;
+}
+
+export type CloseListener = (closed: ClosedWindow) => void;
+
+/** Timestamps further ahead of arrival than this are taken as their arrival (SPEC §4). */
+const FUTURE_MS = 5 * 60_000;
+
+export class Aggregator implements ObservationSink {
+  readonly options: AggregatorOptions;
+  readonly apps = new Map<string, AppState>();
+  /** Live series, all apps. */
+  seriesCount = 0;
+  /** Window clock, epoch ms: windows due by it are closed. */
+  clock: number;
+  /** Arrival time of the lines being read, epoch ms (for future timestamps). */
+  arrival: number;
+  /** Resolution of the drain being read (its `?resolution=`), seconds. */
+  resolution: number;
+  /** Called for every window as it closes; null when nobody reports windows. */
+  onClose: CloseListener | null = null;
+
+  // The line being read (set by at()).
+  private app: AppState | null = null;
+  private lineTime = 0;
+  private lineSec = 0;
+  private lineLate = false;
+
+  /** Series with a window closing at each second (epoch s): the close schedule. */
+  private readonly due = new Map<number, Series[]>();
+  private closedTo: number;
+  private readonly pool: Histogram[] = [];
+  private readonly closed: ClosedWindow = { series: null as unknown as Series, start: 0, end: 0, window: null as unknown as Window };
+
+  constructor(options: AggregatorOptions, clock: number) {
+    this.options = options;
+    this.clock = clock;
+    this.arrival = clock;
+    this.resolution = options.resolution;
+    this.closedTo = Math.floor(clock / 1000);
+  }
+
+  appState(name: string): AppState {
+    let app = this.apps.get(name);
+    if (app === undefined) {
+      app = new AppState(name);
+      this.apps.set(name, app);
+    }
+    return app;
+  }
+
+  at(app: string, time: number): void {
+    if (this.app === null || this.app.name !== app) this.app = this.appState(app);
+    if (time > this.arrival + FUTURE_MS) time = this.arrival;
+    this.lineTime = time;
+    this.lineSec = Math.floor(time / 1000);
+    const res = this.resolution;
+    const start = this.lineSec - (((this.lineSec % res) + res) % res);
+    this.lineLate = (start + res + this.options.grace) * 1000 <= this.clock;
+    if (this.lineLate) this.app.late++;
+  }
+
+  observe(metric: Metric, label1: string, label2: string, value: number): void {
+    const app = this.app as AppState;
+    let s = app.find(metric, label1, label2);
+    if (s === undefined) {
+      if (this.seriesCount >= this.options.maxSeries || app.series >= this.options.maxSeriesPerApp) {
+        app.rejected[SERIES_LIMIT]++;
+        return;
+      }
+      s = new Series(app, metric, label1, label2, this.resolution, metric.kind === MEASURE);
+      app.add(s);
+      this.seriesCount++;
+    }
+    s.lastSeen = Math.floor(this.clock / 1000);
+    const kind = metric.kind;
+    const time = this.lineTime;
+    if (kind === MEASURE) {
+      s.count++;
+      s.sum += value;
+    } else if (kind === COUNTER) {
+      s.count += value;
+    } else if (time >= s.lastTime) {
+      s.last = value;
+      s.lastTime = time;
+    }
+    if (this.lineLate) return;
+    const res = s.resolution;
+    const start = this.lineSec - (((this.lineSec % res) + res) % res);
+    if (res !== this.resolution && (start + res + this.options.grace) * 1000 <= this.clock) return;
+    let w = s.window(start);
+    if (w === null) w = this.openWindow(s, start);
+    w.count++;
+    w.sum += kind === MEASURE || kind === COUNTER ? value : 0;
+    if (kind === MEASURE) {
+      if (value < w.min) w.min = value;
+      if (value > w.max) w.max = value;
+      (w.hist as Histogram).add(value);
+    } else if (kind !== COUNTER && time >= w.lastTime) {
+      w.last = value;
+      w.lastTime = time;
+    }
+  }
+
+  /** Moves the clock (never back) and closes every window due by it. */
+  advance(clock: number): void {
+    if (clock > this.clock) this.clock = clock;
+    const to = Math.floor(this.clock / 1000);
+    if (to <= this.closedTo) return;
+    if (to - this.closedTo > this.due.size * 4 + 64) {
+      // A long jump (tail reading an old file, a test): visit the scheduled seconds only.
+      const seconds = [...this.due.keys()].filter((t) => t <= to).sort((a, b) => a - b);
+      for (const t of seconds) this.closeAt(t);
+    } else {
+      for (let t = this.closedTo + 1; t <= to; t++) this.closeAt(t);
+    }
+    this.closedTo = to;
+  }
+
+  /** Closes every open window (end of input, shutdown). */
+  closeAll(): void {
+    const seconds = [...this.due.keys()].sort((a, b) => a - b);
+    for (const t of seconds) this.closeAt(t, true);
+  }
+
+  /**
+   * Drops series without data for seriesTtl seconds and no open window; returns how
+   * many. A sweep over every series costs far less than bookkeeping per observation.
+   */
+  sweep(): number {
+    const cutoff = Math.floor(this.clock / 1000) - this.options.seriesTtl;
+    let dropped = 0;
+    for (const app of this.apps.values()) {
+      for (const s of app.each()) {
+        if (s.lastSeen <= cutoff && s.open.length === 0) {
+          app.remove(s);
+          app.evicted++;
+          this.seriesCount--;
+          dropped++;
+        }
+      }
+    }
+    return dropped;
+  }
+
+  /**
+   * Takes windows that left the quantile span out of a series' sliding window. The
+   * newest closed window ends at clock − grace; the span keeps the windows ending
+   * in the quantileWindow seconds before that.
+   */
+  expire(s: Series): void {
+    const o = this.options;
+    s.sliding?.expire(Math.floor(this.clock / 1000) - o.grace - o.quantileWindow - s.resolution + 1);
+  }
+
+  private openWindow(s: Series, start: number): Window {
+    const w = new Window();
+    w.start = start;
+    if (s.sliding !== null) w.hist = this.pool.pop() ?? new Histogram();
+    s.open.push(w);
+    const closeAt = start + s.resolution + this.options.grace;
+    const list = this.due.get(closeAt);
+    if (list === undefined) this.due.set(closeAt, [s]);
+    else list.push(s);
+    return w;
+  }
+
+  private closeAt(t: number, all = false): void {
+    const list = this.due.get(t);
+    if (list === undefined) return;
+    this.due.delete(t);
+    const grace = this.options.grace;
+    for (const s of list) {
+      const open = s.open;
+      for (let i = 0; i < open.length; i++) {
+        const w = open[i];
+        if (!all && w.start + s.resolution + grace > t) continue;
+        open.splice(i--, 1);
+        this.finish(s, w);
+      }
+    }
+  }
+
+  private finish(s: Series, w: Window): void {
+    if (this.onClose !== null) {
+      const c = this.closed;
+      c.series = s;
+      c.start = w.start;
+      c.end = w.start + s.resolution;
+      c.window = w;
+      this.onClose(c);
+    }
+    const h = w.hist;
+    if (h !== null && s.sliding !== null) {
+      s.sliding.push(w.start, h);
+      this.expire(s);
+      h.clear();
+      if (this.pool.length < 4096) this.pool.push(h);
+      w.hist = null;
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// A mergeable histogram: exact count, sum, min and max, and counts per bucket of the
+// scheme in buckets.ts (≤ 0.54% relative error on every quantile). Buckets are kept
+// sparse, keys sorted, so memory follows the buckets in use, not the range of
+// values: two values 10^600 apart cost two entries. A hint remembers the last bucket
+// hit, so a run of close values costs no search. At most MAX_BUCKETS are kept: past
+// that, a value joins the nearest bucket already held (its error bound widens; only
+// a series whose values span over 2^64 in one window gets there).
+
+import { keyOf, valueOf } from './buckets.js';
+
+export const MAX_BUCKETS = 4096;
+
+export class Histogram {
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  /** Occupied buckets: keys[0..n) ascending, with their counts. */
+  n = 0;
+  keys: Int32Array = NO_KEYS;
+  counts: Float64Array = NO_COUNTS;
+  private hint = 0;
+
+  add(v: number): void {
+    this.count++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    this.addKey(keyOf(v), 1);
+  }
+
+  /** Adds `c` to bucket `key` (c may be negative, to take a window out again). */
+  addKey(key: number, c: number): void {
+    const keys = this.keys;
+    let i = this.hint;
+    if (i < this.n && keys[i] === key) {
+      this.counts[i] += c;
+      return;
+    }
+    // binary search for the first key >= key
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    i = lo;
+    if (i < this.n && keys[i] === key) {
+      this.counts[i] += c;
+      this.hint = i;
+      return;
+    }
+    if (this.n === MAX_BUCKETS) {
+      // Full: the nearest held bucket takes the value.
+      if (i === this.n || (i > 0 && key - keys[i - 1] < keys[i] - key)) i--;
+      this.counts[i] += c;
+      this.hint = i;
+      return;
+    }
+    if (this.n === keys.length) this.grow();
+    this.keys.copyWithin(i + 1, i, this.n);
+    this.counts.copyWithin(i + 1, i, this.n);
+    this.keys[i] = key;
+    this.counts[i] = c;
+    this.n++;
+    this.hint = i;
+  }
+
+  /** Adds every bucket and total of `other` (sign 1) or takes them out (sign -1). */
+  merge(other: Histogram, sign: 1 | -1 = 1): void {
+    this.count += sign * other.count;
+    this.sum += sign * other.sum;
+    if (sign === 1) {
+      if (other.min < this.min) this.min = other.min;
+      if (other.max > this.max) this.max = other.max;
+    }
+    for (let j = 0; j < other.n; j++) this.addKey(other.keys[j], sign * other.counts[j]);
+    if (sign === -1) this.compact();
+  }
+
+  /**
+   * The nearest-rank quantile: the value of the bucket holding the ceil(q·count)-th
+   * value, clamped to [min, max]; q = 0 is min and q = 1 is max, exactly.
+   */
+  quantile(q: number, min = this.min, max = this.max): number {
+    if (this.count <= 0) return NaN;
+    if (q <= 0) return min;
+    if (q >= 1) return max;
+    const rank = Math.ceil(q * this.count);
+    let seen = 0;
+    for (let i = 0; i < this.n; i++) {
+      seen += this.counts[i];
+      if (seen >= rank) return Math.min(max, Math.max(min, valueOf(this.keys[i])));
+    }
+    return max;
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.sum = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
+    this.n = 0;
+    this.hint = 0;
+  }
+
+  /** Bytes held by the bucket arrays. */
+  bytes(): number {
+    return this.keys.byteLength + this.counts.byteLength;
+  }
+
+  /** Drops buckets whose count fell to zero. */
+  compact(): void {
+    let w = 0;
+    for (let r = 0; r < this.n; r++) {
+      if (this.counts[r] > 0) {
+        this.keys[w] = this.keys[r];
+        this.counts[w] = this.counts[r];
+        w++;
+      }
+    }
+    this.n = w;
+    this.hint = 0;
+  }
+
+  private grow(): void {
+    const size = Math.min(MAX_BUCKETS, Math.max(4, this.keys.length * 2));
+    const keys = new Int32Array(size);
+    const counts = new Float64Array(size);
+    keys.set(this.keys.subarray(0, this.n));
+    counts.set(this.counts.subarray(0, this.n));
+    this.keys = keys;
+    this.counts = counts;
+  }
+}
+
+const NO_KEYS = new Int32Array(0);
+const NO_COUNTS = new Float64Array(0);

@@ -1,0 +1,168 @@
+// GET /metrics through prom-client. Each scrape builds a registry of small views
+// that pull from the aggregator at that moment (closed windows for quantiles,
+// cumulative totals for _sum, _count and counters), bound to the scrape's app filter,
+// and lets prom-client write the text or OpenMetrics exposition. Ingest never calls
+// prom-client. Process metrics come from prom-client's default collectors.
+
+import client from 'prom-client';
+import type { Aggregator, AppState, Series } from '../aggregate/index.js';
+import { type Catalog, COUNTER, MEASURE, type Metric, REASONS } from '../ingest/index.js';
+
+const { Registry, collectDefaultMetrics } = client;
+type Registry = InstanceType<typeof Registry>;
+
+// The runtime takes the content type (lib/registry.js); the type declarations omit it.
+const newRegistry = (contentType: string): Registry => new (Registry as unknown as new (ct: string) => Registry)(contentType);
+
+type MetricType = 'counter' | 'gauge' | 'summary';
+
+interface Value {
+  value: number;
+  labels: Record<string, string | number>;
+  sharedLabels?: Record<string, string>;
+  metricName?: string;
+}
+
+interface View {
+  name: string;
+  help: string;
+  type: MetricType;
+  get(): { name: string; help: string; type: MetricType; values: Value[]; aggregator: 'sum' };
+}
+
+const NO_LABELS: Record<string, string> = {};
+const TYPES: Record<number, MetricType> = { [MEASURE]: 'summary', [COUNTER]: 'counter', 2: 'gauge' };
+
+function view(name: string, help: string, type: MetricType, values: () => Value[]): View {
+  return { name, help, type, get: () => ({ name, help, type, values: values(), aggregator: 'sum' }) };
+}
+
+/** Requests answered, by route and status, for drainmeter_requests_total. */
+export class RequestCounts {
+  private readonly counts = new Map<string, { labels: Record<string, string>; n: number }>();
+
+  add(route: string, status: number): void {
+    const key = `${route} ${status}`;
+    const c = this.counts.get(key);
+    if (c) c.n++;
+    else this.counts.set(key, { labels: { route, status: String(status) }, n: 1 });
+  }
+
+  values(): Value[] {
+    return [...this.counts.values()].map((c) => ({ value: c.n, labels: NO_LABELS, sharedLabels: c.labels }));
+  }
+}
+
+export class PrometheusOutlet {
+  readonly requests = new RequestCounts();
+  private readonly aggregator: Aggregator;
+  private readonly catalog: Catalog;
+  private readonly quantiles: number[];
+  private readonly quantileLabels: Record<string, string>[];
+  private readonly appLabels = new WeakMap<AppState, Record<string, string>>();
+  private readonly reasonLabels = new WeakMap<AppState, Record<string, string>[]>();
+  // One process registry per format: OpenMetrics renames counters in place.
+  private readonly processText: Registry = newRegistry(Registry.PROMETHEUS_CONTENT_TYPE);
+  private readonly processOpenMetrics: Registry = newRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+
+  constructor(aggregator: Aggregator, catalog: Catalog, quantiles: number[]) {
+    this.aggregator = aggregator;
+    this.catalog = catalog;
+    this.quantiles = quantiles;
+    this.quantileLabels = quantiles.map((q) => ({ quantile: String(q) }));
+    collectDefaultMetrics({ register: this.processText });
+    collectDefaultMetrics({ register: this.processOpenMetrics });
+  }
+
+  /**
+   * The exposition for one app (its series and self-metrics) or, with `app` null,
+   * for all apps and the process.
+   */
+  async scrape(app: string | null, openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    const registry = newRegistry(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
+    const apps = this.appsFor(app);
+    for (const metric of this.catalog.metrics()) {
+      if (apps.some((a) => a.has(metric))) registry.registerMetric(this.metricView(metric, apps) as never);
+    }
+    for (const v of this.selfViews(apps, app === null)) registry.registerMetric(v as never);
+    if (app === null) {
+      const process = openMetrics ? this.processOpenMetrics : this.processText;
+      for (const m of process.getMetricsAsArray()) registry.registerMetric(m as never);
+    }
+    return { contentType: registry.contentType, body: await registry.metrics() };
+  }
+
+  private appsFor(app: string | null): AppState[] {
+    if (app === null) return [...this.aggregator.apps.values()];
+    const one = this.aggregator.apps.get(app);
+    return one === undefined ? [] : [one];
+  }
+
+  private metricView(metric: Metric, apps: AppState[]): View {
+    const type = TYPES[metric.kind];
+    return view(metric.name, metric.help, type, () => {
+      const values: Value[] = [];
+      for (const app of apps) for (const s of app.each(metric)) this.seriesValues(s, values);
+      return values;
+    });
+  }
+
+  private seriesValues(s: Series, out: Value[]): void {
+    const kind = s.metric.kind;
+    if (kind === COUNTER) {
+      out.push({ value: s.count, labels: NO_LABELS, sharedLabels: s.labels });
+    } else if (kind === MEASURE) {
+      const sliding = s.sliding;
+      if (sliding !== null) {
+        this.aggregator.expire(s);
+        for (let i = 0; i < this.quantiles.length; i++) {
+          out.push({ value: sliding.quantile(this.quantiles[i]), labels: this.quantileLabels[i], sharedLabels: s.labels });
+        }
+      }
+      out.push({ metricName: `${s.metric.name}_sum`, value: s.sum, labels: NO_LABELS, sharedLabels: s.labels });
+      out.push({ metricName: `${s.metric.name}_count`, value: s.count, labels: NO_LABELS, sharedLabels: s.labels });
+    } else {
+      out.push({ value: s.last, labels: NO_LABELS, sharedLabels: s.labels });
+    }
+  }
+
+  private labelsOf(app: AppState): Record<string, string> {
+    let l = this.appLabels.get(app);
+    if (l === undefined) {
+      l = { app: app.name };
+      this.appLabels.set(app, l);
+    }
+    return l;
+  }
+
+  private selfViews(apps: AppState[], all: boolean): View[] {
+    const perApp = (name: string, help: string, type: MetricType, pick: (a: AppState) => number): View =>
+      view(name, help, type, () => apps.map((a) => ({ value: pick(a), labels: NO_LABELS, sharedLabels: this.labelsOf(a) })));
+    const views = [
+      perApp('drainmeter_lines_total', 'Lines read from accepted frames, with metrics or without.', 'counter', (a) => a.lines),
+      perApp('drainmeter_late_lines_total', 'Lines whose window had closed: counted in totals only.', 'counter', (a) => a.late),
+      perApp('drainmeter_duplicate_batches_total', 'Logplex batches retried with a Frame-Id already accepted.', 'counter', (a) => a.duplicates),
+      perApp('drainmeter_series', 'Live series.', 'gauge', (a) => a.series),
+      perApp('drainmeter_series_evicted_total', 'Series dropped after DRAINMETER_SERIES_TTL without data.', 'counter', (a) => a.evicted),
+      view('drainmeter_rejected_total', 'Input rejected, by reason.', 'counter', () => {
+        const values: Value[] = [];
+        for (const a of apps) {
+          const labels = this.reasonsOf(a);
+          for (let r = 0; r < REASONS.length; r++) if (a.rejected[r] > 0) values.push({ value: a.rejected[r], labels: NO_LABELS, sharedLabels: labels[r] });
+        }
+        return values;
+      }),
+    ];
+    if (all) views.push(view('drainmeter_requests_total', 'HTTP requests answered, by route and status.', 'counter', () => this.requests.values()));
+    return views;
+  }
+
+  private reasonsOf(app: AppState): Record<string, string>[] {
+    let l = this.reasonLabels.get(app);
+    if (l === undefined) {
+      l = REASONS.map((reason) => ({ app: app.name, reason }));
+      this.reasonLabels.set(app, l);
+    }
+    return l;
+  }
+}

@@ -1,0 +1,46 @@
+// Drain credentials (SPEC §3): HTTP Basic, user = app name, password =
+// base64url(HMAC-SHA256(key = a secret, message = app name)) without padding,
+// compared in constant time against every secret (the first signs; all verify, so
+// keys rotate without breaking drains).
+
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const APP_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function drainPassword(secret: string, app: string): string {
+  return createHmac('sha256', secret).update(app).digest('base64url');
+}
+
+export interface BasicCredentials {
+  user: string;
+  password: string;
+}
+
+/** The user and password of an `Authorization: Basic …` header, or null. */
+export function basicCredentials(header: string | undefined): BasicCredentials | null {
+  if (header === undefined || !/^basic /i.test(header)) return null;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return null;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function sameBytes(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  // timingSafeEqual needs equal lengths; compare y with itself to spend the same time.
+  return x.length === y.length ? timingSafeEqual(x, y) : (timingSafeEqual(y, y), false);
+}
+
+/** True when `password` is the drain password of `app` under any of the secrets. */
+export function verifyDrain(secrets: readonly string[], app: string, password: string): boolean {
+  let ok = false;
+  for (const secret of secrets) if (sameBytes(password, drainPassword(secret, app))) ok = true;
+  return ok;
+}
+
+/** True when the header carries `Bearer token` (token non-empty). */
+export function verifyBearer(header: string | undefined, token: string): boolean {
+  if (token === '' || header === undefined || !/^bearer /i.test(header)) return false;
+  return sameBytes(header.slice(7).trim(), token);
+}

@@ -1,0 +1,70 @@
+// `drainmeter serve`: the app on a socket, the wall clock closing windows, series
+// swept, and SIGTERM handled as Heroku expects (30 s to stop): refuse new drains,
+// finish requests in flight, close every open window, exit 0.
+
+import type { Server } from 'node:http';
+import { serve as listen } from '@hono/node-server';
+import { type Config, ConfigError, isLoopback } from '../config.js';
+import type { Logger } from '../log.js';
+import { build } from './build.js';
+
+const TICK_MS = 250;
+const SWEEP_MS = 10_000;
+const STOP_DEADLINE_MS = 25_000;
+
+export interface Running {
+  port: number;
+  server: Server;
+  stop(reason: string): Promise<void>;
+  parts: ReturnType<typeof build>;
+}
+
+export async function serve(config: Config, log: Logger): Promise<Running> {
+  const open = config.secrets.length === 0;
+  if (open && !isLoopback(config.host) && !config.insecure) {
+    throw new ConfigError(
+      `DRAINMETER_HOST ${config.host} without DRAINMETER_SECRETS would take anyone's drains: set DRAINMETER_SECRETS, or pass --insecure`,
+    );
+  }
+  const parts = build(config, Date.now, log);
+  const { app, state, aggregator } = parts;
+  const server = await new Promise<Server>((resolve) => {
+    const s = listen({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server)) as Server;
+  });
+  // A client that sends headers and then nothing, or a body at a crawl, is cut off.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  if (open) log.warn('open mode: no DRAINMETER_SECRETS, drains need no credentials, listening on loopback only', { host: config.host });
+  log.info('listening', { port, host: config.host, resolution: config.resolution, grace: config.grace });
+
+  const tick = setInterval(() => aggregator.advance(Date.now()), TICK_MS);
+  const sweep = setInterval(() => {
+    const dropped = aggregator.sweep();
+    if (dropped > 0) log.info('series dropped after ttl', { dropped, live: aggregator.seriesCount });
+  }, SWEEP_MS);
+  tick.unref();
+  sweep.unref();
+
+  let stopping: Promise<void> | null = null;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('stopping', { reason, in_flight: state.active });
+      state.draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const deadline = Date.now() + STOP_DEADLINE_MS;
+      while (state.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      server.closeAllConnections();
+      await closed;
+      clearInterval(tick);
+      clearInterval(sweep);
+      aggregator.advance(Date.now());
+      aggregator.closeAll();
+      log.info('stopped', { series: aggregator.seriesCount });
+    })();
+    return stopping;
+  };
+  return { port, server, stop, parts };
+}
