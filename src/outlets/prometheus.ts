@@ -34,7 +34,15 @@ const NO_LABELS: Record<string, string> = {};
 const TYPES: Record<number, MetricType> = { [MEASURE]: 'summary', [COUNTER]: 'counter', 2: 'gauge' };
 
 function view(name: string, help: string, type: MetricType, values: () => Value[]): View {
-  return { name, help, type, get: () => ({ name, help, type, values: values(), aggregator: 'sum' }) };
+  // get() reads this.name: in OpenMetrics prom-client renames counter families in place.
+  return {
+    name,
+    help,
+    type,
+    get(this: View) {
+      return { name: this.name, help, type, values: values(), aggregator: 'sum' };
+    },
+  };
 }
 
 /** Requests answered, by route and status, for drainmeter_requests_total. */

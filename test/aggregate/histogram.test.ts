@@ -1,0 +1,146 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Histogram, RELATIVE_ERROR, SlidingWindow } from '../../src/aggregate/index.js';
+
+/** The exact nearest-rank quantile: the ceil(q·n)-th smallest value (q=0 min, q=1 max). */
+function exact(sorted: number[], q: number): number {
+  if (q <= 0) return sorted[0];
+  if (q >= 1) return sorted[sorted.length - 1];
+  return sorted[Math.ceil(q * sorted.length) - 1];
+}
+
+/** Within the contract's 1%, and within the scheme's own bound (float slack at bucket edges). */
+function within(reported: number, truth: number): boolean {
+  const err = Math.abs(reported - truth);
+  return err <= 0.01 * Math.abs(truth) && err <= RELATIVE_ERROR * Math.abs(truth) * (1 + 1e-9);
+}
+
+const QUANTILES = [0, 0.001, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1];
+
+// Values as drains carry them: latencies over many decades, signs, zeros, repeats.
+const value = fc.oneof(
+  fc.double({ min: 1e-9, max: 1e9, noNaN: true }),
+  fc.double({ min: -1e6, max: -1e-6, noNaN: true }),
+  fc.constantFrom(0, 1, 0.021, 37, 1548, 2 ** 20),
+  fc.integer({ min: -1000, max: 100000 }),
+);
+
+function histogramOf(values: number[]): Histogram {
+  const h = new Histogram();
+  for (const v of values) h.add(v);
+  return h;
+}
+
+describe('Histogram', () => {
+  it('reports the spec bound: relative error at most 1% (0.54% by construction)', () => {
+    expect(RELATIVE_ERROR).toBeLessThan(0.01);
+    expect(RELATIVE_ERROR).toBeCloseTo(0.0054, 4);
+  });
+
+  it('puts every quantile within the bound of the exact nearest-rank value', () => {
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 400 }), (values) => {
+        const h = histogramOf(values);
+        const sorted = [...values].sort((a, b) => a - b);
+        for (const q of QUANTILES) {
+          const truth = exact(sorted, q);
+          const got = h.quantile(q);
+          if (!within(got, truth)) throw new Error(`q=${q}: ${got} is not within ${RELATIVE_ERROR} of ${truth}`);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('keeps count, min and max exact and the sum as added', () => {
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 200 }), (values) => {
+        const h = histogramOf(values);
+        expect(h.count).toBe(values.length);
+        expect(h.min).toBe(Math.min(...values));
+        expect(h.max).toBe(Math.max(...values));
+        expect(h.sum).toBe(values.reduce((a, b) => a + b, 0));
+      }),
+    );
+  });
+
+  it('merges exactly: parts merged equal all values inserted once', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { maxLength: 60 }), { minLength: 1, maxLength: 6 }), (parts) => {
+        const merged = new Histogram();
+        for (const p of parts) merged.merge(histogramOf(p));
+        const all = histogramOf(parts.flat());
+        expect([...merged.keys.subarray(0, merged.n)]).toEqual([...all.keys.subarray(0, all.n)]);
+        expect([...merged.counts.subarray(0, merged.n)]).toEqual([...all.counts.subarray(0, all.n)]);
+        expect(merged.count).toBe(all.count);
+        expect(merged.min).toBe(all.min);
+        expect(merged.max).toBe(all.max);
+        for (const q of QUANTILES) expect(merged.quantile(q)).toBe(all.quantile(q));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('takes a merged part out again exactly', () => {
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 80 }), fc.array(value, { maxLength: 80 }), (a, b) => {
+        const h = histogramOf(a);
+        const hb = histogramOf(b);
+        h.merge(hb);
+        h.merge(hb, -1);
+        const ha = histogramOf(a);
+        expect([...h.keys.subarray(0, h.n)]).toEqual([...ha.keys.subarray(0, ha.n)]);
+        expect([...h.counts.subarray(0, h.n)]).toEqual([...ha.counts.subarray(0, ha.n)]);
+        expect(h.count).toBe(ha.count);
+      }),
+    );
+  });
+
+  it('costs memory by buckets in use, not by the range of values', () => {
+    const h = histogramOf([1e-300, 1e300, -1e300, 0]);
+    expect(h.n).toBe(4);
+    expect(h.bytes()).toBeLessThanOrEqual(4 * 12);
+  });
+
+  it('holds at most MAX_BUCKETS buckets whatever it is fed', () => {
+    const h = new Histogram();
+    for (let i = 0; i < 10000; i++) h.add(1.0001 ** (i * 50));
+    expect(h.n).toBe(4096);
+    expect(h.count).toBe(10000);
+    expect(h.quantile(1)).toBe(h.max);
+  });
+});
+
+describe('SlidingWindow', () => {
+  it('answers quantiles over the windows it holds, exactly as one histogram of their values', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 20 }), fc.nat({ max: 20 }), (windows, keepFrom) => {
+        const sliding = new SlidingWindow();
+        windows.forEach((w, i) => sliding.push(1000 + i, histogramOf(w)));
+        sliding.expire(1000 + keepFrom);
+        const kept = windows.slice(keepFrom).flat();
+        if (kept.length === 0) {
+          expect(sliding.count).toBe(0);
+          expect(sliding.quantile(0.5)).toBeNaN();
+          return;
+        }
+        const reference = histogramOf(kept);
+        expect(sliding.count).toBe(kept.length);
+        for (const q of QUANTILES) expect(sliding.quantile(q)).toBe(reference.quantile(q));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps its memory flat as windows come and go', () => {
+    const sliding = new SlidingWindow();
+    let peak = 0;
+    for (let t = 0; t < 5000; t++) {
+      sliding.push(t, histogramOf([t % 97, (t * 7) % 1000, 0.5]));
+      sliding.expire(t - 60);
+      if (t === 1000) peak = sliding.bytes();
+    }
+    expect(sliding.bytes()).toBeLessThanOrEqual(peak);
+    expect(sliding.count).toBe(61 * 3);
+  });
+});
