@@ -31,6 +31,7 @@ interface View {
 }
 
 const NO_LABELS: Record<string, string> = {};
+const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 const TYPES: Record<number, MetricType> = { [MEASURE]: 'summary', [COUNTER]: 'counter', 2: 'gauge' };
 
 function view(name: string, help: string, type: MetricType, values: () => Value[]): View {
@@ -78,8 +79,12 @@ export class PrometheusOutlet {
     this.catalog = catalog;
     this.quantiles = quantiles;
     this.quantileLabels = quantiles.map((q) => ({ quantile: String(q) }));
-    collectDefaultMetrics({ register: this.processText });
-    collectDefaultMetrics({ register: this.processOpenMetrics });
+    for (const registry of [this.processText, this.processOpenMetrics]) {
+      collectDefaultMetrics({ register: registry });
+      // Gauges named *_total by prom-client: promtool rejects the name, and the
+      // counts say little. Left out.
+      for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
+    }
   }
 
   /**

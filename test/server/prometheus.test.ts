@@ -1,0 +1,112 @@
+// Against a real Prometheus (Debian package `prometheus`, which has promtool):
+// promtool accepts a scrape, and a Prometheus server scraping drainmeter answers
+// PromQL with the values posted. Skips where Prometheus is missing; fails in CI.
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { iso } from '../../fixtures/corpus.js';
+import { logplexBody, syslog } from '../../fixtures/heroku.js';
+import { silentLogger } from '../../src/log.js';
+import { type Running, serve } from '../../src/server/serve.js';
+import { config } from './helpers.js';
+
+function has(bin: string): boolean {
+  try {
+    execFileSync(bin, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const available = has('promtool') && has('prometheus');
+if (!available && process.env.CI === 'true') throw new Error('CI: prometheus and promtool must be installed (.ci/run installs the Debian package)');
+if (!available) console.warn('skipping the Prometheus tests: install the Debian package `prometheus` (promtool and the server)');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!available)('with a real Prometheus', () => {
+  let drain: Running;
+  let base: string;
+  let values: number[];
+
+  beforeAll(async () => {
+    drain = await serve(config({ PORT: '0', DRAINMETER_GRACE: '0' }), silentLogger);
+    base = `http://127.0.0.1:${drain.port}`;
+    values = Array.from({ length: 200 }, (_, i) => (i + 1) * 1.5);
+    const now = Date.now();
+    const messages = values.map((v, i) => syslog(iso(now - 500 + i), 'app', 'web.1', `measure#db.latency=${v}ms count#orders=2 sample#depth=${i} source=web.1`));
+    const res = await fetch(`${base}/logs`, { method: 'POST', headers: { 'Content-Type': 'application/logplex-1' }, body: logplexBody(messages) });
+    expect(res.status).toBe(204);
+    await sleep(2100); // the windows close (resolution 1 s, grace 0) and join the quantile window
+  });
+
+  afterAll(async () => {
+    await drain?.stop('test over');
+  });
+
+  it('promtool check metrics accepts a scrape with no problem', async () => {
+    // promtool reads the text format only (the OpenMetrics exposition is checked
+    // for shape in app.test.ts).
+    const body = await (await fetch(`${base}/metrics`)).text();
+    expect(body).toContain('db_latency_seconds{quantile="0.99"');
+    expect(body).toContain('process_cpu_seconds_total');
+    const out = execFileSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    expect(out.trim()).toBe('');
+  });
+
+  it('a Prometheus server scraping drainmeter answers PromQL with the posted values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-prom-'));
+    const port = await freePort();
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: drainmeter\n    static_configs:\n      - targets: ['127.0.0.1:${drain.port}']\n`,
+    );
+    const prom: ChildProcess = spawn(
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    );
+    try {
+      const query = async (q: string): Promise<number | null> => {
+        try {
+          const r = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+            data?: { result?: { value: [number, string] }[] };
+          };
+          const v = r.data?.result?.[0]?.value[1];
+          return v === undefined ? null : Number(v);
+        } catch {
+          return null;
+        }
+      };
+      let orders: number | null = null;
+      for (let i = 0; i < 60 && orders === null; i++) {
+        await sleep(500);
+        orders = await query('orders_total{app="default",source="web.1"}');
+      }
+      expect(orders).toBe(400);
+      const sorted = [...values].sort((a, b) => a - b);
+      const p99 = sorted[Math.ceil(0.99 * sorted.length) - 1] / 1000;
+      const got = await query('db_latency_seconds{quantile="0.99",source="web.1"}');
+      expect(got).not.toBeNull();
+      expect(Math.abs((got as number) - p99)).toBeLessThanOrEqual(0.01 * p99);
+      expect(await query('db_latency_seconds_count{source="web.1"}')).toBe(200);
+      expect(await query('depth{source="web.1"}')).toBe(199);
+    } finally {
+      prom.kill('SIGTERM');
+    }
+  }, 60_000);
+});
