@@ -8,7 +8,6 @@
 
 import { COUNTER, type Metric, MEASURE, type ObservationSink, SERIES_LIMIT } from '../ingest/index.js';
 import { AppState } from './app-state.js';
-import { Histogram } from './histogram.js';
 import { Series, Window } from './series.js';
 
 export interface AggregatorOptions {
@@ -61,7 +60,7 @@ export class Aggregator implements ObservationSink {
   /** Series with a window closing at each second (epoch s): the close schedule. */
   private readonly due = new Map<number, Series[]>();
   private closedTo: number;
-  private readonly pool: Histogram[] = [];
+  private readonly pool: Window[] = [];
   private readonly closed: ClosedWindow = { series: null as unknown as Series, start: 0, end: 0, window: null as unknown as Window };
 
   constructor(options: AggregatorOptions, clock: number) {
@@ -122,15 +121,15 @@ export class Aggregator implements ObservationSink {
     if (res !== this.resolution && (start + res + this.options.grace) * 1000 <= this.clock) return;
     let w = s.window(start);
     if (w === null) w = this.openWindow(s, start);
-    w.count++;
-    w.sum += kind === MEASURE || kind === COUNTER ? value : 0;
     if (kind === MEASURE) {
-      if (value < w.min) w.min = value;
-      if (value > w.max) w.max = value;
-      (w.hist as Histogram).add(value);
-    } else if (kind !== COUNTER && time >= w.lastTime) {
-      w.last = value;
-      w.lastTime = time;
+      w.measure(value);
+    } else {
+      w.count++;
+      if (kind === COUNTER) w.sum += value;
+      else if (time >= w.lastTime) {
+        w.last = value;
+        w.lastTime = time;
+      }
     }
   }
 
@@ -186,9 +185,8 @@ export class Aggregator implements ObservationSink {
   }
 
   private openWindow(s: Series, start: number): Window {
-    const w = new Window();
-    w.start = start;
-    if (s.sliding !== null) w.hist = this.pool.pop() ?? new Histogram();
+    const w = this.pool.pop() ?? new Window();
+    w.reset(start);
     s.open.push(w);
     const closeAt = start + s.resolution + this.options.grace;
     const list = this.due.get(closeAt);
@@ -222,13 +220,11 @@ export class Aggregator implements ObservationSink {
       c.window = w;
       this.onClose(c);
     }
-    const h = w.hist;
-    if (h !== null && s.sliding !== null) {
-      s.sliding.push(w.start, h);
+    if (s.sliding !== null) {
       this.expire(s);
-      h.clear();
-      if (this.pool.length < 4096) this.pool.push(h);
-      w.hist = null;
+      w.pushTo(s.sliding);
     }
+    // Pooled: at most the windows open at once, the peak of open windows.
+    this.pool.push(w);
   }
 }

@@ -1,103 +1,182 @@
 // The closed windows of one measure series that /metrics quantiles cover (the last
-// QUANTILE_WINDOW seconds). A running histogram holds their sum; each window's
-// buckets wait in a FIFO of typed arrays, to be taken out exactly when the window
-// leaves the span. A scrape reads one histogram, not a merge of sixty.
+// QUANTILE_WINDOW seconds), packed in one Float64Array used as a FIFO:
+//
+//   a window of one value:  [start × 2^16, value]                          16 bytes
+//   any other window:       [start × 2^16 + n, min, max, key × 2^32 + count, … n times]
+//
+// Most windows of most series hold one value, so a series with a full minute costs
+// about 1 KB, in one typed array (bench/series.ts). A scrape gathers the packed buckets, sorts them with the
+// native numeric sort (the packing orders by key), and walks them once for every
+// quantile asked. Windows leave by moving the head: no subtraction, no merge.
 
-import { Histogram } from './histogram.js';
+import { keyOf, valueOf } from './buckets.js';
+import type { Histogram } from './histogram.js';
 
-const META = 4; // per window: start (s), buckets, min, max
+const P32 = 2 ** 32;
+const P16 = 2 ** 16;
+
+/** The count of a packed bucket (floor, not %: keys may be negative). */
+function countOf(packed: number): number {
+  return packed - Math.floor(packed / P32) * P32;
+}
+
+let scratch = new Float64Array(1024);
 
 export class SlidingWindow {
-  readonly running = new Histogram();
-  private meta = new Float64Array(META * 4);
-  private keys = new Int32Array(8);
-  private counts = new Float64Array(8);
-  private firstWindow = 0;
-  private windows = 0;
-  private firstBucket = 0;
-  private buckets = 0;
+  private data: Float64Array = new Float64Array(8);
+  private head = 0;
+  private tail = 0;
 
-  /** Adds a closed window that started at `start` (seconds). */
+  /** A window that held one value. */
+  single(start: number, value: number): void {
+    this.ensure(2);
+    this.data[this.tail] = start * P16;
+    this.data[this.tail + 1] = value;
+    this.tail += 2;
+  }
+
+  /** Starts a window record of n ≥ 1 buckets; they follow through bucket(). */
+  begin(start: number, n: number, min: number, max: number): void {
+    this.ensure(3 + n);
+    const d = this.data;
+    d[this.tail] = start * P16 + n;
+    d[this.tail + 1] = min;
+    d[this.tail + 2] = max;
+    this.tail += 3;
+  }
+
+  bucket(key: number, count: number): void {
+    this.data[this.tail++] = key * P32 + count;
+  }
+
+  /** Adds a whole histogram as the window starting at `start`. */
   push(start: number, h: Histogram): void {
     if (h.count === 0) return;
-    this.ensure(h.n);
-    const w = (this.firstWindow + this.windows) * META;
-    this.meta[w] = start;
-    this.meta[w + 1] = h.n;
-    this.meta[w + 2] = h.min;
-    this.meta[w + 3] = h.max;
-    this.windows++;
-    const at = this.firstBucket + this.buckets;
-    this.keys.set(h.keys.subarray(0, h.n), at);
-    this.counts.set(h.counts.subarray(0, h.n), at);
-    this.buckets += h.n;
-    this.running.merge(h);
+    if (h.count === 1) return this.single(start, h.min);
+    this.begin(start, h.n, h.min, h.max);
+    for (let i = 0; i < h.n; i++) this.bucket(h.keys[i], h.counts[i]);
   }
 
-  /** Takes out windows that started before `horizon` (seconds). */
-  expire(horizon: number): void {
-    while (this.windows > 0 && this.meta[this.firstWindow * META] < horizon) {
-      const nb = this.meta[this.firstWindow * META + 1];
-      const running = this.running;
-      for (let i = this.firstBucket; i < this.firstBucket + nb; i++) {
-        running.addKey(this.keys[i], -this.counts[i]);
-        running.count -= this.counts[i];
-      }
-      this.firstBucket += nb;
-      this.buckets -= nb;
-      this.firstWindow++;
-      this.windows--;
-      running.compact();
-    }
-    if (this.windows === 0) {
-      this.running.clear();
-      this.firstWindow = this.firstBucket = this.buckets = 0;
-    }
-  }
-
-  get count(): number {
-    return this.running.count;
-  }
-
-  /** Nearest-rank quantile over the windows held; min and max exact. */
+  /** One quantile (see quantiles()). */
   quantile(q: number): number {
-    if (this.windows === 0) return NaN;
+    const out = [NaN];
+    this.quantiles([q], out);
+    return out[0];
+  }
+
+  /** Drops windows that started before `horizon` (epoch seconds). */
+  expire(horizon: number): void {
+    const d = this.data;
+    while (this.head < this.tail && Math.floor(d[this.head] / P16) < horizon) {
+      const n = d[this.head] % P16;
+      this.head += n === 0 ? 2 : 3 + n;
+    }
+    if (this.head === this.tail) this.head = this.tail = 0;
+  }
+
+  /** Observations in the windows held. */
+  get count(): number {
+    let c = 0;
+    const d = this.data;
+    for (let i = this.head; i < this.tail; ) {
+      const n = d[i] % P16;
+      if (n === 0) {
+        c++;
+        i += 2;
+        continue;
+      }
+      for (let j = i + 3; j < i + 3 + n; j++) c += countOf(d[j]);
+      i += 3 + n;
+    }
+    return c;
+  }
+
+  get empty(): boolean {
+    return this.head === this.tail;
+  }
+
+  /**
+   * Nearest-rank quantiles over the windows held, for `qs` ascending, into `out`:
+   * q = 0 is the exact min, q = 1 the exact max, others the value of the bucket
+   * holding the ceil(q·count)-th observation, clamped to [min, max]. NaN when empty.
+   */
+  quantiles(qs: readonly number[], out: number[]): void {
+    const d = this.data;
     let min = Infinity;
     let max = -Infinity;
-    for (let w = this.firstWindow; w < this.firstWindow + this.windows; w++) {
-      if (this.meta[w * META + 2] < min) min = this.meta[w * META + 2];
-      if (this.meta[w * META + 3] > max) max = this.meta[w * META + 3];
+    let m = 0;
+    let total = 0;
+    for (let i = this.head; i < this.tail; ) {
+      const n = d[i] % P16;
+      if (m + n + 1 > scratch.length) {
+        const bigger = new Float64Array(scratch.length * 2 + n);
+        bigger.set(scratch.subarray(0, m));
+        scratch = bigger;
+      }
+      if (n === 0) {
+        const v = d[i + 1];
+        if (v < min) min = v;
+        if (v > max) max = v;
+        scratch[m++] = keyOf(v) * P32 + 1;
+        total++;
+        i += 2;
+        continue;
+      }
+      if (d[i + 1] < min) min = d[i + 1];
+      if (d[i + 2] > max) max = d[i + 2];
+      if (m + n > scratch.length) {
+        const bigger = new Float64Array(Math.max(scratch.length * 2, m + n));
+        bigger.set(scratch.subarray(0, m));
+        scratch = bigger;
+      }
+      for (let j = i + 3; j < i + 3 + n; j++) {
+        scratch[m++] = d[j];
+        total += countOf(d[j]);
+      }
+      i += 3 + n;
     }
-    return this.running.quantile(q, min, max);
+    if (total === 0) {
+      for (let k = 0; k < qs.length; k++) out[k] = NaN;
+      return;
+    }
+    const sorted = scratch.subarray(0, m).sort();
+    let seen = 0;
+    let i = 0;
+    for (let k = 0; k < qs.length; k++) {
+      const q = qs[k];
+      if (q <= 0) {
+        out[k] = min;
+        continue;
+      }
+      if (q >= 1) {
+        out[k] = max;
+        continue;
+      }
+      const rank = Math.ceil(q * total);
+      while (i < m) {
+        const count = countOf(sorted[i]);
+        if (seen + count >= rank) break;
+        seen += count;
+        i++;
+      }
+      const key = Math.floor(sorted[Math.min(i, m - 1)] / P32);
+      out[k] = Math.min(max, Math.max(min, valueOf(key)));
+    }
   }
 
   bytes(): number {
-    return this.meta.byteLength + this.keys.byteLength + this.counts.byteLength + this.running.bytes();
+    return this.data.byteLength;
   }
 
-  /** Room for one more window of `n` buckets, compacting or growing the FIFO. */
-  private ensure(n: number): void {
-    if ((this.firstWindow + this.windows + 1) * META > this.meta.length) {
-      const meta = this.windows + 1 > this.meta.length / META / 2 ? new Float64Array(this.meta.length * 2) : this.meta;
-      meta.set(this.meta.subarray(this.firstWindow * META, (this.firstWindow + this.windows) * META));
-      this.meta = meta;
-      this.firstWindow = 0;
-    }
-    if (this.firstBucket + this.buckets + n > this.keys.length) {
-      const grow = this.buckets + n > this.keys.length / 2;
-      const size = grow ? Math.max(this.keys.length * 2, this.buckets + n) : this.keys.length;
-      const keys = grow ? new Int32Array(size) : this.keys;
-      const counts = grow ? new Float64Array(size) : this.counts;
-      if (grow) {
-        keys.set(this.keys.subarray(this.firstBucket, this.firstBucket + this.buckets));
-        counts.set(this.counts.subarray(this.firstBucket, this.firstBucket + this.buckets));
-      } else {
-        keys.copyWithin(0, this.firstBucket, this.firstBucket + this.buckets);
-        counts.copyWithin(0, this.firstBucket, this.firstBucket + this.buckets);
-      }
-      this.keys = keys;
-      this.counts = counts;
-      this.firstBucket = 0;
-    }
+  private ensure(need: number): void {
+    if (this.tail + need <= this.data.length) return;
+    const live = this.tail - this.head;
+    // Compact in place while there is room; grow by a quarter only when there is not
+    // (bench/series.ts: 1.5× growth left half of every series' array empty).
+    const d = live + need > this.data.length * 0.9 ? new Float64Array(Math.ceil((live + need) * 1.25)) : this.data;
+    d.set(this.data.subarray(this.head, this.tail));
+    this.data = d;
+    this.head = 0;
+    this.tail = live;
   }
 }

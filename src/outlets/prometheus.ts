@@ -1,12 +1,14 @@
-// GET /metrics through prom-client. Each scrape builds a registry of small views
-// that pull from the aggregator at that moment (closed windows for quantiles,
-// cumulative totals for _sum, _count and counters), bound to the scrape's app filter,
-// and lets prom-client write the text or OpenMetrics exposition. Ingest never calls
-// prom-client. Process metrics come from prom-client's default collectors.
+// GET /metrics. Everything is pulled at scrape time, for the scrape's app filter:
+// app series are written by exposition.ts (closed windows for quantiles, cumulative
+// totals for _sum, _count and counters); drainmeter's self-metrics are views in a
+// prom-client registry made for the scrape, with prom-client's default process
+// metrics, and prom-client writes that part and chooses the content type. Ingest
+// never calls prom-client.
 
 import client from 'prom-client';
 import type { Aggregator, AppState, Series } from '../aggregate/index.js';
-import { type Catalog, COUNTER, MEASURE, type Metric, REASONS } from '../ingest/index.js';
+import { type Catalog, REASONS } from '../ingest/index.js';
+import { writeFamily } from './exposition.js';
 
 const { Registry, collectDefaultMetrics } = client;
 type Registry = InstanceType<typeof Registry>;
@@ -32,7 +34,6 @@ interface View {
 
 const NO_LABELS: Record<string, string> = {};
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
-const TYPES: Record<number, MetricType> = { [MEASURE]: 'summary', [COUNTER]: 'counter', 2: 'gauge' };
 
 function view(name: string, help: string, type: MetricType, values: () => Value[]): View {
   // get() reads this.name: in OpenMetrics prom-client renames counter families in place.
@@ -67,7 +68,7 @@ export class PrometheusOutlet {
   private readonly aggregator: Aggregator;
   private readonly catalog: Catalog;
   private readonly quantiles: number[];
-  private readonly quantileLabels: Record<string, string>[];
+  private readonly expire: (s: Series) => void;
   private readonly appLabels = new WeakMap<AppState, Record<string, string>>();
   private readonly reasonLabels = new WeakMap<AppState, Record<string, string>[]>();
   // One process registry per format: OpenMetrics renames counters in place.
@@ -78,7 +79,7 @@ export class PrometheusOutlet {
     this.aggregator = aggregator;
     this.catalog = catalog;
     this.quantiles = quantiles;
-    this.quantileLabels = quantiles.map((q) => ({ quantile: String(q) }));
+    this.expire = (s) => aggregator.expire(s);
     for (const registry of [this.processText, this.processOpenMetrics]) {
       collectDefaultMetrics({ register: registry });
       // Gauges named *_total by prom-client: promtool rejects the name, and the
@@ -94,49 +95,22 @@ export class PrometheusOutlet {
   async scrape(app: string | null, openMetrics: boolean): Promise<{ contentType: string; body: string }> {
     const registry = newRegistry(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
     const apps = this.appsFor(app);
-    for (const metric of this.catalog.metrics()) {
-      if (apps.some((a) => a.has(metric))) registry.registerMetric(this.metricView(metric, apps) as never);
-    }
+    const out: string[] = [];
+    const options = { quantiles: this.quantiles, openMetrics, expire: this.expire };
+    for (const metric of this.catalog.metrics()) writeFamily(metric, apps, options, out);
     for (const v of this.selfViews(apps, app === null)) registry.registerMetric(v as never);
     if (app === null) {
       const process = openMetrics ? this.processOpenMetrics : this.processText;
       for (const m of process.getMetricsAsArray()) registry.registerMetric(m as never);
     }
-    return { contentType: registry.contentType, body: await registry.metrics() };
+    out.push(await registry.metrics());
+    return { contentType: registry.contentType, body: out.join('') };
   }
 
   private appsFor(app: string | null): AppState[] {
     if (app === null) return [...this.aggregator.apps.values()];
     const one = this.aggregator.apps.get(app);
     return one === undefined ? [] : [one];
-  }
-
-  private metricView(metric: Metric, apps: AppState[]): View {
-    const type = TYPES[metric.kind];
-    return view(metric.name, metric.help, type, () => {
-      const values: Value[] = [];
-      for (const app of apps) for (const s of app.each(metric)) this.seriesValues(s, values);
-      return values;
-    });
-  }
-
-  private seriesValues(s: Series, out: Value[]): void {
-    const kind = s.metric.kind;
-    if (kind === COUNTER) {
-      out.push({ value: s.count, labels: NO_LABELS, sharedLabels: s.labels });
-    } else if (kind === MEASURE) {
-      const sliding = s.sliding;
-      if (sliding !== null) {
-        this.aggregator.expire(s);
-        for (let i = 0; i < this.quantiles.length; i++) {
-          out.push({ value: sliding.quantile(this.quantiles[i]), labels: this.quantileLabels[i], sharedLabels: s.labels });
-        }
-      }
-      out.push({ metricName: `${s.metric.name}_sum`, value: s.sum, labels: NO_LABELS, sharedLabels: s.labels });
-      out.push({ metricName: `${s.metric.name}_count`, value: s.count, labels: NO_LABELS, sharedLabels: s.labels });
-    } else {
-      out.push({ value: s.last, labels: NO_LABELS, sharedLabels: s.labels });
-    }
   }
 
   private labelsOf(app: AppState): Record<string, string> {

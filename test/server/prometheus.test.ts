@@ -62,7 +62,7 @@ describe.skipIf(!available)('with a real Prometheus', () => {
     // promtool reads the text format only (the OpenMetrics exposition is checked
     // for shape in app.test.ts).
     const body = await (await fetch(`${base}/metrics`)).text();
-    expect(body).toContain('db_latency_seconds{quantile="0.99"');
+    expect(body).toMatch(/db_latency_seconds\{app="default",source="web.1",quantile="0.99"\} \d/);
     expect(body).toContain('process_cpu_seconds_total');
     const out = execFileSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
     expect(out.trim()).toBe('');
