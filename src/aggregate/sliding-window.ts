@@ -20,6 +20,12 @@ function countOf(packed: number): number {
   return packed - Math.floor(packed / P32) * P32;
 }
 
+/** The bucket count n of a window header. `%` on doubles is a call to fmod: this is
+ * not (bench/series.ts scrape: a third of the quantile time). */
+function bucketsOf(header: number): number {
+  return header - Math.floor(header / P16) * P16;
+}
+
 let scratch = new Float64Array(1024);
 
 export class SlidingWindow {
@@ -68,7 +74,7 @@ export class SlidingWindow {
   expire(horizon: number): void {
     const d = this.data;
     while (this.head < this.tail && Math.floor(d[this.head] / P16) < horizon) {
-      const n = d[this.head] % P16;
+      const n = bucketsOf(d[this.head]);
       this.head += n === 0 ? 2 : 3 + n;
     }
     if (this.head === this.tail) this.head = this.tail = 0;
@@ -79,7 +85,7 @@ export class SlidingWindow {
     let c = 0;
     const d = this.data;
     for (let i = this.head; i < this.tail; ) {
-      const n = d[i] % P16;
+      const n = bucketsOf(d[i]);
       if (n === 0) {
         c++;
         i += 2;
@@ -107,7 +113,7 @@ export class SlidingWindow {
     let m = 0;
     let total = 0;
     for (let i = this.head; i < this.tail; ) {
-      const n = d[i] % P16;
+      const n = bucketsOf(d[i]);
       if (m + n + 1 > scratch.length) {
         const bigger = new Float64Array(scratch.length * 2 + n);
         bigger.set(scratch.subarray(0, m));

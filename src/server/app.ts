@@ -39,6 +39,23 @@ const DEDUPE_TTL_MS = 10 * 60_000;
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 const RETRY_AFTER = '5';
 
+/** Text pieces as a byte stream, a few thousand pieces per read: no 50 MB join. */
+function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= chunks.length) {
+        controller.close();
+        return;
+      }
+      const next = Math.min(chunks.length, at + 2000);
+      controller.enqueue(encoder.encode(chunks.slice(at, next).join('')));
+      at = next;
+    },
+  });
+}
+
 export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState } {
   const { config, aggregator, ingest, outlet, now, log } = deps;
   const state = new ServerState();
@@ -145,9 +162,9 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
     }
     aggregator.advance(now());
     const openMetrics = (c.req.header('accept') ?? '').includes('application/openmetrics-text');
-    const { contentType, body } = await outlet.scrape(scope, openMetrics);
+    const { contentType, chunks } = await outlet.scrape(scope, openMetrics);
     outlet.requests.add('metrics', 200);
-    return c.body(body, 200, { 'Content-Type': contentType });
+    return c.body(streamOf(chunks), 200, { 'Content-Type': contentType });
   });
 
   app.get('/healthz', (c) => (state.draining ? answer(c, 'healthz', 503, 'draining') : answer(c, 'healthz', 200, 'ok')));
