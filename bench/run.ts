@@ -1,11 +1,49 @@
 // `npm run bench [-- SUITE…]`: runs the benchmark suites and prints markdown tables
 // (kept in bench/README.md). BENCH_ROUNDS (default 7) short rounds, medians reported.
 
+import { fork } from 'node:child_process';
+import { httpBench } from './http.js';
 import { ingestBench } from './ingest.js';
 import { machine } from './lib.js';
 
+/** Runs a suite file in a process of its own (a clean heap, for RSS), with --expose-gc. */
+function isolated(file: string, args: string[] = []): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const child = fork(new URL(file, import.meta.url).pathname, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${file} exited ${code}`))));
+  });
+}
+
+/** Ingest alone against ingest + aggregate, each in fresh processes, rounds interleaved. */
+async function pipeline(rounds: number): Promise<string> {
+  const runs: Record<string, { linesPerSec: number; mbPerSec: number }[]> = { ingest: [], aggregate: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of ['ingest', 'aggregate']) runs[mode].push(JSON.parse(await isolated('./pipeline.js', [mode])));
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const row = (label: string, mode: string) => {
+    const lps = med(runs[mode].map((x) => x.linesPerSec));
+    const mbs = med(runs[mode].map((x) => x.mbPerSec));
+    return `| ${label} | ${Math.round(lps).toLocaleString('en-US')} | ${mbs.toFixed(0)} | ${(lps / med(runs.ingest.map((x) => x.linesPerSec))).toFixed(2)}× |`;
+  };
+  return [
+    `### Pipeline: the same 20,000 lines in 100-line bodies, each in a process of its own, median of ${rounds}`,
+    '',
+    '| path | lines/s | MB/s | × ingest alone |',
+    '|---|---:|---:|---:|',
+    row('ingest alone (frames … conventions) into a counting sink', 'ingest'),
+    row('ingest + aggregate: series, windows closing each second, histograms', 'aggregate'),
+  ].join('\n');
+}
+
 const suites: Record<string, (rounds: number) => Promise<string>> = {
   ingest: (rounds) => ingestBench(20_000, rounds, 600),
+  pipeline: (rounds) => pipeline(Math.min(rounds, 5)),
+  http: (rounds) => httpBench(Math.min(rounds, 3)),
+  series: () => isolated('./series.js'),
+  sketch: () => isolated('./sketch.js'),
 };
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

@@ -55,7 +55,11 @@ export class Aggregator implements ObservationSink {
   private app: AppState | null = null;
   private lineTime = 0;
   private lineSec = 0;
+  /** Start of the line's window at the drain's resolution, epoch s. */
+  private lineStart = 0;
   private lineLate = false;
+  /** The clock in whole seconds, for lastSeen. */
+  private clockSec = 0;
 
   /** Series with a window closing at each second (epoch s): the close schedule. */
   private readonly due = new Map<number, Series[]>();
@@ -85,9 +89,13 @@ export class Aggregator implements ObservationSink {
     if (time > this.arrival + FUTURE_MS) time = this.arrival;
     this.lineTime = time;
     this.lineSec = Math.floor(time / 1000);
+    // Per line, not per observation; floor, not %: epoch seconds are doubles, and %
+    // on doubles is a call to fmod (bench/ingest.ts, ingest + aggregate).
     const res = this.resolution;
-    const start = this.lineSec - (((this.lineSec % res) + res) % res);
+    const start = Math.floor(this.lineSec / res) * res;
+    this.lineStart = start;
     this.lineLate = (start + res + this.options.grace) * 1000 <= this.clock;
+    this.clockSec = Math.floor(this.clock / 1000);
     if (this.lineLate) this.app.late++;
   }
 
@@ -103,7 +111,7 @@ export class Aggregator implements ObservationSink {
       app.add(s);
       this.seriesCount++;
     }
-    s.lastSeen = Math.floor(this.clock / 1000);
+    s.lastSeen = this.clockSec;
     const kind = metric.kind;
     const time = this.lineTime;
     if (kind === MEASURE) {
@@ -116,9 +124,13 @@ export class Aggregator implements ObservationSink {
       s.lastTime = time;
     }
     if (this.lineLate) return;
+    let start = this.lineStart;
     const res = s.resolution;
-    const start = this.lineSec - (((this.lineSec % res) + res) % res);
-    if (res !== this.resolution && (start + res + this.options.grace) * 1000 <= this.clock) return;
+    if (res !== this.resolution) {
+      // A series made by a drain of another resolution keeps its own windows.
+      start = Math.floor(this.lineSec / res) * res;
+      if ((start + res + this.options.grace) * 1000 <= this.clock) return;
+    }
     let w = s.window(start);
     if (w === null) w = this.openWindow(s, start);
     if (kind === MEASURE) {

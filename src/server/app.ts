@@ -112,7 +112,10 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
     state.inflight += reserve;
     let body;
     try {
-      body = await readBody(c.env?.incoming, c.req.raw.body, config.maxBody);
+      // c.req.raw.body only without a Node request: touching it makes
+      // @hono/node-server build a web Request and stream (bench/http.ts: 18% of CPU).
+      const incoming = c.env?.incoming;
+      body = await readBody(incoming, incoming === undefined ? c.req.raw.body : null, config.maxBody);
     } finally {
       state.inflight -= reserve;
     }

@@ -1,0 +1,124 @@
+// HTTP ingest: 100-line logplex batches posted by wrk (C, one thread, 16
+// connections) to drainmeter serve, against a raw node:http server that only reads
+// and discards the body, in the same rounds. Each server runs in a process of its
+// own; the machine has two cores, one for the server and one for wrk. After each
+// drainmeter round, /metrics must show every line of every batch answered 204.
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate, syslogMessages } from '../fixtures/corpus.js';
+import { logplexBody } from '../fixtures/heroku.js';
+import { check } from './lib.js';
+
+const BODIES = 200;
+const LINES = 100;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function start(script: string, args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /msg=listening port=(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited ${code}: ${out}`)));
+  });
+  return { child, port };
+}
+
+function wrk(script: string, url: string, seconds: number): { rps: number; non2xx: number; requests: number } {
+  const out = execFileSync('wrk', ['-t1', '-c16', `-d${seconds}s`, '-s', script, url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, non2xx, requests };
+}
+
+function prepare(dir: string): { script: string; avgBytes: number } {
+  const lines = generate(BODIES * LINES, { seed: 5, start: Date.now() + 5000, rate: 1000 });
+  const messages = syslogMessages(lines);
+  let total = 0;
+  for (let b = 0; b < BODIES; b++) {
+    const body = logplexBody(messages.slice(b * LINES, (b + 1) * LINES));
+    total += body.length;
+    writeFileSync(join(dir, `body-${b}.bin`), body);
+  }
+  const script = join(dir, 'post.lua');
+  writeFileSync(
+    script,
+    `local reqs = {}
+local i = 0
+init = function(args)
+  for b = 0, ${BODIES - 1} do
+    local f = io.open("${dir}/body-" .. b .. ".bin", "rb")
+    local body = f:read("*a")
+    f:close()
+    reqs[b + 1] = wrk.format("POST", "/logs", { ["Content-Type"] = "application/logplex-1", ["Logplex-Msg-Count"] = "${LINES}" }, body)
+  end
+end
+request = function()
+  i = i % #reqs + 1
+  return reqs[i]
+end
+`,
+  );
+  return { script, avgBytes: total / BODIES };
+}
+
+export async function httpBench(rounds: number): Promise<string> {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (e) {
+    if ((e as { status?: number }).status === undefined) return '### HTTP ingest\n\nskipped: wrk is not installed (Debian package `wrk`).';
+  }
+  const here = new URL('.', import.meta.url).pathname;
+  const cli = new URL('../src/cli.js', import.meta.url).pathname;
+  const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+  const results: Record<string, number[]> = { discard: [], drainmeter: [] };
+  let avg = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const which of ['discard', 'drainmeter'] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'drainmeter-http-'));
+      const { script, avgBytes } = prepare(dir);
+      avg = avgBytes;
+      const { child, port } =
+        which === 'discard' ? await start(join(here, 'discard-server.js'), [], {}) : await start(cli, ['serve'], {});
+      try {
+        wrk(script, `http://127.0.0.1:${port}`, 1); // warm-up
+        const { rps, non2xx, requests } = wrk(script, `http://127.0.0.1:${port}`, seconds);
+        check(non2xx === 0, `${which}: ${non2xx} non-2xx answers`);
+        if (which === 'drainmeter') {
+          const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          const lines = Number(/drainmeter_lines_total\{app="default"\} (\d+)/.exec(text)?.[1]);
+          // Every line of every batch answered 204 (warm-up included) was counted.
+          check(lines >= requests * LINES, `lines counted ${lines} < ${requests * LINES}`);
+        }
+        results[which].push(rps * LINES);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+  }
+  const discard = median(results.discard);
+  const ours = median(results.drainmeter);
+  const ratios = results.drainmeter.map((x, i) => x / results.discard[i]);
+  const mbs = (linesPerSec: number) => ((linesPerSec / LINES) * avg) / 1e6;
+  const f = (n: number) => Math.round(n).toLocaleString('en-US');
+  return [
+    `### HTTP ingest: 100-line logplex bodies (${Math.round(avg).toLocaleString('en-US')} bytes), wrk -t1 -c16, ${seconds} s × ${rounds} rounds`,
+    '',
+    '| server | lines/s | MB/s | × discard server |',
+    '|---|---:|---:|---:|',
+    `| node:http, reads and discards the body | ${f(discard)} | ${mbs(discard).toFixed(0)} | 1.00× |`,
+    `| drainmeter serve (hono, ingest, aggregate) | ${f(ours)} | ${mbs(ours).toFixed(0)} | ${median(ratios).toFixed(2)}× |`,
+  ].join('\n');
+}

@@ -1,0 +1,82 @@
+// The whole path serve runs for a body, without HTTP: frames, headers, tokenizer,
+// conventions, then series, windows and histograms in the aggregator, with the
+// clock following the data so windows close each second as they do in serve.
+// Against the ingest path alone into a counting sink. Each in a process of its own
+// (run.ts forks this file twice): sharing one process would make the ingest call
+// sites see two sink classes, which serve never does.
+
+import { performance } from 'node:perf_hooks';
+import { generate, syslogMessages } from '../fixtures/corpus.js';
+import { logplexBody } from '../fixtures/heroku.js';
+import { Aggregator } from '../src/aggregate/index.js';
+import { Ingest, ingestLogplex, type Metric, type ObservationSink } from '../src/ingest/index.js';
+
+class CountingSink implements ObservationSink {
+  n = 0;
+  sum = 0;
+  time = 0;
+  at(_app: string, time: number): void {
+    this.time = time;
+  }
+  observe(_metric: Metric, _l1: string, _l2: string, value: number): void {
+    this.n++;
+    this.sum += value;
+  }
+}
+
+const LINES = 20_000;
+
+function run(mode: string): { linesPerSec: number; mbPerSec: number } {
+  const lines = generate(LINES, { seed: 42 });
+  const messages = syslogMessages(lines);
+  const bodies: Buffer[] = [];
+  const times: number[] = [];
+  for (let i = 0; i < messages.length; i += 100) {
+    bodies.push(logplexBody(messages.slice(i, i + 100)));
+    times.push(lines[i].time);
+  }
+  const bytes = bodies.reduce((n, b) => n + b.length, 0);
+  const start = lines[0].time;
+  const end = lines[lines.length - 1].time;
+  let pass: () => void;
+  if (mode === 'aggregate') {
+    const agg = new Aggregator({ resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 100_000, maxSeriesPerApp: 10_000, seriesTtl: 600 }, start);
+    const ingest = new Ingest(agg);
+    const names = ingest.nameTable('');
+    if (names === null) throw new Error('no name table');
+    pass = () => {
+      // Replays the same 20 s of log: the clock goes back to their start, and
+      // follows the batches, closing windows as it passes them.
+      agg.clock = start;
+      for (let i = 0; i < bodies.length; i++) {
+        agg.advance(times[i]);
+        agg.arrival = times[i];
+        ingest.begin('bench', names, times[i]);
+        ingestLogplex(ingest, [bodies[i]], 1 << 20);
+      }
+      agg.advance(end + 3000);
+      if (ingest.stats.rejectedTotal() > 0) throw new Error('rejections');
+    };
+  } else {
+    const sink = new CountingSink();
+    const ingest = new Ingest(sink);
+    const names = ingest.nameTable('');
+    if (names === null) throw new Error('no name table');
+    pass = () => {
+      ingest.begin('bench', names, start);
+      for (let i = 0; i < bodies.length; i++) ingestLogplex(ingest, [bodies[i]], 1 << 20);
+    };
+  }
+  for (let i = 0; i < 30; i++) pass();
+  const samples: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const t = performance.now();
+    pass();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  const ms = samples[30];
+  return { linesPerSec: (LINES / ms) * 1000, mbPerSec: bytes / ms / 1000 };
+}
+
+if (process.argv[1]?.endsWith('pipeline.js')) console.log(JSON.stringify(run(process.argv[2] ?? 'ingest')));
