@@ -6,22 +6,8 @@
 import logfmt from 'logfmt';
 import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
-import { Ingest, ingestLogplex, type Metric, type ObservationSink, Tokenizer } from '../src/ingest/index.js';
-import { check, measure, type Task, table } from './lib.js';
-
-/** Counts and sums what it is given, so no work can be optimised away. */
-class CountingSink implements ObservationSink {
-  n = 0;
-  sum = 0;
-  time = 0;
-  at(_app: string, time: number): void {
-    this.time = time;
-  }
-  observe(_metric: Metric, _l1: string, _l2: string, value: number): void {
-    this.n++;
-    this.sum += value;
-  }
-}
+import { Ingest, ingestLogplex, Tokenizer } from '../src/ingest/index.js';
+import { CountingSink, check, measure, type Task, table } from './lib.js';
 
 export async function ingestBench(lineCount: number, rounds: number, time: number): Promise<string> {
   const lines = generate(lineCount, { seed: 42 });

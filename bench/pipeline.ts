@@ -9,20 +9,8 @@ import { performance } from 'node:perf_hooks';
 import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
 import { Aggregator } from '../src/aggregate/index.js';
-import { Ingest, ingestLogplex, type Metric, type ObservationSink } from '../src/ingest/index.js';
-
-class CountingSink implements ObservationSink {
-  n = 0;
-  sum = 0;
-  time = 0;
-  at(_app: string, time: number): void {
-    this.time = time;
-  }
-  observe(_metric: Metric, _l1: string, _l2: string, value: number): void {
-    this.n++;
-    this.sum += value;
-  }
-}
+import { Ingest, ingestLogplex } from '../src/ingest/index.js';
+import { CountingSink } from './lib.js';
 
 const LINES = 20_000;
 

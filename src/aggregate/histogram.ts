@@ -29,7 +29,7 @@ export class Histogram {
     this.addKey(keyOf(v), 1);
   }
 
-  /** Adds `c` to bucket `key` (c may be negative, to take a window out again). */
+  /** Adds `c` to bucket `key`. */
   addKey(key: number, c: number): void {
     const keys = this.keys;
     let i = this.hint;
@@ -67,16 +67,13 @@ export class Histogram {
     this.hint = i;
   }
 
-  /** Adds every bucket and total of `other` (sign 1) or takes them out (sign -1). */
-  merge(other: Histogram, sign: 1 | -1 = 1): void {
-    this.count += sign * other.count;
-    this.sum += sign * other.sum;
-    if (sign === 1) {
-      if (other.min < this.min) this.min = other.min;
-      if (other.max > this.max) this.max = other.max;
-    }
-    for (let j = 0; j < other.n; j++) this.addKey(other.keys[j], sign * other.counts[j]);
-    if (sign === -1) this.compact();
+  /** Adds every bucket and total of `other`: merging is exact. */
+  merge(other: Histogram): void {
+    this.count += other.count;
+    this.sum += other.sum;
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
+    for (let j = 0; j < other.n; j++) this.addKey(other.keys[j], other.counts[j]);
   }
 
   /**
@@ -108,20 +105,6 @@ export class Histogram {
   /** Bytes held by the bucket arrays. */
   bytes(): number {
     return this.keys.byteLength + this.counts.byteLength;
-  }
-
-  /** Drops buckets whose count fell to zero. */
-  compact(): void {
-    let w = 0;
-    for (let r = 0; r < this.n; r++) {
-      if (this.counts[r] > 0) {
-        this.keys[w] = this.keys[r];
-        this.counts[w] = this.counts[r];
-        w++;
-      }
-    }
-    this.n = w;
-    this.hint = 0;
   }
 
   private grow(): void {
