@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config, configFrom, OPTIONS, parseArgs } from './config.js';
 import { stdoutLogger } from './log.js';
+import { replay } from './replay.js';
 import { APP_NAME, drainPassword } from './server/auth.js';
 import { serve } from './server/serve.js';
+import { FORMATS, type Format, tail } from './tail.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -15,6 +17,17 @@ const USAGE = `drainmeter ${VERSION}: turns log lines into Prometheus metrics
 usage:
   drainmeter serve              the log drain server: POST /logs, GET /metrics, GET /healthz
   drainmeter token APP          prints APP's drain password, drain URL and heroku drains:add line
+  drainmeter tail [FILE…]       reads lines from files or stdin (heroku logs -t | drainmeter tail),
+                                prints each closed window; at EOF flushes every window, exits 0
+      --format F                table (live view, the default on a terminal), logfmt (the default
+                                otherwise), json, or prom (the exposition, once, at EOF)
+      --listen PORT             serve GET /metrics on 127.0.0.1:PORT while reading
+      --app NAME                the app label of every series [default]
+  drainmeter replay FILE --url URL
+                                sends FILE to a drain as logplex batches, progress on stderr
+      --rate N                  lines per second at most [as fast as the drain takes them]
+      --batch N                 lines per batch [100]
+      --now                     stamp every line with the time it is sent
 
 options (each also an environment variable; flags win):
 ${OPTIONS.map((o) => `  --${o.flag.padEnd(20)} ${o.env.padEnd(31)} ${o.describe}${o.default ? ` [${o.default}]` : ''}`).join('\n')}
@@ -34,7 +47,7 @@ function publicUrl(config: Config): string {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parseArgs(argv, process.env, ['help', 'version']);
+  const parsed = parseArgs(argv, process.env, ['help', 'version', 'format', 'listen', 'app', 'url', 'rate', 'batch', 'now']);
   if (parsed.values.get('version') === 'true') {
     process.stdout.write(`${VERSION}\n`);
     return;
@@ -71,13 +84,49 @@ async function main(argv: string[]): Promise<void> {
       const base = publicUrl(config);
       const url = `${base.replace('://', `://${app}:${password}@`)}/logs`;
       process.stdout.write(`password: ${password}\nurl: ${url}\n\nheroku drains:add '${url}' -a ${app}\n`);
-      if (base.includes('YOUR-DRAINMETER-HOST')) process.stderr.write('drainmeter: set DRAINMETER_URL (or --url) to print the real host\n');
+      if (base.includes('YOUR-DRAINMETER-HOST')) process.stderr.write('drainmeter: set DRAINMETER_PUBLIC_URL (or --public-url) to print the real host\n');
+      return;
+    }
+    case 'tail': {
+      const v = parsed.values;
+      const format = (v.get('format') ?? (process.stdout.isTTY ? 'table' : 'logfmt')) as Format;
+      if (!FORMATS.includes(format)) fail(`--format must be one of ${FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
+      const listen = Number(v.get('listen') ?? 0);
+      if (!Number.isInteger(listen) || listen < 0 || listen > 65535) fail(`--listen must be a port from 1 to 65535, not ${JSON.stringify(v.get('listen'))}`);
+      const app = v.get('app') ?? 'default';
+      if (!APP_NAME.test(app)) fail('--app must be 1 to 64 of A-Z a-z 0-9 . _ -');
+      const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, now: Date.now };
+      process.exitCode = await tail(rest, config, { format, listen, app }, io);
+      return;
+    }
+    case 'replay': {
+      const v = parsed.values;
+      const file = rest[0];
+      const url = v.get('url');
+      if (file === undefined || url === undefined) fail('usage: drainmeter replay FILE --url URL [--rate N] [--batch N] [--now]');
+      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) fail(`--url must be an http(s) URL, not ${JSON.stringify(url)}`);
+      const rate = Number(v.get('rate') ?? 0);
+      if (!Number.isFinite(rate) || rate < 0) fail(`--rate must be a number of lines per second, not ${JSON.stringify(v.get('rate'))}`);
+      const batch = Number(v.get('batch') ?? 100);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) fail(`--batch must be a whole number from 1 to 10000, not ${JSON.stringify(v.get('batch'))}`);
+      const io = { stdout: process.stdout, stderr: process.stderr, now: Date.now, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+      const s = await replay(file, { url, rate, batch, now: v.get('now') === 'true' }, io);
+      process.stdout.write(
+        `sent=${s.lines} batches=${s.batches} seconds=${s.seconds.toFixed(2)} rate=${Math.round(s.lines / Math.max(s.seconds, 0.001))} retries=${s.retries} failed_batches=${s.failedBatches} failed_lines=${s.failedLines}\n`,
+      );
+      process.exitCode = s.failedBatches > 0 ? 1 : 0;
       return;
     }
     default:
       fail(`unknown command ${JSON.stringify(command)} (see drainmeter --help)`);
   }
 }
+
+// A reader that goes away (`drainmeter tail | head`) ends the command quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) fail(err.message);

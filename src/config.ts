@@ -51,7 +51,7 @@ export const OPTIONS: Option[] = [
   { flag: 'max-inflight', env: 'DRAINMETER_MAX_INFLIGHT', describe: 'request body bytes being read at once; past it, 503', default: '67108864' },
   { flag: 'metrics-token', env: 'DRAINMETER_METRICS_TOKEN', describe: "bearer token that may read every app's metrics", default: '' },
   { flag: 'insecure', env: 'DRAINMETER_INSECURE', describe: 'allow a non-loopback address without secrets', default: 'false' },
-  { flag: 'url', env: 'DRAINMETER_URL', describe: 'public base URL, for `drainmeter token`', default: '' },
+  { flag: 'public-url', env: 'DRAINMETER_PUBLIC_URL', describe: 'public base URL, for `drainmeter token`', default: '' },
 ];
 
 export interface Parsed {
@@ -135,9 +135,9 @@ export function configFrom(values: Map<string, string>): Config {
   if (secrets.some((s) => s.length < 16)) {
     throw new ConfigError('DRAINMETER_SECRETS (--secrets) must be comma-separated keys of at least 16 characters each');
   }
-  const url = values.get('url') ?? '';
+  const url = values.get('public-url') ?? '';
   if (url !== '' && !/^https?:\/\/[^/\s]+$/.test(url.replace(/\/$/, ''))) {
-    throw new ConfigError(`DRAINMETER_URL (--url) must be a base URL such as https://metrics.example.com, not ${JSON.stringify(url)}`);
+    throw new ConfigError(`DRAINMETER_PUBLIC_URL (--public-url) must be a base URL such as https://metrics.example.com, not ${JSON.stringify(url)}`);
   }
   const host = values.get('host') ?? '';
   return {

@@ -15,6 +15,11 @@ export interface AggregatorOptions {
   resolution: number;
   /** Seconds after a window's end before it closes. */
   grace: number;
+  /**
+   * Close windows by the largest line time seen (tail) instead of a clock the
+   * caller advances (serve). Set once: it picks the at() implementation.
+   */
+  watermark?: boolean;
   /** Seconds of closed windows that /metrics quantiles cover. */
   quantileWindow: number;
   maxSeries: number;
@@ -48,6 +53,8 @@ export class Aggregator implements ObservationSink {
   arrival: number;
   /** Resolution of the drain being read (its `?resolution=`), seconds. */
   resolution: number;
+  /** The largest line time seen, epoch ms: the watermark `tail` closes windows by. */
+  maxTime = -Infinity;
   /** Called for every window as it closes; null when nobody reports windows. */
   onClose: CloseListener | null = null;
 
@@ -73,6 +80,8 @@ export class Aggregator implements ObservationSink {
     this.arrival = clock;
     this.resolution = options.resolution;
     this.closedTo = Math.floor(clock / 1000);
+    // Behaviour chosen once (prom-client style), not a flag read per line.
+    if (options.watermark === true) this.at = this.atWatermark;
   }
 
   appState(name: string): AppState {
@@ -84,9 +93,24 @@ export class Aggregator implements ObservationSink {
     return app;
   }
 
+  /**
+   * The line's app and time. With a watermark, a line later than any before moves
+   * the clock first: windows close by the largest timestamp seen so far, line by
+   * line, however the input was cut into chunks.
+   */
   at(app: string, time: number): void {
+    this.atClock(app, time);
+  }
+
+  private atWatermark(app: string, time: number): void {
+    if (time > this.clock && time <= this.arrival + FUTURE_MS) this.advance(time);
+    this.atClock(app, time);
+  }
+
+  private atClock(app: string, time: number): void {
     if (this.app === null || this.app.name !== app) this.app = this.appState(app);
     if (time > this.arrival + FUTURE_MS) time = this.arrival;
+    if (time > this.maxTime) this.maxTime = time;
     this.lineTime = time;
     this.lineSec = Math.floor(time / 1000);
     // Per line, not per observation; floor, not %: epoch seconds are doubles, and %

@@ -80,11 +80,11 @@ export class Histogram {
    * The nearest-rank quantile: the value of the bucket holding the ceil(q·count)-th
    * value, clamped to [min, max]; q = 0 is min and q = 1 is max, exactly.
    */
-  quantile(q: number, min = this.min, max = this.max): number {
-    if (this.count <= 0) return NaN;
+  quantile(q: number, min = this.min, max = this.max, count = this.count): number {
+    if (count <= 0) return NaN;
     if (q <= 0) return min;
     if (q >= 1) return max;
-    const rank = Math.ceil(q * this.count);
+    const rank = Math.ceil(q * count);
     let seen = 0;
     for (let i = 0; i < this.n; i++) {
       seen += this.counts[i];

@@ -89,7 +89,8 @@ export class Window {
     if (this.count === 0) return NaN;
     if (q <= 0) return this.min;
     if (q >= 1) return this.max;
-    if (this.more !== null) return this.more.quantile(q, this.min, this.max);
+    // `more` holds buckets only: the window keeps the count, min and max.
+    if (this.more !== null) return this.more.quantile(q, this.min, this.max, this.count);
     const keys = [this.k0, this.k1, this.k2, this.k3].slice(0, this.n);
     const counts = [this.c0, this.c1, this.c2, this.c3];
     const order = keys.map((_, i) => i).sort((a, b) => keys[a] - keys[b]);

@@ -92,14 +92,14 @@ export class PrometheusOutlet {
    * The exposition for one app (its series and self-metrics) or, with `app` null,
    * for all apps and the process, as pieces to write in order.
    */
-  async scrape(app: string | null, openMetrics: boolean): Promise<{ contentType: string; chunks: string[] }> {
+  async scrape(app: string | null, openMetrics: boolean, processMetrics = app === null): Promise<{ contentType: string; chunks: string[] }> {
     const registry = newRegistry(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
     const apps = this.appsFor(app);
     const out: string[] = [];
     const options = { quantiles: this.quantiles, openMetrics, expire: this.expire };
     for (const metric of this.catalog.metrics()) writeFamily(metric, apps, options, out);
     for (const v of this.selfViews(apps, app === null)) registry.registerMetric(v as never);
-    if (app === null) {
+    if (processMetrics) {
       const process = openMetrics ? this.processOpenMetrics : this.processText;
       for (const m of process.getMetricsAsArray()) registry.registerMetric(m as never);
     }

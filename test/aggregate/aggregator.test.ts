@@ -103,6 +103,23 @@ describe('Aggregator windows', () => {
   });
 });
 
+describe('Aggregator with a watermark (tail)', () => {
+  it('closes windows by the largest timestamp seen, line by line', () => {
+    const { agg, closed, line } = setup({ watermark: true });
+    agg.arrival = T0 + 3_600_000;
+    line('a', T0 + 100, () => agg.observe(orders, '', '', 1));
+    line('a', T0 + 2_500, () => agg.observe(orders, '', '', 1));
+    expect(closed).toEqual([]); // T0's window closes at T0 + 3 s
+    line('a', T0 + 3_000, () => agg.observe(orders, '', '', 1));
+    expect(closed.map((c) => c.start - T0 / 1000)).toEqual([0]);
+    line('a', T0 + 900, () => agg.observe(orders, '', '', 5)); // its window has closed: late
+    expect(agg.apps.get('a')?.late).toBe(1);
+    agg.closeAll();
+    expect(closed.map((c) => [c.start - T0 / 1000, c.sum])).toEqual([[0, 1], [2, 1], [3, 1]]);
+    expect([...(agg.apps.get('a')?.each() ?? [])][0].count).toBe(8);
+  });
+});
+
 describe('Aggregator limits', () => {
   it('refuses new series past the per-app limit without touching other apps', () => {
     const { agg, line } = setup({ maxSeriesPerApp: 3 });

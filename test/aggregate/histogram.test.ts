@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Histogram, RELATIVE_ERROR, SlidingWindow } from '../../src/aggregate/index.js';
+import { Histogram, RELATIVE_ERROR, SlidingWindow, Window } from '../../src/aggregate/index.js';
 
 /** The exact nearest-rank quantile: the ceil(q·n)-th smallest value (q=0 min, q=1 max). */
 function exact(sorted: number[], q: number): number {
@@ -93,6 +93,25 @@ describe('Histogram', () => {
     expect(h.n).toBe(4096);
     expect(h.count).toBe(10000);
     expect(h.quantile(1)).toBe(h.max);
+  });
+});
+
+describe('Window', () => {
+  it('reports the quantiles of one histogram of its values, inline buckets or spilled', () => {
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 1, maxLength: 60 }), (values) => {
+        const w = new Window();
+        w.reset(0);
+        for (const v of values) w.measure(v);
+        const h = histogramOf(values);
+        expect(w.count).toBe(values.length);
+        for (const q of QUANTILES) expect(w.quantile(q)).toBe(h.quantile(q));
+        const sliding = new SlidingWindow();
+        w.pushTo(sliding);
+        for (const q of QUANTILES) expect(sliding.quantile(q)).toBe(h.quantile(q));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
 

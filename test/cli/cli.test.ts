@@ -42,7 +42,7 @@ describe('drainmeter command', () => {
   });
 
   it('token prints a password that verifies, the drain URL and the heroku drains:add line', () => {
-    const r = run(['token', 'shop'], { DRAINMETER_SECRETS: SECRET, DRAINMETER_URL: 'https://metrics.example.com' });
+    const r = run(['token', 'shop'], { DRAINMETER_SECRETS: SECRET, DRAINMETER_PUBLIC_URL: 'https://metrics.example.com' });
     expect(r.code).toBe(0);
     const password = /^password: (\S+)$/m.exec(r.stdout)?.[1] ?? '';
     expect(verifyDrain([SECRET], 'shop', password)).toBe(true);

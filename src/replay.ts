@@ -1,0 +1,168 @@
+// `drainmeter replay FILE --url URL`: sends a log file to a drain as logplex would,
+// a load and demo tool. Lines of any SPEC §4 format become RFC 5424 messages, framed
+// in batches with Logplex-Msg-Count and one Logplex-Frame-Id per batch (kept on
+// retries, so the drain can tell a retry from a new batch). 429 and 5xx are retried
+// after Retry-After or a growing pause, like logplex; another 4xx drops the batch.
+
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { FORMAT_BARE, FORMAT_SYSLOG, LineHeader, parseAnyLine } from './ingest/index.js';
+
+export interface ReplayOptions {
+  url: string;
+  /** Lines per second at most (0: as fast as the drain takes them). */
+  rate: number;
+  /** Lines per batch. */
+  batch: number;
+  /** Stamp every line with the time it is sent. */
+  now: boolean;
+  /** Tries per batch before it counts as failed. */
+  tries?: number;
+}
+
+export interface ReplayIO {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean };
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface ReplaySummary {
+  lines: number;
+  batches: number;
+  retries: number;
+  failedBatches: number;
+  failedLines: number;
+  seconds: number;
+}
+
+const header = new LineHeader();
+
+/** One line as an RFC 5424 message (with its LF), stamped `now` when given or when it has no time. */
+export function toSyslog(line: string, now: string | null): string {
+  const buf = Buffer.from(line);
+  parseAnyLine(buf, 0, buf.length, header);
+  const msg = buf.toString('utf8', header.msgStart, header.msgEnd);
+  const time = now ?? (header.format === FORMAT_BARE || header.time !== header.time ? new Date().toISOString() : new Date(header.time).toISOString());
+  if (header.format === FORMAT_SYSLOG && now === null) return line.endsWith('\n') ? line : `${line}\n`;
+  const app = header.format === FORMAT_BARE || header.appEnd === header.appStart ? 'app' : buf.toString('utf8', header.appStart, header.appEnd);
+  const proc = header.format === FORMAT_BARE || header.procEnd === header.procStart ? 'replay.1' : buf.toString('utf8', header.procStart, header.procEnd);
+  return `<190>1 ${time} host ${app} ${proc} - ${msg}\n`;
+}
+
+function frame(msg: string): string {
+  return `${Buffer.byteLength(msg)} ${msg}`;
+}
+
+async function* lines(file: string): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) if (p.trim() !== '') yield p.replace(/\r$/, '');
+  }
+  if (rest.trim() !== '') yield rest;
+}
+
+async function countLines(file: string): Promise<number> {
+  let n = 0;
+  for await (const _ of lines(file)) n++;
+  return n;
+}
+
+class Progress {
+  private last = 0;
+  constructor(
+    private readonly io: ReplayIO,
+    private readonly total: number,
+  ) {}
+
+  show(sent: number, started: number, force = false): void {
+    const now = this.io.now();
+    if (!force && now - this.last < 200) return;
+    this.last = now;
+    const rate = Math.round(sent / Math.max((now - started) / 1000, 0.001));
+    const frac = this.total === 0 ? 1 : sent / this.total;
+    if (this.io.stderr.isTTY) {
+      const width = 30;
+      const done = Math.round(frac * width);
+      this.io.stderr.write(`\r[${'#'.repeat(done)}${'-'.repeat(width - done)}] ${Math.round(frac * 100)}% ${sent}/${this.total} lines ${rate} lines/s`);
+      if (force) this.io.stderr.write('\n');
+    } else if (force || Math.floor(frac * 10) !== Math.floor(((sent - 1) / Math.max(this.total, 1)) * 10)) {
+      this.io.stderr.write(`replay: ${sent}/${this.total} lines, ${rate} lines/s\n`);
+    }
+  }
+}
+
+export async function replay(file: string, options: ReplayOptions, io: ReplayIO): Promise<ReplaySummary> {
+  const target = new URL(options.url);
+  const headers: Record<string, string> = { 'Content-Type': 'application/logplex-1', 'User-Agent': 'drainmeter-replay' };
+  if (target.username !== '') {
+    headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`;
+    target.username = '';
+    target.password = '';
+  }
+  const tries = options.tries ?? 8;
+  const total = await countLines(file);
+  const progress = new Progress(io, total);
+  const started = io.now();
+  const summary: ReplaySummary = { lines: 0, batches: 0, retries: 0, failedBatches: 0, failedLines: 0, seconds: 0 };
+
+  const send = async (batch: string[]): Promise<void> => {
+    const stamp = options.now ? new Date(io.now()).toISOString() : null;
+    const body = batch.map((l) => frame(toSyslog(l, stamp))).join('');
+    const frameId = randomBytes(16).toString('hex');
+    for (let attempt = 1; ; attempt++) {
+      let status = 0;
+      let retryAfter = NaN;
+      try {
+        const res = await fetch(target, {
+          method: 'POST',
+          headers: { ...headers, 'Logplex-Msg-Count': String(batch.length), 'Logplex-Frame-Id': frameId },
+          body,
+        });
+        status = res.status;
+        retryAfter = Number(res.headers.get('retry-after'));
+        await res.arrayBuffer();
+      } catch {
+        status = 0; // the drain could not be reached: retry
+      }
+      if (status >= 200 && status < 300) {
+        summary.lines += batch.length;
+        summary.batches++;
+        return;
+      }
+      const retry = status === 0 || status === 429 || status >= 500;
+      if (!retry || attempt >= tries) {
+        summary.failedBatches++;
+        summary.failedLines += batch.length;
+        io.stderr.write(`${io.stderr.isTTY ? '\n' : ''}replay: batch of ${batch.length} lines dropped after ${attempt} tries (last answer ${status || 'none'})\n`);
+        return;
+      }
+      summary.retries++;
+      await io.sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 30) * 1000 : Math.min(250 * 2 ** (attempt - 1), 5000));
+    }
+  };
+
+  let batch: string[] = [];
+  let read = 0;
+  for await (const line of lines(file)) {
+    batch.push(line);
+    read++;
+    if (batch.length === options.batch) {
+      await send(batch);
+      batch = [];
+      progress.show(read, started);
+      if (options.rate > 0) {
+        const due = started + (read / options.rate) * 1000;
+        const wait = due - io.now();
+        if (wait > 0) await io.sleep(wait);
+      }
+    }
+  }
+  if (batch.length > 0) await send(batch);
+  progress.show(read, started, true);
+  summary.seconds = (io.now() - started) / 1000;
+  return summary;
+}

@@ -1,0 +1,128 @@
+// `drainmeter tail [FILE…]`: lines from files or stdin (`heroku logs -t | drainmeter
+// tail`), every format of SPEC §4 detected per line, windows closed by the largest
+// timestamp seen minus grace, so a day-old file replays into the right windows at
+// full speed. Each closed window is printed; at EOF every window is flushed.
+
+import { createReadStream } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
+import { Aggregator } from './aggregate/index.js';
+import type { Config } from './config.js';
+import { Catalog, Ingest, LineReader, REASONS } from './ingest/index.js';
+import { PrometheusOutlet } from './outlets/prometheus.js';
+import { Table } from './outlets/table.js';
+import { windowLogfmt, windowRecord } from './outlets/windows.js';
+
+export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface TailOptions {
+  format: Format;
+  /** Serve /metrics on this port while reading (0: none). */
+  listen: number;
+  /** The `app` label of every series. */
+  app: string;
+}
+
+export interface TailIO {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  /** Wall clock, epoch ms (arrival time of bare lines). */
+  now: () => number;
+}
+
+export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
+  const catalog = new Catalog();
+  // The window clock starts at the epoch and follows the data.
+  const aggregator = new Aggregator(
+    {
+      resolution: config.resolution,
+      grace: config.grace,
+      quantileWindow: config.quantileWindow,
+      maxSeries: config.maxSeries,
+      maxSeriesPerApp: config.maxSeriesPerApp,
+      seriesTtl: config.seriesTtl,
+      watermark: true,
+    },
+    0,
+  );
+  const ingest = new Ingest(aggregator, { maxNames: config.maxSeries * 2 }, catalog);
+  const names = ingest.nameTable('');
+  if (names === null) throw new Error('no name table');
+  const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
+  const write = (text: string) => io.stdout.write(text);
+
+  let table: Table | null = null;
+  if (options.format === 'logfmt') aggregator.onClose = (c) => write(windowLogfmt(windowRecord(c, config.quantiles)) + '\n');
+  else if (options.format === 'json') aggregator.onClose = (c) => write(JSON.stringify(windowRecord(c, config.quantiles)) + '\n');
+  else if (options.format === 'table') {
+    const t = new Table(write, config.quantiles);
+    table = t;
+    aggregator.onClose = (c) => t.window(c);
+  }
+
+  let server: Server | null = null;
+  if (options.listen > 0) {
+    server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end('not found: GET /metrics\n');
+        return;
+      }
+      const openMetrics = (req.headers.accept ?? '').includes('application/openmetrics-text');
+      outlet.scrape(null, openMetrics).then(({ contentType, chunks }) => {
+        res.writeHead(200, { 'Content-Type': contentType });
+        for (const chunk of chunks) res.write(chunk);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server?.listen(options.listen, '127.0.0.1', resolve));
+  }
+
+  const reader = new LineReader(ingest.lines, config.maxBody);
+  const app = aggregator.appState(options.app);
+  const read = async (stream: Readable) => {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const now = io.now();
+      aggregator.arrival = now;
+      ingest.stats.reset();
+      ingest.begin(options.app, names, now);
+      reader.push(chunk);
+      count(ingest, app);
+      if (table !== null) {
+        table.lines = app.lines;
+        table.draw(now);
+      }
+    }
+  };
+  try {
+    if (files.length === 0) await read(io.stdin);
+    for (const file of files) await read(createReadStream(file));
+  } catch (err) {
+    io.stderr.write(`drainmeter: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    ingest.stats.reset();
+    reader.end();
+    count(ingest, app);
+    app.rejected[0] += reader.longLines;
+    aggregator.closeAll();
+    server?.close();
+  }
+  if (table !== null) {
+    table.lines = app.lines;
+    table.draw(io.now(), true);
+  }
+  if (options.format === 'prom') {
+    const { chunks } = await outlet.scrape(null, false, false);
+    for (const chunk of chunks) write(chunk);
+  }
+  const reasons = REASONS.map((r, i) => `${r}=${app.rejected[i]}`).filter((_, i) => app.rejected[i] > 0);
+  if (reasons.length > 0) io.stderr.write(`drainmeter: ${app.lines} lines, rejected ${reasons.join(' ')}\n`);
+  return 0;
+}
+
+function count(ingest: Ingest, app: ReturnType<Aggregator['appState']>): void {
+  app.lines += ingest.stats.lines;
+  for (let r = 0; r < REASONS.length; r++) app.rejected[r] += ingest.stats.rejected[r];
+}

@@ -1,0 +1,108 @@
+// `drainmeter tail` as a user runs it: lines on stdin or in files, windows printed.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { iso } from '../../fixtures/corpus.js';
+import { cliLine, syslog } from '../../fixtures/heroku.js';
+import { find, parseExposition } from '../server/helpers.js';
+
+const CLI = new URL('../../dist/src/cli.js', import.meta.url).pathname;
+const T = Date.UTC(2026, 10, 21, 12, 0, 0); // yesterday: a day-old log
+
+function tail(input: string, args: string[] = []) {
+  const r = spawnSync(process.execPath, [CLI, 'tail', ...args], { input, encoding: 'utf8', env: { PATH: process.env.PATH } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** logfmt window lines as objects. */
+function windows(stdout: string): Record<string, string>[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => Object.fromEntries([...l.matchAll(/(\S+?)=("(?:[^"\\]|\\.)*"|\S*)/g)].map((m) => [m[1], m[2].replace(/^"|"$/g, '')])));
+}
+
+const MESSAGES = [
+  [0, 'measure#db.latency=21ms count#orders=2 sample#depth=7 source=web.1'],
+  [300, 'measure#db.latency=40ms count#orders=1 sample#depth=9 source=web.1'],
+  [600, 'measure#db.latency=4ms sample#depth=3 source=web.1'],
+  [1200, 'measure#db.latency=100ms count#orders=5 sample#depth=1 source=web.1'],
+] as const;
+
+function expectWindows(stdout: string, second0: string, second1: string) {
+  const w = windows(stdout);
+  const at = (metric: string, time: string) => w.find((x) => x.metric === metric && x.time === time);
+  expect(at('db_latency_seconds', second0)).toMatchObject({ source: 'web.1', count: '3', sum: String(0.021 + 0.04 + 0.004), min: '0.004', max: '0.04', p0: '0.004', p100: '0.04' });
+  expect(at('orders_total', second0)).toMatchObject({ count: '2', sum: '3' });
+  expect(at('depth', second0)).toMatchObject({ last: '3' });
+  expect(at('db_latency_seconds', second1)).toMatchObject({ count: '1', min: '0.1', max: '0.1' });
+  expect(at('orders_total', second1)).toMatchObject({ sum: '5' });
+  expect(at('depth', second1)).toMatchObject({ last: '1' });
+}
+
+describe('drainmeter tail', () => {
+  const s0 = new Date(T).toISOString();
+  const s1 = new Date(T + 1000).toISOString();
+
+  it('reads coloured `heroku logs -t` lines and prints each window, values exact', () => {
+    const input = MESSAGES.map(([dt, m]) => cliLine(iso(T + dt), 'app', 'web.1', m)).join('\n') + '\n';
+    const r = tail(input, ['--format', 'logfmt']);
+    expect(r.code).toBe(0);
+    expectWindows(r.stdout, s0, s1);
+  });
+
+  it('reads RFC 5424 lines the same way', () => {
+    const input = MESSAGES.map(([dt, m]) => syslog(iso(T + dt), 'app', 'web.1', m)).join('');
+    const r = tail(input, ['--format', 'logfmt']);
+    expect(r.code).toBe(0);
+    expectWindows(r.stdout, s0, s1);
+  });
+
+  it('reads bare logfmt lines at their arrival, and flushes every window at EOF', () => {
+    const r = tail('count#hits=2 source=a\ncount#hits=3 source=a\nmeasure#t=5ms source=a\n', ['--format', 'logfmt']);
+    expect(r.code).toBe(0);
+    const w = windows(r.stdout);
+    expect(w.filter((x) => x.metric === 'hits_total').reduce((n, x) => n + Number(x.sum), 0)).toBe(5);
+    expect(w.find((x) => x.metric === 't_seconds')).toMatchObject({ count: '1', min: '0.005' });
+  });
+
+  it('reads files given as arguments, in order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-tail-'));
+    writeFileSync(join(dir, 'a.log'), `${cliLine(iso(T), 'app', 'web.1', 'count#n=1', false)}\n`);
+    writeFileSync(join(dir, 'b.log'), `${cliLine(iso(T + 100), 'app', 'web.1', 'count#n=2', false)}\n`);
+    const r = spawnSync(process.execPath, [CLI, 'tail', '--format', 'logfmt', join(dir, 'a.log'), join(dir, 'b.log')], { encoding: 'utf8' });
+    expect(windows(r.stdout).find((x) => x.metric === 'n_total')).toMatchObject({ time: s0, sum: '3' });
+  });
+
+  it('prints one JSON object per window', () => {
+    const input = MESSAGES.map(([dt, m]) => syslog(iso(T + dt), 'app', 'web.1', m)).join('');
+    const records = tail(input, ['--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const latency = records.find((r) => r.metric === 'db_latency_seconds' && r.time === s0);
+    expect(latency).toMatchObject({ kind: 'measure', labels: { app: 'default', source: 'web.1' }, count: 3, min: 0.004, max: 0.04 });
+    expect(Object.keys(latency.quantiles)).toEqual(['p0', 'p50', 'p95', 'p99', 'p100']);
+  });
+
+  it('prints the exposition once at EOF with --format prom, late lines counted in totals only', () => {
+    const input = [...MESSAGES.map(([dt, m]) => syslog(iso(T + dt), 'app', 'web.1', m)), syslog(iso(T + 10_000), 'app', 'web.1', 'count#orders=1 source=web.1'), syslog(iso(T), 'app', 'web.1', 'count#orders=100 source=web.1')].join('');
+    const r = tail(input, ['--format', 'prom']);
+    const samples = parseExposition(r.stdout);
+    expect(find(samples, 'orders_total', { source: 'web.1' })[0].value).toBe(109);
+    expect(find(samples, 'db_latency_seconds_count')[0].value).toBe(4);
+    expect(find(samples, 'drainmeter_lines_total')[0].value).toBe(6);
+    expect(find(samples, 'drainmeter_late_lines_total')[0].value).toBe(1);
+  });
+
+  it('says what it rejected on stderr, and still exits 0', () => {
+    const r = tail('measure#x=abc\ncount#ok\n', ['--format', 'logfmt']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('rejected bad_value=1');
+  });
+
+  it('refuses an unknown format with exit 2', () => {
+    expect(tail('', ['--format', 'xml']).code).toBe(2);
+  });
+});
