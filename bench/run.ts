@@ -4,6 +4,7 @@
 import { fork } from 'node:child_process';
 import { httpBench } from './http.js';
 import { ingestBench } from './ingest.js';
+import { mtailBench } from './mtail.js';
 import { machine } from './lib.js';
 
 /** Runs a suite file in a process of its own (a clean heap, for RSS), with --expose-gc. */
@@ -44,6 +45,7 @@ const suites: Record<string, (rounds: number) => Promise<string>> = {
   http: (rounds) => httpBench(Math.min(rounds, 3)),
   series: () => isolated('./series.js'),
   sketch: () => isolated('./sketch.js'),
+  mtail: (rounds) => mtailBench(Math.min(rounds, 3)),
 };
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

@@ -24,7 +24,7 @@ export class Window {
   /** Sample: the value with the latest timestamp, and that timestamp (ms). */
   last = NaN;
   lastTime = -Infinity;
-  /** Distinct buckets held inline (≤ 4), then in `more`. */
+  /** Distinct buckets held inline (≤ 4), then in `more` once `spilled`. */
   n = 0;
   k0 = 0;
   c0 = 0;
@@ -34,7 +34,9 @@ export class Window {
   c2 = 0;
   k3 = 0;
   c3 = 0;
+  /** Kept when the window is pooled and reused, so its arrays are made once. */
   more: Histogram | null = null;
+  spilled = false;
 
   reset(start: number): void {
     this.start = start;
@@ -45,7 +47,7 @@ export class Window {
     this.last = NaN;
     this.lastTime = -Infinity;
     this.n = 0;
-    this.more = null;
+    this.spilled = false;
   }
 
   /** A measure's value: totals and its bucket. */
@@ -55,7 +57,7 @@ export class Window {
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     const key = keyOf(v);
-    if (this.more !== null) this.more.addKey(key, 1);
+    if (this.spilled) (this.more as Histogram).addKey(key, 1);
     else if (this.n > 0 && this.k0 === key) this.c0++;
     else if (this.n > 1 && this.k1 === key) this.c1++;
     else if (this.n > 2 && this.k2 === key) this.c2++;
@@ -72,7 +74,7 @@ export class Window {
     const more = this.more;
     if (this.count === 0) return;
     if (this.count === 1) return sliding.single(this.start, this.min);
-    if (more !== null) {
+    if (this.spilled && more !== null) {
       sliding.begin(this.start, more.n, this.min, this.max);
       for (let i = 0; i < more.n; i++) sliding.bucket(more.keys[i], more.counts[i]);
       return;
@@ -90,7 +92,7 @@ export class Window {
     if (q <= 0) return this.min;
     if (q >= 1) return this.max;
     // `more` holds buckets only: the window keeps the count, min and max.
-    if (this.more !== null) return this.more.quantile(q, this.min, this.max, this.count);
+    if (this.spilled && this.more !== null) return this.more.quantile(q, this.min, this.max, this.count);
     const keys = [this.k0, this.k1, this.k2, this.k3].slice(0, this.n);
     const counts = [this.c0, this.c1, this.c2, this.c3];
     const order = keys.map((_, i) => i).sort((a, b) => keys[a] - keys[b]);
@@ -104,13 +106,16 @@ export class Window {
   }
 
   private spill(key: number): void {
-    const h = new Histogram();
+    // (bench/mtail.ts: a Histogram made and grown per busy window was 6% of tail)
+    const h = this.more ?? new Histogram();
+    h.clear();
     h.addKey(this.k0, this.c0);
     h.addKey(this.k1, this.c1);
     h.addKey(this.k2, this.c2);
     h.addKey(this.k3, this.c3);
     h.addKey(key, 1);
     this.more = h;
+    this.spilled = true;
   }
 }
 

@@ -1,6 +1,7 @@
 // `drainmeter tail` as a user runs it: lines on stdin or in files, windows printed.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,26 @@ describe('drainmeter tail', () => {
     const r = tail('measure#x=abc\ncount#ok\n', ['--format', 'logfmt']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('rejected bad_value=1');
+  });
+
+  it('serves /metrics with --listen while it reads, and exits 0 at EOF', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const child = spawn(process.execPath, [CLI, 'tail', '--format', 'logfmt', '--listen', String(port)], { env: { PATH: process.env.PATH } });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.write(`${syslog(iso(T), 'app', 'web.1', 'count#orders=4 source=web.1')}`);
+    let text = '';
+    for (let i = 0; i < 50 && !text.includes('orders_total'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    }
+    expect(find(parseExposition(text), 'orders_total', { source: 'web.1' })[0].value).toBe(4);
+    child.stdin.end();
+    expect(await exited).toBe(0);
   });
 
   it('refuses an unknown format with exit 2', () => {
