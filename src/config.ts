@@ -24,6 +24,8 @@ export interface Config {
   insecure: boolean;
   /** Public base URL of this server, for `drainmeter token` (https://host). */
   url: string;
+  /** serve: print each closed window to stdout, as tail does. */
+  windows: 'none' | 'logfmt' | 'json';
 }
 
 export const RESOLUTIONS = [1, 5, 10, 15, 30, 60];
@@ -52,6 +54,7 @@ export const OPTIONS: Option[] = [
   { flag: 'metrics-token', env: 'DRAINMETER_METRICS_TOKEN', describe: "bearer token that may read every app's metrics", default: '' },
   { flag: 'insecure', env: 'DRAINMETER_INSECURE', describe: 'allow a non-loopback address without secrets', default: 'false' },
   { flag: 'public-url', env: 'DRAINMETER_PUBLIC_URL', describe: 'public base URL, for `drainmeter token`', default: '' },
+  { flag: 'windows', env: 'DRAINMETER_WINDOWS', describe: 'serve: print each closed window to stdout: none, logfmt or json', default: 'none' },
 ];
 
 export interface Parsed {
@@ -140,6 +143,10 @@ export function configFrom(values: Map<string, string>): Config {
     throw new ConfigError(`DRAINMETER_PUBLIC_URL (--public-url) must be a base URL such as https://metrics.example.com, not ${JSON.stringify(url)}`);
   }
   const host = values.get('host') ?? '';
+  const windows = values.get('windows') ?? 'none';
+  if (windows !== 'none' && windows !== 'logfmt' && windows !== 'json') {
+    throw new ConfigError(`DRAINMETER_WINDOWS (--windows) must be none, logfmt or json, not ${JSON.stringify(windows)}`);
+  }
   return {
     port: integer(values, 'port', 0, 65535),
     host: host === '' ? (secrets.length === 0 ? '127.0.0.1' : '0.0.0.0') : host,
@@ -156,6 +163,7 @@ export function configFrom(values: Map<string, string>): Config {
     metricsToken: values.get('metrics-token') ?? '',
     insecure: bool(values, 'insecure'),
     url: url.replace(/\/$/, ''),
+    windows,
   };
 }
 

@@ -47,7 +47,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     },
     0,
   );
-  const ingest = new Ingest(aggregator, { maxNames: config.maxSeries * 2 }, catalog);
+  const ingest = new Ingest(aggregator, { maxNames: config.maxSeries * 2, maxNamesPerApp: config.maxSeriesPerApp * 2 }, catalog);
   const names = ingest.nameTable('');
   if (names === null) throw new Error('no name table');
   const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);

@@ -23,6 +23,8 @@ const LOGPLEX = ascii('logplex');
 export interface IngestOptions {
   /** Distinct metric keys remembered, all prefixes together. */
   maxNames?: number;
+  /** Distinct metric keys one app may add. */
+  maxNamesPerApp?: number;
   /** Distinct label values remembered before the table starts over. */
   maxLabelValues?: number;
   /** Distinct drain prefixes. */
@@ -74,7 +76,7 @@ export class Ingest {
     const labels = new LabelValues(options.maxLabelValues ?? 65_536);
     this.l2met = new L2met(sink, labels, this.stats);
     this.platform = new Platform(sink, catalog, labels, this.stats);
-    this.budget = new NameBudget(options.maxNames ?? 200_000);
+    this.budget = new NameBudget(options.maxNames ?? 200_000, options.maxNamesPerApp ?? options.maxNames ?? 200_000);
     this.maxPrefixes = options.maxPrefixes ?? 1000;
     this.names = this.nameTable('') as NameTable;
   }
@@ -93,6 +95,7 @@ export class Ingest {
   /** Sets the drain for the lines that follow: its app label, name table and arrival time. */
   begin(app: string, names: NameTable, now: number): void {
     this.app = app;
+    this.budget.app = app;
     this.names = names;
     this.now = now;
   }

@@ -23,13 +23,32 @@ export class NameEntry {
   }
 }
 
-/** One bound on key entries across every prefix's table (memory stays bounded). */
+/**
+ * Bounds on metric keys remembered: one across every prefix's table (memory stays
+ * bounded) and one per app, so an app that floods new names exhausts its own share,
+ * not the others' (SPEC §6).
+ */
 export class NameBudget {
   readonly max: number;
+  readonly maxPerApp: number;
   used = 0;
+  /** Keys made by each app, by app name. */
+  private readonly byApp = new Map<string, number>();
+  /** The app whose lines are being read (set by Ingest.begin). */
+  app = '';
 
-  constructor(max: number) {
+  constructor(max: number, maxPerApp = max) {
     this.max = max;
+    this.maxPerApp = maxPerApp;
+  }
+
+  /** Takes one key for the current app; false when the app or everyone is out. */
+  take(): boolean {
+    const mine = this.byApp.get(this.app) ?? 0;
+    if (this.used >= this.max || mine >= this.maxPerApp) return false;
+    this.used++;
+    this.byApp.set(this.app, mine + 1);
+    return true;
   }
 }
 
@@ -57,10 +76,9 @@ export class NameTable {
   lookup(kind: Kind, buf: Buffer, ns: number, ne: number, us: number, ue: number): NameEntry {
     const hit = this.table.get(kind, buf, ns, ne, us, ue);
     if (hit !== undefined) return hit;
-    if (this.budget.used >= this.budget.max) return this.full;
+    if (!this.budget.take()) return this.full;
     const entry = this.build(buf.toString('utf8', ns, ne), buf.toString('utf8', us, ue), kind);
     this.table.insert(kind, buf, ns, ne, us, ue, entry);
-    this.budget.used++;
     return entry;
   }
 

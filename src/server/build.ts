@@ -22,7 +22,7 @@ export function build(config: Config, now: () => number = Date.now, log: Logger 
     now(),
   );
   // Metric keys are remembered up to twice the series limit (all prefixes).
-  const ingest = new Ingest(aggregator, { maxNames: config.maxSeries * 2 }, catalog);
+  const ingest = new Ingest(aggregator, { maxNames: config.maxSeries * 2, maxNamesPerApp: config.maxSeriesPerApp * 2 }, catalog);
   const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
   const { app, state } = createApp({ config, aggregator, ingest, outlet, now, log });
   return { app, state, aggregator, ingest, outlet, catalog };

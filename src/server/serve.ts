@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { serve as listen } from '@hono/node-server';
 import { type Config, ConfigError, isLoopback } from '../config.js';
 import type { Logger } from '../log.js';
+import { windowLogfmt, windowRecord } from '../outlets/windows.js';
 import { build } from './build.js';
 
 const TICK_MS = 250;
@@ -19,7 +20,19 @@ export interface Running {
   parts: ReturnType<typeof build>;
 }
 
-export async function serve(config: Config, log: Logger): Promise<Running> {
+/** Socket limits; the defaults suit a public drain, tests shorten them. */
+export interface ServeLimits {
+  /** A request's headers must arrive within this (ms). */
+  headersTimeout: number;
+  /** A whole request, body included, must arrive within this (ms). */
+  requestTimeout: number;
+  /** How often Node looks for requests past those limits (ms). */
+  checkInterval: number;
+}
+
+const LIMITS: ServeLimits = { headersTimeout: 10_000, requestTimeout: 60_000, checkInterval: 1_000 };
+
+export async function serve(config: Config, log: Logger, limits: ServeLimits = LIMITS): Promise<Running> {
   const open = config.secrets.length === 0;
   if (open && !isLoopback(config.host) && !config.insecure) {
     throw new ConfigError(
@@ -28,12 +41,18 @@ export async function serve(config: Config, log: Logger): Promise<Running> {
   }
   const parts = build(config, Date.now, log);
   const { app, state, aggregator } = parts;
+  if (config.windows === 'logfmt') aggregator.onClose = (c) => process.stdout.write(windowLogfmt(windowRecord(c, config.quantiles)) + '\n');
+  else if (config.windows === 'json') aggregator.onClose = (c) => process.stdout.write(JSON.stringify(windowRecord(c, config.quantiles)) + '\n');
+  // A client that sends headers and then nothing, or a body at a crawl, is cut off
+  // (Node checks every checkInterval; its default, 30 s, would let them linger).
+  const serverOptions = {
+    headersTimeout: limits.headersTimeout,
+    requestTimeout: limits.requestTimeout,
+    connectionsCheckingInterval: limits.checkInterval,
+  };
   const server = await new Promise<Server>((resolve) => {
-    const s = listen({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server)) as Server;
+    const s = listen({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions }, () => resolve(s as Server)) as Server;
   });
-  // A client that sends headers and then nothing, or a body at a crawl, is cut off.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 60_000;
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   if (open) log.warn('open mode: no DRAINMETER_SECRETS, drains need no credentials, listening on loopback only', { host: config.host });
