@@ -158,7 +158,9 @@ describe('bad input over a real socket', () => {
     expect(body.length).toBeGreaterThan(1 << 20);
     const res = await post(body);
     expect(res.status).toBe(413);
-    expect(find(await metrics(), 'over_total')).toEqual([]);
+    const m = await metrics();
+    expect(find(m, 'over_total')).toEqual([]);
+    expect(value(m, 'drainmeter_requests_total', { route: 'logs', status: '413' })).toBe(1);
     await stillGood();
   });
 
@@ -167,7 +169,9 @@ describe('bad input over a real socket', () => {
     expect((await fetch(`${base}/logs`, { method: 'POST', headers: LOGPLEX, body })).status).toBe(401);
     expect((await post(body, { Authorization: 'Basic ' + Buffer.from('shop:wrong').toString('base64') })).status).toBe(401);
     expect((await post(body, { Authorization: 'Bearer admin' })).status).toBe(401);
-    expect(find(await metrics(), 'sneak_total')).toEqual([]);
+    const m = await metrics();
+    expect(find(m, 'sneak_total')).toEqual([]);
+    expect(value(m, 'drainmeter_requests_total', { route: 'logs', status: '401' })).toBe(3);
     await stillGood();
   });
 
