@@ -6,12 +6,12 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
-import { Aggregator } from './aggregate/index.js';
+import type { Aggregator } from './aggregate/index.js';
 import type { Config } from './config.js';
-import { Catalog, Ingest, LineReader, REASONS } from './ingest/index.js';
-import { PrometheusOutlet } from './outlets/prometheus.js';
+import { type Ingest, LineReader, REASONS } from './ingest/index.js';
 import { Table } from './outlets/table.js';
-import { windowLogfmt, windowRecord } from './outlets/windows.js';
+import { windowPrinter } from './outlets/windows.js';
+import { pipeline } from './server/build.js';
 
 export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -33,29 +33,14 @@ export interface TailIO {
 }
 
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
-  const catalog = new Catalog();
   // The window clock starts at the epoch and follows the data.
-  const aggregator = new Aggregator(
-    {
-      resolution: config.resolution,
-      grace: config.grace,
-      quantileWindow: config.quantileWindow,
-      maxSeries: config.maxSeries,
-      maxSeriesPerApp: config.maxSeriesPerApp,
-      seriesTtl: config.seriesTtl,
-      watermark: true,
-    },
-    0,
-  );
-  const ingest = new Ingest(aggregator, { maxNames: config.maxSeries * 2, maxNamesPerApp: config.maxSeriesPerApp * 2 }, catalog);
+  const { aggregator, ingest, outlet } = pipeline(config, 0, true);
   const names = ingest.nameTable('');
   if (names === null) throw new Error('no name table');
-  const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
   const write = (text: string) => io.stdout.write(text);
 
   let table: Table | null = null;
-  if (options.format === 'logfmt') aggregator.onClose = (c) => write(windowLogfmt(windowRecord(c, config.quantiles)) + '\n');
-  else if (options.format === 'json') aggregator.onClose = (c) => write(JSON.stringify(windowRecord(c, config.quantiles)) + '\n');
+  if (options.format === 'logfmt' || options.format === 'json') aggregator.onClose = windowPrinter(options.format, config.quantiles, write);
   else if (options.format === 'table') {
     const t = new Table(write, config.quantiles);
     table = t;

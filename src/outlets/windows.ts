@@ -2,7 +2,7 @@
 // A measure reports count, sum, min, max, mean and each quantile; a counter its
 // window's sum; a sample its last value.
 
-import type { ClosedWindow } from '../aggregate/index.js';
+import type { CloseListener, ClosedWindow } from '../aggregate/index.js';
 import { COUNTER, KIND_NAMES, MEASURE } from '../ingest/index.js';
 import { logfmt } from '../log.js';
 
@@ -64,4 +64,11 @@ export function windowLogfmt(r: WindowRecord): string {
   }
   // logfmt() writes at= and msg= first; a window line has neither.
   return logfmt('window', r.kind, fields).replace(/^at=window msg=\S+ /, '');
+}
+
+/** A listener that writes each closed window as a logfmt or JSON line. */
+export function windowPrinter(format: 'logfmt' | 'json', quantiles: readonly number[], write: (text: string) => void): CloseListener {
+  return format === 'logfmt'
+    ? (c) => write(windowLogfmt(windowRecord(c, quantiles)) + '\n')
+    : (c) => write(JSON.stringify(windowRecord(c, quantiles)) + '\n');
 }

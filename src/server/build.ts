@@ -8,7 +8,11 @@ import { type Logger, silentLogger } from '../log.js';
 import { PrometheusOutlet } from '../outlets/prometheus.js';
 import { createApp } from './app.js';
 
-export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger) {
+/**
+ * Ingest into an aggregator, as the configuration says: `serve` closes windows by a
+ * clock it advances, `tail` (watermark) by the largest timestamp seen.
+ */
+export function pipeline(config: Config, clock: number, watermark = false) {
   const catalog = new Catalog();
   const aggregator = new Aggregator(
     {
@@ -18,12 +22,18 @@ export function build(config: Config, now: () => number = Date.now, log: Logger 
       maxSeries: config.maxSeries,
       maxSeriesPerApp: config.maxSeriesPerApp,
       seriesTtl: config.seriesTtl,
+      watermark,
     },
-    now(),
+    clock,
   );
-  // Metric keys are remembered up to twice the series limit (all prefixes).
+  // Metric keys are remembered up to twice the series limits (all prefixes).
   const ingest = new Ingest(aggregator, { maxNames: config.maxSeries * 2, maxNamesPerApp: config.maxSeriesPerApp * 2 }, catalog);
   const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
+  return { catalog, aggregator, ingest, outlet };
+}
+
+export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger) {
+  const { catalog, aggregator, ingest, outlet } = pipeline(config, now());
   const { app, state } = createApp({ config, aggregator, ingest, outlet, now, log });
   return { app, state, aggregator, ingest, outlet, catalog };
 }

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { serve as listen } from '@hono/node-server';
 import { type Config, ConfigError, isLoopback } from '../config.js';
 import type { Logger } from '../log.js';
-import { windowLogfmt, windowRecord } from '../outlets/windows.js';
+import { windowPrinter } from '../outlets/windows.js';
 import { build } from './build.js';
 
 const TICK_MS = 250;
@@ -41,8 +41,7 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
   }
   const parts = build(config, Date.now, log);
   const { app, state, aggregator } = parts;
-  if (config.windows === 'logfmt') aggregator.onClose = (c) => process.stdout.write(windowLogfmt(windowRecord(c, config.quantiles)) + '\n');
-  else if (config.windows === 'json') aggregator.onClose = (c) => process.stdout.write(JSON.stringify(windowRecord(c, config.quantiles)) + '\n');
+  if (config.windows !== 'none') aggregator.onClose = windowPrinter(config.windows, config.quantiles, (t) => process.stdout.write(t));
   // A client that sends headers and then nothing, or a body at a crawl, is cut off
   // (Node checks every checkInterval; its default, 30 s, would let them linger).
   const serverOptions = {
