@@ -120,7 +120,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
   }
   if (options.format === 'prom') {
     const { chunks } = await outlet.scrape(null, false, false);
-    for (const chunk of chunks) write(chunk);
+    for (const chunk of chunks) io.stdout.write(chunk);
   }
   const reasons = REASONS.map((r, i) => `${r}=${app.rejected[i]}`).filter((_, i) => app.rejected[i] > 0);
   if (reasons.length > 0) io.stderr.write(`drainmeter: ${app.lines} lines, rejected ${reasons.join(' ')}\n`);

@@ -8,7 +8,7 @@
 import client from 'prom-client';
 import type { Aggregator, AppState, Series } from '../aggregate/index.js';
 import { type Catalog, REASONS } from '../ingest/index.js';
-import { writeFamily } from './exposition.js';
+import { ByteWriter, writeFamily } from './exposition.js';
 
 const { Registry, collectDefaultMetrics } = client;
 type Registry = InstanceType<typeof Registry>;
@@ -92,10 +92,10 @@ export class PrometheusOutlet {
    * The exposition for one app (its series and self-metrics) or, with `app` null,
    * for all apps and the process, as pieces to write in order.
    */
-  async scrape(app: string | null, openMetrics: boolean, processMetrics = app === null): Promise<{ contentType: string; chunks: string[] }> {
+  async scrape(app: string | null, openMetrics: boolean, processMetrics = app === null): Promise<{ contentType: string; chunks: Buffer[] }> {
     const registry = newRegistry(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
     const apps = this.appsFor(app);
-    const out: string[] = [];
+    const out = new ByteWriter();
     const options = { quantiles: this.quantiles, openMetrics, expire: this.expire };
     for (const metric of this.catalog.metrics()) writeFamily(metric, apps, options, out);
     for (const v of this.selfViews(apps, app === null)) registry.registerMetric(v as never);
@@ -103,9 +103,9 @@ export class PrometheusOutlet {
       const process = openMetrics ? this.processOpenMetrics : this.processText;
       for (const m of process.getMetricsAsArray()) registry.registerMetric(m as never);
     }
-    out.push(await registry.metrics());
-    // Not joined: 100,000 series are 50 MB of text, and the route streams the pieces.
-    return { contentType: registry.contentType, chunks: out };
+    out.text(await registry.metrics());
+    // Not joined: 100,000 series are 50 MB, and the route streams the buffers.
+    return { contentType: registry.contentType, chunks: out.finish() };
   }
 
   private appsFor(app: string | null): AppState[] {

@@ -39,19 +39,13 @@ const DEDUPE_TTL_MS = 10 * 60_000;
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 const RETRY_AFTER = '5';
 
-/** Text pieces as a byte stream, a few thousand pieces per read: no 50 MB join. */
-function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
+/** The exposition's buffers as a byte stream: no 50 MB body in one piece. */
+function streamOf(chunks: Buffer[]): ReadableStream<Uint8Array> {
   let at = 0;
   return new ReadableStream<Uint8Array>({
     pull(controller) {
-      if (at >= chunks.length) {
-        controller.close();
-        return;
-      }
-      const next = Math.min(chunks.length, at + 2000);
-      controller.enqueue(encoder.encode(chunks.slice(at, next).join('')));
-      at = next;
+      if (at >= chunks.length) controller.close();
+      else controller.enqueue(chunks[at++]);
     },
   });
 }
