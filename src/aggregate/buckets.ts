@@ -33,8 +33,3 @@ export function valueOf(key: number): number {
   const v = (2 * GAMMA ** i) / (GAMMA + 1);
   return key > 0 ? v : -v;
 }
-
-/** The Prometheus native-histogram index (for export) of a positive or negative key. */
-export function indexOfKey(key: number): number {
-  return key > 0 ? key - OFFSET : -key - OFFSET;
-}

@@ -107,11 +107,6 @@ export class ByteTable<V> {
     this.used = 0;
   }
 
-  /** Bytes held by the table's arrays and arena (not counting the values). */
-  bytes(): number {
-    return this.slots.byteLength + this.hashes.byteLength * 5 + this.arena.length;
-  }
-
   private same(idx: number, buf: Buffer, s1: number, e1: number, s2: number, e2: number): boolean {
     const arena = this.arena;
     let o = this.offsets[idx];
