@@ -39,6 +39,11 @@ export interface ClosedWindow {
 
 export type CloseListener = (closed: ClosedWindow) => void;
 
+/** The start of the epoch-aligned window of `res` seconds holding second `sec`. */
+function windowStart(sec: number, res: number): number {
+  return Math.floor(sec / res) * res;
+}
+
 /** Timestamps further ahead of arrival than this are taken as their arrival (SPEC §4). */
 const FUTURE_MS = 5 * 60_000;
 
@@ -53,8 +58,6 @@ export class Aggregator implements ObservationSink {
   arrival: number;
   /** Resolution of the drain being read (its `?resolution=`), seconds. */
   resolution: number;
-  /** The largest line time seen, epoch ms: the watermark `tail` closes windows by. */
-  maxTime = -Infinity;
   /** Called for every window as it closes; null when nobody reports windows. */
   onClose: CloseListener | null = null;
 
@@ -110,15 +113,13 @@ export class Aggregator implements ObservationSink {
   private atClock(app: string, time: number): void {
     if (this.app === null || this.app.name !== app) this.app = this.appState(app);
     if (time > this.arrival + FUTURE_MS) time = this.arrival;
-    if (time > this.maxTime) this.maxTime = time;
     this.lineTime = time;
     this.lineSec = Math.floor(time / 1000);
     // Per line, not per observation; floor, not %: epoch seconds are doubles, and %
     // on doubles is a call to fmod (bench/ingest.ts, ingest + aggregate).
-    const res = this.resolution;
-    const start = Math.floor(this.lineSec / res) * res;
+    const start = windowStart(this.lineSec, this.resolution);
     this.lineStart = start;
-    this.lineLate = (start + res + this.options.grace) * 1000 <= this.clock;
+    this.lineLate = this.isClosed(start, this.resolution);
     this.clockSec = Math.floor(this.clock / 1000);
     if (this.lineLate) this.app.late++;
   }
@@ -152,8 +153,8 @@ export class Aggregator implements ObservationSink {
     const res = s.resolution;
     if (res !== this.resolution) {
       // A series made by a drain of another resolution keeps its own windows.
-      start = Math.floor(this.lineSec / res) * res;
-      if ((start + res + this.options.grace) * 1000 <= this.clock) return;
+      start = windowStart(this.lineSec, res);
+      if (this.isClosed(start, res)) return;
     }
     let w = s.window(start);
     if (w === null) w = this.openWindow(s, start);
@@ -218,6 +219,11 @@ export class Aggregator implements ObservationSink {
   expire(s: Series): void {
     const o = this.options;
     s.sliding?.expire(Math.floor(this.clock / 1000) - o.grace - o.quantileWindow - s.resolution + 1);
+  }
+
+  /** True when the window [start, start + res) is due by the clock, so closed. */
+  private isClosed(start: number, res: number): boolean {
+    return (start + res + this.options.grace) * 1000 <= this.clock;
   }
 
   private openWindow(s: Series, start: number): Window {
