@@ -43,9 +43,10 @@ const header = new LineHeader();
 export function toSyslog(line: string, now: string | null): string {
   const buf = Buffer.from(line);
   parseAnyLine(buf, 0, buf.length, header);
+  // A syslog line keeps its own header unless it is restamped.
+  if (header.format === FORMAT_SYSLOG && now === null) return line.endsWith('\n') ? line : `${line}\n`;
   const msg = buf.toString('utf8', header.msgStart, header.msgEnd);
   const time = now ?? (header.format === FORMAT_BARE || header.time !== header.time ? new Date().toISOString() : new Date(header.time).toISOString());
-  if (header.format === FORMAT_SYSLOG && now === null) return line.endsWith('\n') ? line : `${line}\n`;
   const app = header.format === FORMAT_BARE || header.appEnd === header.appStart ? 'app' : buf.toString('utf8', header.appStart, header.appEnd);
   const proc = header.format === FORMAT_BARE || header.procEnd === header.procStart ? 'replay.1' : buf.toString('utf8', header.procStart, header.procEnd);
   return `<190>1 ${time} host ${app} ${proc} - ${msg}\n`;

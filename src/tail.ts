@@ -6,9 +6,8 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
-import type { Aggregator } from './aggregate/index.js';
 import type { Config } from './config.js';
-import { type Ingest, LineReader, REASONS } from './ingest/index.js';
+import { BAD_FRAME, LineReader, REASONS } from './ingest/index.js';
 import { Table } from './outlets/table.js';
 import { windowPrinter } from './outlets/windows.js';
 import { pipeline } from './server/build.js';
@@ -72,7 +71,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     ingest.stats.reset();
     ingest.begin(options.app, names, now);
     reader.push(chunk);
-    count(ingest, app);
+    app.count(ingest.stats);
     if (table !== null) {
       table.lines = app.lines;
       table.draw(now);
@@ -86,9 +85,10 @@ export async function tail(files: string[], config: Config, options: TailOptions
   // so /metrics answers meanwhile.
   const readFile = (file: string) => {
     const fd = openSync(file, 'r');
+    // One buffer for every block: LineReader copies whatever outlives push().
+    const buf = Buffer.allocUnsafe(1 << 20);
     try {
       for (;;) {
-        const buf = Buffer.allocUnsafe(1 << 20);
         const n = readSync(fd, buf, 0, buf.length, null);
         if (n === 0) break;
         take(buf.subarray(0, n));
@@ -109,8 +109,8 @@ export async function tail(files: string[], config: Config, options: TailOptions
   } finally {
     ingest.stats.reset();
     reader.end();
-    count(ingest, app);
-    app.rejected[0] += reader.longLines;
+    app.count(ingest.stats);
+    app.rejected[BAD_FRAME] += reader.longLines;
     aggregator.closeAll();
     server?.close();
   }
@@ -125,9 +125,4 @@ export async function tail(files: string[], config: Config, options: TailOptions
   const reasons = REASONS.map((r, i) => `${r}=${app.rejected[i]}`).filter((_, i) => app.rejected[i] > 0);
   if (reasons.length > 0) io.stderr.write(`drainmeter: ${app.lines} lines, rejected ${reasons.join(' ')}\n`);
   return 0;
-}
-
-function count(ingest: Ingest, app: ReturnType<Aggregator['appState']>): void {
-  app.lines += ingest.stats.lines;
-  for (let r = 0; r < REASONS.length; r++) app.rejected[r] += ingest.stats.rejected[r];
 }

@@ -1,7 +1,8 @@
 // Per app (drain user): its series, found by metric id then label values, and the
 // self-metrics of SPEC §6 counted for it.
 
-import { type Metric, REASONS } from '../ingest/index.js';
+import type { IngestStats, Metric } from '../ingest/index.js';
+import { REASONS } from '../ingest/index.js';
 import type { Series } from './series.js';
 
 type ByLabel = Map<string, Series>;
@@ -21,6 +22,12 @@ export class AppState {
 
   constructor(name: string) {
     this.name = name;
+  }
+
+  /** Adds what ingest counted for a body or chunk of this app's lines. */
+  count(stats: IngestStats): void {
+    this.lines += stats.lines;
+    for (let r = 0; r < REASONS.length; r++) this.rejected[r] += stats.rejected[r];
   }
 
   /** True when the app has a series of this metric. */

@@ -22,7 +22,6 @@ interface Value {
   value: number;
   labels: Record<string, string | number>;
   sharedLabels?: Record<string, string>;
-  metricName?: string;
 }
 
 interface View {

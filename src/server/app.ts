@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import { LRUCache } from 'lru-cache';
 import type { Aggregator } from '../aggregate/index.js';
 import { type Config, RESOLUTIONS } from '../config.js';
-import { type Ingest, ingestLogplex, ingestText, REASONS } from '../ingest/index.js';
+import { type Ingest, ingestLogplex, ingestText } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import type { PrometheusOutlet } from '../outlets/prometheus.js';
 import { APP_NAME, basicCredentials, verifyBearer, verifyDrain } from './auth.js';
@@ -134,8 +134,7 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
     ingest.begin(appName, names, t);
     const reader = logplex ? ingestLogplex(ingest, body.chunks, config.maxBody) : ingestText(ingest, body.chunks, config.maxBody);
     const stats = ingest.stats;
-    appState.lines += stats.lines;
-    for (let r = 0; r < REASONS.length; r++) appState.rejected[r] += stats.rejected[r];
+    appState.count(stats);
     if (stats.lines === 0) {
       const why = body.size === 0 ? 'empty body' : 'err' in reader && reader.err !== null ? reader.err : logplex ? 'no RFC 5424 frame in the body' : 'no line in the body';
       return answer(c, 'logs', 400, `no usable frame: ${why}`);
