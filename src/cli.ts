@@ -130,5 +130,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) fail(err.message);
+  // A file that is not there is the user's to fix: one line, no stack.
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail((err as Error).message, 1);
   fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
 });

@@ -91,6 +91,12 @@ describe('drainmeter replay', () => {
     expect(requests).toBe(routerLines);
   }, 60_000);
 
+  it('says in one line that a file is not there, and exits 1', async () => {
+    const r = await run(['replay', '/nonexistent/app.log', '--url', `http://127.0.0.1:${drain.port}/logs`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("drainmeter: ENOENT: no such file or directory, open '/nonexistent/app.log'\n");
+  });
+
   it('drops a batch the drain refuses with a 4xx, and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drainmeter-replay-'));
     const file = join(dir, 'app.log');
