@@ -13,6 +13,12 @@ function run(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('drainmeter command', () => {
+  it('runs as a command of its own, as npx and a shell run it (the build makes it executable)', () => {
+    const r = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
   it('prints its version and its help', () => {
     expect(run(['--version'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
     const help = run(['--help']);
