@@ -5,7 +5,7 @@
 
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
-import type { Metric, ObservationSink } from '../src/ingest/index.js';
+import type { Metric, ObservationSink } from '../src/model/index.js';
 
 /** Counts and sums what it is given, so no work can be optimised away. */
 export class CountingSink implements ObservationSink {

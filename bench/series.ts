@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { prng } from '../fixtures/corpus.js';
 import { Aggregator } from '../src/aggregate/index.js';
-import { Catalog, MEASURE, type Metric } from '../src/ingest/index.js';
+import { Catalog, MEASURE, type Metric } from '../src/model/index.js';
 import { PrometheusOutlet } from '../src/outlets/prometheus.js';
 
 const APPS = 10;

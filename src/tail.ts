@@ -7,10 +7,11 @@ import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.js';
-import { BAD_FRAME, LineReader, REASONS } from './ingest/index.js';
+import { LineReader } from './ingest/index.js';
+import { BAD_FRAME, REASONS } from './model/index.js';
 import { Table } from './outlets/table.js';
 import { windowPrinter } from './outlets/windows.js';
-import { pipeline } from './server/build.js';
+import { pipeline } from './pipeline.js';
 
 export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -1,6 +1,7 @@
 // Test helpers: a sink that records every observation, and one-call ingestion.
 
-import { Ingest, type IngestOptions, ingestLogplex, ingestText, type Metric, type ObservationSink, KIND_NAMES } from '../src/ingest/index.js';
+import { Ingest, type IngestOptions, ingestLogplex, ingestText } from '../src/ingest/index.js';
+import { KIND_NAMES, type Metric, type ObservationSink } from '../src/model/index.js';
 
 export interface Observation {
   app: string;

@@ -6,7 +6,7 @@
 // start + resolution + grace. A line whose window is already closed is late: it
 // counts in the cumulative totals and in late_lines, never in a window.
 
-import { COUNTER, type Metric, MEASURE, type ObservationSink, SERIES_LIMIT } from '../ingest/index.js';
+import { COUNTER, type Metric, MEASURE, type ObservationSink, SERIES_LIMIT } from '../model/index.js';
 import { AppState } from './app-state.js';
 import { Series, Window } from './series.js';
 

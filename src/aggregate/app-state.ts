@@ -1,8 +1,8 @@
 // Per app (drain user): its series, found by metric id then label values, and the
 // self-metrics of SPEC §6 counted for it.
 
-import type { IngestStats, Metric } from '../ingest/index.js';
-import { REASONS } from '../ingest/index.js';
+import type { IngestStats, Metric } from '../model/index.js';
+import { REASONS } from '../model/index.js';
 import type { Series } from './series.js';
 
 type ByLabel = Map<string, Series>;

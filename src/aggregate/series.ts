@@ -1,7 +1,7 @@
 // One series: an app, a metric and its label values. Cumulative values for /metrics,
 // the windows still open, and (measures) the sliding window of closed ones.
 
-import type { Metric } from '../ingest/index.js';
+import type { Metric } from '../model/index.js';
 import type { AppState } from './app-state.js';
 import { keyOf, valueOf } from './buckets.js';
 import { Histogram } from './histogram.js';

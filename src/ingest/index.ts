@@ -1,6 +1,5 @@
 // bytes → frames/lines → headers → key/value pairs → observations.
 export { EscapeFinder, stripAnsi } from './ansi.js';
-export { Catalog, COUNTER, KIND_NAMES, type Kind, MEASURE, Metric, SAMPLE } from './catalog.js';
 export { type FrameErrorCode, FrameReader, type FrameSink } from './frame-reader.js';
 export { Ingest, type IngestOptions, ingestLogplex, ingestText } from './ingest.js';
 export { FORMAT_BARE, FORMAT_CLI, FORMAT_SYSLOG, LineHeader, parseAnyLine, parseSyslog } from './line-header.js';
@@ -8,6 +7,4 @@ export { LineReader } from './line-reader.js';
 export { BARE, ESCAPED, QUOTED, Tokenizer, valueText } from './logfmt.js';
 export { NameTable } from './names.js';
 export { NumberReader } from './number.js';
-export type { ObservationSink } from './sink.js';
-export { BAD_FRAME, BAD_NAME, BAD_TIMESTAMP, BAD_VALUE, IngestStats, type Reason, REASONS, SERIES_LIMIT, TYPE_CONFLICT } from './stats.js';
 export { parseTimestamp } from './timestamp.js';

@@ -5,7 +5,7 @@
 
 import { EscapeFinder, stripAnsi } from './ansi.js';
 import { ascii, equals } from './bytes.js';
-import { Catalog } from './catalog.js';
+import { Catalog } from '../model/catalog.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import { LabelValues } from './label-values.js';
 import { L2met } from './l2met.js';
@@ -13,8 +13,8 @@ import { FORMAT_BARE, LineHeader, parseAnyLine, parseSyslog } from './line-heade
 import { LineReader } from './line-reader.js';
 import { NameBudget, NameTable } from './names.js';
 import { Platform } from './platform.js';
-import type { ObservationSink } from './sink.js';
-import { BAD_FRAME, BAD_TIMESTAMP, IngestStats } from './stats.js';
+import type { ObservationSink } from '../model/sink.js';
+import { BAD_FRAME, BAD_TIMESTAMP, IngestStats } from '../model/stats.js';
 
 const HEROKU = ascii('heroku');
 const ROUTER = ascii('router');

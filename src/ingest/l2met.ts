@@ -5,14 +5,14 @@
 // the observations are made at its end.
 
 import { ascii, equals, startsWith } from './bytes.js';
-import { COUNTER, type Kind, MEASURE, SAMPLE } from './catalog.js';
+import { COUNTER, type Kind, MEASURE, SAMPLE } from '../model/catalog.js';
 import type { LabelValues } from './label-values.js';
 import type { LineHeader } from './line-header.js';
 import { BARE, ESCAPED, Tokenizer } from './logfmt.js';
 import type { NameTable } from './names.js';
 import { NumberReader } from './number.js';
-import type { ObservationSink } from './sink.js';
-import { BAD_VALUE, type IngestStats } from './stats.js';
+import type { ObservationSink } from '../model/sink.js';
+import { BAD_VALUE, type IngestStats } from '../model/stats.js';
 
 const MEASURE_HASH = ascii('measure#');
 const MEASURE_DOT = ascii('measure.');

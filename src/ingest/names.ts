@@ -3,8 +3,8 @@
 // and unit are seen; every later line finds the entry without allocating.
 
 import { ByteTable } from './byte-table.js';
-import { type Catalog, COUNTER, type Kind, type Metric } from './catalog.js';
-import { SERIES_LIMIT, TYPE_CONFLICT, BAD_NAME } from './stats.js';
+import { type Catalog, COUNTER, type Kind, type Metric } from '../model/catalog.js';
+import { SERIES_LIMIT, TYPE_CONFLICT, BAD_NAME } from '../model/stats.js';
 import { sanitizeName, unitFor } from './units.js';
 
 export class NameEntry {

@@ -3,13 +3,13 @@
 // Runtime-metrics and Postgres lines are plain `sample#` lines and go to l2met.
 
 import { ascii, startsWith } from './bytes.js';
-import { type Catalog, COUNTER, MEASURE, type Metric } from './catalog.js';
+import { type Catalog, COUNTER, MEASURE, type Metric } from '../model/catalog.js';
 import type { LabelValues } from './label-values.js';
 import type { LineHeader } from './line-header.js';
 import { Tokenizer } from './logfmt.js';
 import { NumberReader } from './number.js';
-import type { ObservationSink } from './sink.js';
-import { BAD_VALUE, type IngestStats } from './stats.js';
+import type { ObservationSink } from '../model/sink.js';
+import { BAD_VALUE, type IngestStats } from '../model/stats.js';
 
 const ERROR_SP = ascii('Error ');
 const L10 = ascii('Error L10');

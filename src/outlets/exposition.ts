@@ -6,7 +6,7 @@
 // straight into 64 KB buffers: no string per sample, nothing to join or encode.
 
 import type { AppState, Series } from '../aggregate/index.js';
-import { COUNTER, MEASURE, type Metric } from '../ingest/index.js';
+import { COUNTER, MEASURE, type Metric } from '../model/index.js';
 
 /** A label value escaped as the exposition formats require: \\, \", \n. */
 export function escapeLabel(value: string): string {

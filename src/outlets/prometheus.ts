@@ -7,7 +7,7 @@
 
 import client from 'prom-client';
 import type { Aggregator, AppState, Series } from '../aggregate/index.js';
-import { type Catalog, REASONS } from '../ingest/index.js';
+import { type Catalog, REASONS } from '../model/index.js';
 import { ByteWriter, writeFamily } from './exposition.js';
 
 const { Registry, collectDefaultMetrics } = client;

@@ -2,7 +2,7 @@
 // series, redrawn as windows close (at most four times a second) and once at the end.
 
 import type { ClosedWindow } from '../aggregate/index.js';
-import { COUNTER, MEASURE } from '../ingest/index.js';
+import { COUNTER, MEASURE } from '../model/index.js';
 
 interface Row {
   metric: string;

@@ -3,7 +3,7 @@
 // window's sum; a sample its last value.
 
 import type { CloseListener, ClosedWindow } from '../aggregate/index.js';
-import { COUNTER, KIND_NAMES, MEASURE } from '../ingest/index.js';
+import { COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
 import { logfmt } from '../log.js';
 
 /** `p50`, `p99.9`: the logfmt key of a quantile. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Aggregator, type AggregatorOptions } from '../../src/aggregate/index.js';
-import { Catalog, COUNTER, MEASURE, type Metric, SAMPLE } from '../../src/ingest/index.js';
+import { Catalog, COUNTER, MEASURE, type Metric, SAMPLE } from '../../src/model/index.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const catalog = new Catalog();
