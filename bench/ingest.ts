@@ -7,6 +7,7 @@ import logfmt from 'logfmt';
 import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
 import { Ingest, ingestLogplex, Tokenizer } from '../src/ingest/index.js';
+import { Tenant } from '../src/model/index.js';
 import { CountingSink, check, measure, type Task, table } from './lib.js';
 
 export async function ingestBench(lineCount: number, rounds: number, time: number): Promise<string> {
@@ -48,10 +49,11 @@ export async function ingestBench(lineCount: number, rounds: number, time: numbe
   };
   const sink = new CountingSink();
   const ingest = new Ingest(sink);
-  const names = ingest.nameTable('');
+  const tenant = new Tenant('bench');
+  const names = ingest.nameTable(tenant, '');
   if (names === null) throw new Error('no name table');
   const endToEnd = (): number => {
-    ingest.begin('bench', names, Date.UTC(2026, 10, 22, 10, 0, 0));
+    ingest.begin(tenant, names, Date.UTC(2026, 10, 22, 10, 0, 0));
     for (let i = 0; i < bodies.length; i++) ingestLogplex(ingest, [bodies[i]], 1 << 20);
     return sink.n;
   };

@@ -5,14 +5,14 @@
 
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
-import type { Metric, ObservationSink } from '../src/model/index.js';
+import type { Metric, ObservationSink, Tenant } from '../src/model/index.js';
 
 /** Counts and sums what it is given, so no work can be optimised away. */
 export class CountingSink implements ObservationSink {
   n = 0;
   sum = 0;
   time = 0;
-  at(_app: string, time: number): void {
+  at(_app: Tenant, time: number): void {
     this.time = time;
   }
   observe(_metric: Metric, _l1: string, _l2: string, value: number): void {

@@ -10,6 +10,7 @@ import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Ingest, ingestLogplex } from '../src/ingest/index.js';
+import { Tenant } from '../src/model/index.js';
 import { CountingSink } from './lib.js';
 
 const LINES = 20_000;
@@ -30,7 +31,8 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   if (mode === 'aggregate') {
     const agg = new Aggregator({ resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 100_000, maxSeriesPerApp: 10_000, seriesTtl: 600 }, start);
     const ingest = new Ingest(agg);
-    const names = ingest.nameTable('');
+    const tenant = agg.appState('bench');
+    const names = ingest.nameTable(tenant, '');
     if (names === null) throw new Error('no name table');
     pass = () => {
       // Replays the same 20 s of log: the clock goes back to their start, and
@@ -39,7 +41,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
       for (let i = 0; i < bodies.length; i++) {
         agg.advance(times[i]);
         agg.arrival = times[i];
-        ingest.begin('bench', names, times[i]);
+        ingest.begin(tenant, names, times[i]);
         ingestLogplex(ingest, [bodies[i]], 1 << 20);
       }
       agg.advance(end + 3000);
@@ -48,10 +50,11 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   } else {
     const sink = new CountingSink();
     const ingest = new Ingest(sink);
-    const names = ingest.nameTable('');
+    const tenant = new Tenant('bench');
+    const names = ingest.nameTable(tenant, '');
     if (names === null) throw new Error('no name table');
     pass = () => {
-      ingest.begin('bench', names, start);
+      ingest.begin(tenant, names, start);
       for (let i = 0; i < bodies.length; i++) ingestLogplex(ingest, [bodies[i]], 1 << 20);
     };
   }

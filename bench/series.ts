@@ -36,7 +36,7 @@ export async function seriesBench(): Promise<string> {
     agg.advance(t);
     agg.arrival = t;
     for (let a = 0; a < APPS; a++) {
-      agg.at(`app${a}`, t + 500);
+      agg.at(agg.appState(`app${a}`), t + 500);
       for (const metric of metrics) for (const source of sources) agg.observe(metric, source, '', 0.001 + rand() * rand() * 2);
     }
   }

@@ -1,15 +1,17 @@
 // Ingest + aggregate + the Prometheus outlet, from a Config: what `serve` and `tail`
 // both run. `serve` closes windows by a clock it advances, `tail` (watermark) by the
-// largest timestamp seen.
+// largest timestamp seen. Every budget a tenant can use (SPEC §6) is made here, once,
+// and sweep() gives back what expired.
 
 import { Aggregator } from './aggregate/index.js';
 import type { Config } from './config.js';
 import { Ingest } from './ingest/index.js';
-import { Catalog } from './model/index.js';
+import { budgetsFor, Catalog } from './model/index.js';
 import { PrometheusOutlet } from './outlets/prometheus.js';
 
 export function pipeline(config: Config, clock: number, watermark = false) {
   const catalog = new Catalog();
+  const budgets = budgetsFor({ ...config, maxInflightPerApp: Math.ceil(config.maxInflight / 4) });
   const aggregator = new Aggregator(
     {
       resolution: config.resolution,
@@ -21,11 +23,26 @@ export function pipeline(config: Config, clock: number, watermark = false) {
       watermark,
     },
     clock,
+    budgets,
   );
-  // Metric keys are remembered up to twice the series limits (all prefixes).
-  const ingest = new Ingest(aggregator, { maxNames: config.maxSeries * 2, maxNamesPerApp: config.maxSeriesPerApp * 2 }, catalog);
+  const ingest = new Ingest(aggregator, { names: budgets.names }, catalog);
   const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
-  return { catalog, aggregator, ingest, outlet };
+  return { catalog, budgets, aggregator, ingest, outlet };
 }
 
 export type Pipeline = ReturnType<typeof pipeline>;
+
+/**
+ * Gives back what expired, in the order one frees the next: series without data for
+ * the TTL, then families with no series left (their names free for any kind again),
+ * then the name tables of apps without series, then apps that hold nothing at all.
+ */
+export function sweep(p: Pipeline): { series: number; apps: number } {
+  const series = p.aggregator.sweep();
+  p.catalog.retireUnused();
+  p.ingest.sweep();
+  const cutoff = Math.floor(p.aggregator.clock / 1000) - p.aggregator.options.seriesTtl;
+  const gone = p.aggregator.removeIdle(cutoff);
+  for (const app of gone) p.ingest.release(app);
+  return { series, apps: gone.length };
+}

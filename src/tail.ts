@@ -35,7 +35,8 @@ export interface TailIO {
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
   // The window clock starts at the epoch and follows the data.
   const { aggregator, ingest, outlet } = pipeline(config, 0, true);
-  const names = ingest.nameTable('');
+  const app = aggregator.appState(options.app);
+  const names = ingest.nameTable(app, '');
   if (names === null) throw new Error('no name table');
   const write = (text: string) => io.stdout.write(text);
 
@@ -65,12 +66,11 @@ export async function tail(files: string[], config: Config, options: TailOptions
   }
 
   const reader = new LineReader(ingest.lines, config.maxBody);
-  const app = aggregator.appState(options.app);
   const take = (chunk: Buffer) => {
     const now = io.now();
     aggregator.arrival = now;
     ingest.stats.reset();
-    ingest.begin(options.app, names, now);
+    ingest.begin(app, names, now);
     reader.push(chunk);
     app.count(ingest.stats);
     if (table !== null) {

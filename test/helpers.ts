@@ -1,7 +1,7 @@
 // Test helpers: a sink that records every observation, and one-call ingestion.
 
 import { Ingest, type IngestOptions, ingestLogplex, ingestText } from '../src/ingest/index.js';
-import { KIND_NAMES, type Metric, type ObservationSink } from '../src/model/index.js';
+import { KIND_NAMES, type Metric, type ObservationSink, Tenant } from '../src/model/index.js';
 
 export interface Observation {
   app: string;
@@ -17,8 +17,8 @@ export class RecordingSink implements ObservationSink {
   private app = '';
   private time = 0;
 
-  at(app: string, time: number): void {
-    this.app = app;
+  at(app: Tenant, time: number): void {
+    this.app = app.name;
     this.time = time;
   }
 
@@ -33,28 +33,38 @@ export class RecordingSink implements ObservationSink {
 export interface Run {
   ingest: Ingest;
   sink: RecordingSink;
+  /** The tenant of an app name, one per name. */
+  tenant(app: string): Tenant;
 }
 
 export function newRun(options: IngestOptions = {}): Run {
   const sink = new RecordingSink();
-  return { ingest: new Ingest(sink, options), sink };
+  const tenants = new Map<string, Tenant>();
+  const tenant = (app: string) => {
+    let t = tenants.get(app);
+    if (t === undefined) tenants.set(app, (t = new Tenant(app)));
+    return t;
+  };
+  return { ingest: new Ingest(sink, options), sink, tenant };
 }
 
 export const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 
 /** Feeds text lines (any SPEC §4 format) as one body. */
 export function feedLines(run: Run, lines: string[], app = 'default', prefix = '', now = NOW): void {
-  const names = run.ingest.nameTable(prefix);
+  const tenant = run.tenant(app);
+  const names = run.ingest.nameTable(tenant, prefix);
   if (names === null) throw new Error('prefix refused');
-  run.ingest.begin(app, names, now);
+  run.ingest.begin(tenant, names, now);
   ingestText(run.ingest, [Buffer.from(lines.join('\n') + '\n')], 1 << 20);
 }
 
 /** Feeds a logplex body split into the given chunks. */
 export function feedLogplex(run: Run, chunks: Buffer[], app = 'default', prefix = '', now = NOW) {
-  const names = run.ingest.nameTable(prefix);
+  const tenant = run.tenant(app);
+  const names = run.ingest.nameTable(tenant, prefix);
   if (names === null) throw new Error('prefix refused');
-  run.ingest.begin(app, names, now);
+  run.ingest.begin(tenant, names, now);
   return ingestLogplex(run.ingest, chunks, 1 << 20);
 }
 

@@ -6,7 +6,7 @@
 // start + resolution + grace. A line whose window is already closed is late: it
 // counts in the cumulative totals and in late_lines, never in a window.
 
-import { COUNTER, type Metric, MEASURE, type ObservationSink, SERIES_LIMIT } from '../model/index.js';
+import { type Budgets, budgetsFor, COUNTER, MEASURE, type Metric, type ObservationSink, SERIES_LIMIT, type Tenant, WINDOW_LIMIT } from '../model/index.js';
 import { AppState } from './app-state.js';
 import { Series, Window } from './series.js';
 
@@ -28,6 +28,15 @@ export interface AggregatorOptions {
   seriesTtl: number;
 }
 
+/** Open windows one series may hold (SPEC §6): lines for a window past these count in totals only. */
+export const MAX_OPEN_WINDOWS = 8;
+/** What an open window costs the app, bytes (the object; its buckets are charged as they grow). */
+export const WINDOW_BYTES = 256;
+/** Closed windows kept for reuse, at most; a window whose buckets grew past POOL_BUCKETS leaves them behind. */
+const POOL_MAX = 4096;
+const POOL_BUCKETS = 64;
+
+
 /** A window as it closes, for outlets that report windows (tail, push). */
 export interface ClosedWindow {
   series: Series;
@@ -47,11 +56,16 @@ function windowStart(sec: number, res: number): number {
 /** Timestamps further ahead of arrival than this are taken as their arrival (SPEC §4). */
 const FUTURE_MS = 5 * 60_000;
 
+const NOBODY: ReadonlySet<AppState> = new Set();
+
 export class Aggregator implements ObservationSink {
   readonly options: AggregatorOptions;
+  readonly budgets: Budgets;
   readonly apps = new Map<string, AppState>();
   /** Live series, all apps. */
   seriesCount = 0;
+  /** Rises whenever what /metrics shows may have changed (a window closed, a series went). */
+  version = 0;
   /** Window clock, epoch ms: windows due by it are closed. */
   clock: number;
   /** Arrival time of the lines being read, epoch ms (for future timestamps). */
@@ -76,9 +90,12 @@ export class Aggregator implements ObservationSink {
   private closedTo: number;
   private readonly pool: Window[] = [];
   private readonly closed: ClosedWindow = { series: null as unknown as Series, start: 0, end: 0, window: null as unknown as Window };
+  /** Apps with a live series of each metric, by metric id: a scrape visits these only. */
+  private readonly holders: (Set<AppState> | undefined)[] = [];
 
-  constructor(options: AggregatorOptions, clock: number) {
+  constructor(options: AggregatorOptions, clock: number, budgets: Budgets = budgetsFor(options)) {
     this.options = options;
+    this.budgets = budgets;
     this.clock = clock;
     this.arrival = clock;
     this.resolution = options.resolution;
@@ -96,22 +113,28 @@ export class Aggregator implements ObservationSink {
     return app;
   }
 
+  /** Apps with a live series of `metric`. */
+  holdersOf(metric: Metric): ReadonlySet<AppState> {
+    return this.holders[metric.id] ?? NOBODY;
+  }
+
   /**
    * The line's app and time. With a watermark, a line later than any before moves
    * the clock first: windows close by the largest timestamp seen so far, line by
    * line, however the input was cut into chunks.
    */
-  at(app: string, time: number): void {
+  at(app: Tenant, time: number): void {
     this.atClock(app, time);
   }
 
-  private atWatermark(app: string, time: number): void {
+  private atWatermark(app: Tenant, time: number): void {
     if (time > this.clock && time <= this.arrival + FUTURE_MS) this.advance(time);
     this.atClock(app, time);
   }
 
-  private atClock(app: string, time: number): void {
-    if (this.app === null || this.app.name !== app) this.app = this.appState(app);
+  private atClock(app: Tenant, time: number): void {
+    // Tenants are made by appState(); one made elsewhere (a test's) is found by name.
+    if (this.app !== app) this.app = app instanceof AppState ? app : this.appState(app.name);
     if (time > this.arrival + FUTURE_MS) time = this.arrival;
     this.lineTime = time;
     this.lineSec = Math.floor(time / 1000);
@@ -128,13 +151,12 @@ export class Aggregator implements ObservationSink {
     const app = this.app as AppState;
     let s = app.find(metric, label1, label2);
     if (s === undefined) {
-      if (this.seriesCount >= this.options.maxSeries || app.series >= this.options.maxSeriesPerApp) {
+      if (!this.budgets.series.take(app, 1)) {
         app.rejected[SERIES_LIMIT]++;
         return;
       }
       s = new Series(app, metric, label1, label2, this.resolution, metric.kind === MEASURE);
-      app.add(s);
-      this.seriesCount++;
+      this.addSeries(app, s);
     }
     s.lastSeen = this.clockSec;
     const kind = metric.kind;
@@ -157,9 +179,15 @@ export class Aggregator implements ObservationSink {
       if (this.isClosed(start, res)) return;
     }
     let w = s.window(start);
-    if (w === null) w = this.openWindow(s, start);
+    if (w === null) {
+      w = this.openWindow(s, start);
+      if (w === null) {
+        app.rejected[WINDOW_LIMIT]++;
+        return;
+      }
+    }
     if (kind === MEASURE) {
-      w.measure(value);
+      if (!w.measure(value)) app.rejected[WINDOW_LIMIT]++;
     } else {
       w.count++;
       if (kind === COUNTER) w.sum += value;
@@ -201,14 +229,54 @@ export class Aggregator implements ObservationSink {
     for (const app of this.apps.values()) {
       for (const s of app.each()) {
         if (s.lastSeen <= cutoff && s.open.length === 0) {
-          app.remove(s);
+          this.removeSeries(app, s);
           app.evicted++;
-          this.seriesCount--;
           dropped++;
         }
       }
     }
+    if (dropped > 0) this.version++;
     return dropped;
+  }
+
+  /**
+   * Forgets apps idle since `cutoff` (clock seconds) that hold nothing of any budget
+   * (no series, names, Frame-Ids or bodies in flight): a drain user seen once costs
+   * nothing for good. Their self-metric counters start again if they come back.
+   */
+  removeIdle(cutoff: number): AppState[] {
+    const gone: AppState[] = [];
+    for (const app of this.apps.values()) {
+      if (app.series === 0 && app.lastActive <= cutoff && app.holdsNothing()) gone.push(app);
+    }
+    for (const app of gone) this.apps.delete(app.name);
+    if (gone.length > 0) {
+      this.app = null;
+      this.version++;
+    }
+    return gone;
+  }
+
+  private addSeries(app: AppState, s: Series): void {
+    this.seriesCount++;
+    s.metric.series++;
+    if (!app.add(s)) return;
+    let set = this.holders[s.metric.id];
+    if (set === undefined) {
+      set = new Set();
+      this.holders[s.metric.id] = set;
+    }
+    set.add(app);
+  }
+
+  private removeSeries(app: AppState, s: Series): void {
+    this.seriesCount--;
+    s.metric.series--;
+    this.budgets.series.give(app, 1);
+    if (!app.remove(s)) return;
+    const set = this.holders[s.metric.id];
+    set?.delete(app);
+    if (set?.size === 0) this.holders[s.metric.id] = undefined;
   }
 
   /**
@@ -226,9 +294,14 @@ export class Aggregator implements ObservationSink {
     return (start + res + this.options.grace) * 1000 <= this.clock;
   }
 
-  private openWindow(s: Series, start: number): Window {
+  /** A new open window of `s`; null past the series' open windows or the app's window bytes. */
+  private openWindow(s: Series, start: number): Window | null {
+    if (s.open.length >= MAX_OPEN_WINDOWS || !this.budgets.windows.take(s.app, WINDOW_BYTES)) return null;
     const w = this.pool.pop() ?? new Window();
     w.reset(start);
+    w.owner = s.app;
+    w.budget = this.budgets.windows;
+    w.charged = WINDOW_BYTES;
     s.open.push(w);
     const closeAt = start + s.resolution + this.options.grace;
     const list = this.due.get(closeAt);
@@ -266,7 +339,14 @@ export class Aggregator implements ObservationSink {
       this.expire(s);
       w.pushTo(s.sliding);
     }
-    // Pooled: at most the windows open at once, the peak of open windows.
+    this.version++;
+    this.budgets.windows.give(s.app, w.charged);
+    w.charged = 0;
+    w.owner = null;
+    // Pooled, up to POOL_MAX, each with at most POOL_BUCKETS of buckets: what the
+    // pool keeps is bounded whatever windows were open at the peak.
+    if (this.pool.length >= POOL_MAX) return;
+    if (w.more !== null && w.more.keys.length > POOL_BUCKETS) w.more = null;
     this.pool.push(w);
   }
 }

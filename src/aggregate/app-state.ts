@@ -1,34 +1,19 @@
-// Per app (drain user): its series, found by metric id then label values, and the
-// self-metrics of SPEC §6 counted for it.
+// Per app (drain user): the tenant record (budgets held, self-metrics) and its
+// series, found by metric id then label values.
 
-import type { IngestStats, Metric } from '../model/index.js';
-import { REASONS } from '../model/index.js';
+import { type Metric, Tenant } from '../model/index.js';
 import type { Series } from './series.js';
 
 type ByLabel = Map<string, Series>;
 type ByTwoLabels = Map<string, Map<string, Series>>;
 
-export class AppState {
-  readonly name: string;
+export class AppState extends Tenant {
   /** Live series of this app. */
   series = 0;
-  lines = 0;
-  late = 0;
-  duplicates = 0;
-  evicted = 0;
-  readonly rejected = new Float64Array(REASONS.length);
   /** Series by metric id, then label1 (then label2 for two-label metrics). */
   private readonly byMetric: (ByLabel | ByTwoLabels | undefined)[] = [];
-
-  constructor(name: string) {
-    this.name = name;
-  }
-
-  /** Adds what ingest counted for a body or chunk of this app's lines. */
-  count(stats: IngestStats): void {
-    this.lines += stats.lines;
-    for (let r = 0; r < REASONS.length; r++) this.rejected[r] += stats.rejected[r];
-  }
+  /** The metric of each index above. */
+  private readonly metricOf: (Metric | undefined)[] = [];
 
   /** True when the app has a series of this metric. */
   has(metric: Metric): boolean {
@@ -43,12 +28,16 @@ export class AppState {
     return (index as ByTwoLabels).get(l1)?.get(l2);
   }
 
-  add(s: Series): void {
+  /** Adds a series; true when it is the app's first of its metric. */
+  add(s: Series): boolean {
     const metric = s.metric;
     let index = this.byMetric[metric.id];
+    const first = index === undefined;
     if (index === undefined) {
       index = new Map();
       this.byMetric[metric.id] = index;
+      this.metricOf[metric.id] = metric;
+      this.metrics++;
     }
     if (metric.labels.length < 2) {
       (index as ByLabel).set(s.label1, s);
@@ -62,11 +51,14 @@ export class AppState {
       inner.set(s.label2, s);
     }
     this.series++;
+    return first;
   }
 
-  remove(s: Series): void {
-    const index = this.byMetric[s.metric.id];
-    if (index === undefined) return;
+  /** Removes a series; true when it was the app's last of its metric. */
+  remove(s: Series): boolean {
+    const id = s.metric.id;
+    const index = this.byMetric[id];
+    if (index === undefined) return false;
     if (s.metric.labels.length < 2) {
       (index as ByLabel).delete(s.label1);
     } else {
@@ -75,6 +67,17 @@ export class AppState {
       if (inner?.size === 0) (index as ByTwoLabels).delete(s.label1);
     }
     this.series--;
+    if (index.size > 0) return false;
+    // Metric ids are reused once a metric retires: no index may outlive its series.
+    this.byMetric[id] = undefined;
+    this.metricOf[id] = undefined;
+    this.metrics--;
+    return true;
+  }
+
+  /** Metrics with a live series of this app, by id: a cost in the app's metrics, not the catalog's. */
+  *metricsHeld(): Generator<Metric> {
+    for (const m of this.metricOf) if (m !== undefined) yield m;
   }
 
   /** Every series of a metric (or of every metric), for exposition and sweeps. */

@@ -10,6 +10,14 @@ import { keyOf, valueOf } from './buckets.js';
 
 export const MAX_BUCKETS = 4096;
 
+/** Pays for the memory a histogram grows by; false refuses it. */
+export interface Charge {
+  take(bytes: number): boolean;
+}
+
+/** Bytes one bucket slot costs (an Int32 key and a Float64 count). */
+export const BUCKET_BYTES = 12;
+
 export class Histogram {
   count = 0;
   sum = 0;
@@ -19,6 +27,8 @@ export class Histogram {
   n = 0;
   keys: Int32Array = NO_KEYS;
   counts: Float64Array = NO_COUNTS;
+  /** Who pays when the arrays grow; null: nobody is asked. */
+  charge: Charge | null = null;
   private hint = 0;
 
   add(v: number): void {
@@ -29,13 +39,16 @@ export class Histogram {
     this.addKey(keyOf(v), 1);
   }
 
-  /** Adds `c` to bucket `key`. */
-  addKey(key: number, c: number): void {
+  /**
+   * Adds `c` to bucket `key`; false, adding nothing, when a new bucket needs memory
+   * the charge refused.
+   */
+  addKey(key: number, c: number): boolean {
     const keys = this.keys;
     let i = this.hint;
     if (i < this.n && keys[i] === key) {
       this.counts[i] += c;
-      return;
+      return true;
     }
     // binary search for the first key >= key
     let lo = 0;
@@ -49,22 +62,23 @@ export class Histogram {
     if (i < this.n && keys[i] === key) {
       this.counts[i] += c;
       this.hint = i;
-      return;
+      return true;
     }
     if (this.n === MAX_BUCKETS) {
       // Full: the nearest held bucket takes the value.
       if (i === this.n || (i > 0 && key - keys[i - 1] < keys[i] - key)) i--;
       this.counts[i] += c;
       this.hint = i;
-      return;
+      return true;
     }
-    if (this.n === keys.length) this.grow();
+    if (this.n === keys.length && !this.grow()) return false;
     this.keys.copyWithin(i + 1, i, this.n);
     this.counts.copyWithin(i + 1, i, this.n);
     this.keys[i] = key;
     this.counts[i] = c;
     this.n++;
     this.hint = i;
+    return true;
   }
 
   /** Adds every bucket and total of `other`: merging is exact. */
@@ -107,14 +121,16 @@ export class Histogram {
     return this.keys.byteLength + this.counts.byteLength;
   }
 
-  private grow(): void {
+  private grow(): boolean {
     const size = Math.min(MAX_BUCKETS, Math.max(4, this.keys.length * 2));
+    if (this.charge !== null && !this.charge.take((size - this.keys.length) * BUCKET_BYTES)) return false;
     const keys = new Int32Array(size);
     const counts = new Float64Array(size);
     keys.set(this.keys.subarray(0, this.n));
     counts.set(this.counts.subarray(0, this.n));
     this.keys = keys;
     this.counts = counts;
+    return true;
   }
 }
 

@@ -1,10 +1,10 @@
 // One series: an app, a metric and its label values. Cumulative values for /metrics,
 // the windows still open, and (measures) the sliding window of closed ones.
 
-import type { Metric } from '../model/index.js';
+import type { Budget, Holder, Metric } from '../model/index.js';
 import type { AppState } from './app-state.js';
 import { keyOf, valueOf } from './buckets.js';
-import { Histogram } from './histogram.js';
+import { type Charge, Histogram } from './histogram.js';
 import { SlidingWindow } from './sliding-window.js';
 
 /**
@@ -12,9 +12,10 @@ import { SlidingWindow } from './sliding-window.js';
  * there are at most four (most windows of most series: one value or a few); past
  * that a Histogram takes them. Windows are pooled by the aggregator, so a window
  * costs no allocation (bench/series.ts: per-window typed arrays made RSS 28 KB a
- * series).
+ * series). The app whose series holds the window pays, in bytes of the windows
+ * budget, for the buckets it grows (SPEC §6); refused, the value is not windowed.
  */
-export class Window {
+export class Window implements Charge {
   /** Start, epoch seconds; the window is [start, start + resolution). */
   start = 0;
   count = 0;
@@ -37,6 +38,10 @@ export class Window {
   /** Kept when the window is pooled and reused, so its arrays are made once. */
   more: Histogram | null = null;
   spilled = false;
+  /** Who pays for the window while it is open, and what it has paid. */
+  owner: Holder | null = null;
+  budget: Budget | null = null;
+  charged = 0;
 
   reset(start: number): void {
     this.start = start;
@@ -50,15 +55,19 @@ export class Window {
     this.spilled = false;
   }
 
-  /** A measure's value: totals and its bucket. */
-  measure(v: number): void {
-    this.count++;
-    this.sum += v;
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
+  take(bytes: number): boolean {
+    if (this.budget === null || this.owner === null) return true; // a window outside an aggregator
+    if (!this.budget.take(this.owner, bytes)) return false;
+    this.charged += bytes;
+    return true;
+  }
+
+  /** A measure's value: its bucket and the totals; false (nothing added) when the bucket was refused. */
+  measure(v: number): boolean {
     const key = keyOf(v);
-    if (this.spilled) (this.more as Histogram).addKey(key, 1);
-    else if (this.n > 0 && this.k0 === key) this.c0++;
+    if (this.spilled) {
+      if (!(this.more as Histogram).addKey(key, 1)) return false;
+    } else if (this.n > 0 && this.k0 === key) this.c0++;
     else if (this.n > 1 && this.k1 === key) this.c1++;
     else if (this.n > 2 && this.k2 === key) this.c2++;
     else if (this.n > 3 && this.k3 === key) this.c3++;
@@ -66,7 +75,12 @@ export class Window {
     else if (this.n === 1) (this.k1 = key), (this.c1 = 1), this.n++;
     else if (this.n === 2) (this.k2 = key), (this.c2 = 1), this.n++;
     else if (this.n === 3) (this.k3 = key), (this.c3 = 1), this.n++;
-    else this.spill(key);
+    else if (!this.spill(key)) return false;
+    this.count++;
+    this.sum += v;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+    return true;
   }
 
   /** The window's buckets, appended to a sliding window as one record. */
@@ -105,17 +119,19 @@ export class Window {
     return this.max;
   }
 
-  private spill(key: number): void {
+  private spill(key: number): boolean {
     // (bench/mtail.ts: a Histogram made and grown per busy window was 6% of tail)
     const h = this.more ?? new Histogram();
-    h.clear();
-    h.addKey(this.k0, this.c0);
-    h.addKey(this.k1, this.c1);
-    h.addKey(this.k2, this.c2);
-    h.addKey(this.k3, this.c3);
-    h.addKey(key, 1);
     this.more = h;
+    h.clear();
+    h.charge = this;
+    // Five buckets: the inline four stay as they are if the memory is refused.
+    if (!(h.addKey(this.k0, this.c0) && h.addKey(this.k1, this.c1) && h.addKey(this.k2, this.c2) && h.addKey(this.k3, this.c3) && h.addKey(key, 1))) {
+      h.clear();
+      return false;
+    }
     this.spilled = true;
+    return true;
   }
 }
 

@@ -62,15 +62,30 @@ export class ByteTable<V> {
     if (guess >= 0 && this.tags[guess] === tag && this.lengths1[guess] === l1 && this.lengths2[guess] === l2 && this.same(guess, buf, s1, e1, s2, e2)) {
       return this.values[guess];
     }
+    const idx = this.indexOf(tag, buf, s1, e1, s2, e2);
+    if (idx < 0) return undefined;
+    this.memo[fp] = idx;
+    return this.values[idx];
+  }
+
+  /** Replaces the value stored for these bytes; false when they are not in the table. */
+  replace(tag: number, buf: Buffer, s1: number, e1: number, s2: number, e2: number, value: V): boolean {
+    const idx = this.indexOf(tag, buf, s1, e1, s2, e2);
+    if (idx >= 0) this.values[idx] = value;
+    return idx >= 0;
+  }
+
+  /** The entry index of these bytes, or -1. */
+  private indexOf(tag: number, buf: Buffer, s1: number, e1: number, s2: number, e2: number): number {
     const h = this.hash(tag, buf, s1, e1, s2, e2);
+    const l1 = e1 - s1;
+    const l2 = e2 - s2;
     const slots = this.slots;
     const mask = this.mask;
     for (let p = h & mask; ; p = (p + 1) & mask) {
       const idx = slots[p] - 1;
-      if (idx < 0) return undefined;
-      if (this.hashes[idx] === h && this.tags[idx] === tag && this.lengths1[idx] === l1 && this.lengths2[idx] === l2 && this.same(idx, buf, s1, e1, s2, e2)) {
-        this.memo[fp] = idx;
-        return this.values[idx];
+      if (idx < 0 || (this.hashes[idx] === h && this.tags[idx] === tag && this.lengths1[idx] === l1 && this.lengths2[idx] === l2 && this.same(idx, buf, s1, e1, s2, e2))) {
+        return idx;
       }
     }
   }

@@ -5,31 +5,34 @@
 
 import { EscapeFinder, stripAnsi } from './ansi.js';
 import { ascii, equals } from './bytes.js';
+import { Budget, NAMES } from '../model/budget.js';
 import { Catalog } from '../model/catalog.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import { LabelValues } from './label-values.js';
 import { L2met } from './l2met.js';
 import { FORMAT_BARE, LineHeader, parseAnyLine, parseSyslog } from './line-header.js';
 import { LineReader } from './line-reader.js';
-import { NameBudget, NameTable } from './names.js';
+import { NameTable } from './names.js';
 import { Platform } from './platform.js';
 import type { ObservationSink } from '../model/sink.js';
 import { BAD_FRAME, BAD_TIMESTAMP, IngestStats } from '../model/stats.js';
+import { Tenant } from '../model/tenant.js';
 
 const HEROKU = ascii('heroku');
 const ROUTER = ascii('router');
 const LOGPLEX = ascii('logplex');
 
 export interface IngestOptions {
-  /** Distinct metric keys remembered, all prefixes together. */
-  maxNames?: number;
-  /** Distinct metric keys one app may add. */
-  maxNamesPerApp?: number;
+  /** Bytes of metric keys remembered, in total and per app. */
+  names?: Budget;
   /** Distinct label values remembered before the table starts over. */
   maxLabelValues?: number;
-  /** Distinct drain prefixes. */
-  maxPrefixes?: number;
+  /** Distinct drain prefixes of one app. */
+  maxPrefixesPerApp?: number;
 }
+
+/** Name tables of one app, by drain prefix. */
+type Tables = Map<string, NameTable>;
 
 class SyslogFrames implements FrameSink {
   private readonly ingest: Ingest;
@@ -60,13 +63,13 @@ export class Ingest {
   /** Feed lines of any SPEC §4 format here (LineReader's sink). */
   readonly lines: FrameSink = new AnyLines(this);
 
-  private app = 'default';
+  readonly budget: Budget;
+  private app: Tenant;
   private names: NameTable;
   private now = 0;
   private readonly header = new LineHeader();
   private readonly l2met: L2met;
-  private readonly budget: NameBudget;
-  private readonly tables = new Map<string, NameTable>();
+  private readonly tables = new Map<Tenant, Tables>();
   private readonly maxPrefixes: number;
   private readonly escapes = new EscapeFinder();
   private scratch = Buffer.allocUnsafe(4096);
@@ -76,28 +79,59 @@ export class Ingest {
     const labels = new LabelValues(options.maxLabelValues ?? 65_536);
     this.l2met = new L2met(sink, labels, this.stats);
     this.platform = new Platform(sink, catalog, labels, this.stats);
-    this.budget = new NameBudget(options.maxNames ?? 200_000, options.maxNamesPerApp ?? options.maxNames ?? 200_000);
-    this.maxPrefixes = options.maxPrefixes ?? 1000;
-    this.names = this.nameTable('') as NameTable;
+    this.budget = options.names ?? new Budget(NAMES, 2 ** 40, 2 ** 40);
+    this.maxPrefixes = options.maxPrefixesPerApp ?? 64;
+    this.app = new Tenant('default');
+    this.names = new NameTable(catalog, '', this.budget, this.app);
   }
 
-  /** The name table of a drain prefix; null once maxPrefixes distinct prefixes exist. */
-  nameTable(prefix: string): NameTable | null {
-    let table = this.tables.get(prefix);
+  /** The name table of an app's drain prefix; null once the app has maxPrefixesPerApp. */
+  nameTable(app: Tenant, prefix: string): NameTable | null {
+    let tables = this.tables.get(app);
+    if (tables === undefined) {
+      tables = new Map();
+      this.tables.set(app, tables);
+    }
+    let table = tables.get(prefix);
     if (table === undefined) {
-      if (this.tables.size >= this.maxPrefixes) return null;
-      table = new NameTable(this.catalog, prefix, this.budget);
-      this.tables.set(prefix, table);
+      if (tables.size >= this.maxPrefixes) return null;
+      table = new NameTable(this.catalog, prefix, this.budget, app);
+      tables.set(prefix, table);
     }
     return table;
   }
 
-  /** Sets the drain for the lines that follow: its app label, name table and arrival time. */
-  begin(app: string, names: NameTable, now: number): void {
+  /** Sets the drain for the lines that follow: its app, name table and arrival time. */
+  begin(app: Tenant, names: NameTable, now: number): void {
     this.app = app;
-    this.budget.app = app;
     this.names = names;
     this.now = now;
+  }
+
+  /**
+   * Gives back the names budget that expired series left behind: an app without
+   * series loses its tables; a table holding many more keys than the app has live
+   * metrics (keys of series that expired, refused keys) starts over. Keys in use are
+   * made again on their next line, one string each.
+   */
+  sweep(): void {
+    for (const [app, tables] of this.tables) {
+      if (app.metrics === 0) {
+        this.release(app);
+        continue;
+      }
+      let entries = 0;
+      for (const t of tables.values()) entries += t.entries;
+      if (entries > 2 * app.metrics + 64) for (const t of tables.values()) t.clear();
+    }
+  }
+
+  /** Drops an app's name tables and gives their bytes back. */
+  release(app: Tenant): void {
+    const tables = this.tables.get(app);
+    if (tables === undefined) return;
+    for (const t of tables.values()) t.clear();
+    this.tables.delete(app);
   }
 
   /** A logplex frame: its MSG must be RFC 5424. */

@@ -12,7 +12,8 @@ import { BARE, ESCAPED, Tokenizer } from './logfmt.js';
 import type { NameTable } from './names.js';
 import { NumberReader } from './number.js';
 import type { ObservationSink } from '../model/sink.js';
-import { BAD_VALUE, type IngestStats } from '../model/stats.js';
+import { BAD_LABEL, BAD_VALUE, type IngestStats } from '../model/stats.js';
+import type { Tenant } from '../model/tenant.js';
 
 const MEASURE_HASH = ascii('measure#');
 const MEASURE_DOT = ascii('measure.');
@@ -42,7 +43,7 @@ export class L2met {
   }
 
   /** Turns the line's message into observations. */
-  line(buf: Buffer, h: LineHeader, app: string, names: NameTable): void {
+  line(buf: Buffer, h: LineHeader, app: Tenant, names: NameTable): void {
     const tok = this.tok;
     tok.reset(buf, h.msgStart, h.msgEnd);
     let pending = this.pending;
@@ -86,6 +87,10 @@ export class L2met {
     }
     if (n === 0) return;
     const source = this.labels.get(buf, sourceStart, sourceEnd);
+    if (source === null) {
+      this.stats.rejected[BAD_LABEL] += n;
+      return;
+    }
     this.sink.at(app, h.time);
     const num = this.num;
     const stats = this.stats;
@@ -119,8 +124,15 @@ export class L2met {
         stats.rejected[entry.reason]++;
         continue;
       }
+      if (counted) {
+        value = num.scaled(entry.shift) * entry.mul;
+        // Finite as written, infinite in base units (1e308GB): not a value.
+        if (value - value !== 0) {
+          stats.rejected[BAD_VALUE]++;
+          continue;
+        }
+      }
       stats.observations++;
-      if (counted) value = num.scaled(entry.shift) * entry.mul;
       this.sink.observe(metric, source, '', value);
     }
   }

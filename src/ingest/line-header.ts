@@ -118,9 +118,10 @@ export function parseSyslog(buf: Buffer, start: number, end: number, h: LineHead
   if (i < end && buf[i] === DASH && (i + 1 === end || buf[i + 1] === SP)) {
     i += 2;
   } else if (i < end && buf[i] === LBRACKET) {
+    // Heroku sends no structured data, so a `[` that opens no well-formed SD-ELEMENT
+    // (`[ERROR count#x=1`) is the message's own text, not a broken frame.
     const after = skipStructuredData(buf, i, end);
-    if (after === -1) return false;
-    i = after + 1;
+    if (after !== -1) i = after + 1;
   }
   if (i > end) i = end;
   // A UTF-8 BOM may open MSG (RFC 5424 §6.4).

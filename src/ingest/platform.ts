@@ -3,22 +3,18 @@
 // Runtime-metrics and Postgres lines are plain `sample#` lines and go to l2met.
 
 import { ascii, startsWith } from './bytes.js';
-import { type Catalog, COUNTER, MEASURE, type Metric } from '../model/catalog.js';
+import type { Catalog, Metric } from '../model/catalog.js';
+import { COUNTER, MEASURE } from '../model/catalog.js';
 import type { LabelValues } from './label-values.js';
 import type { LineHeader } from './line-header.js';
 import { Tokenizer } from './logfmt.js';
 import { NumberReader } from './number.js';
 import type { ObservationSink } from '../model/sink.js';
-import { BAD_VALUE, type IngestStats } from '../model/stats.js';
+import { BAD_LABEL, BAD_VALUE, type IngestStats } from '../model/stats.js';
+import type { Tenant } from '../model/tenant.js';
 
 const ERROR_SP = ascii('Error ');
 const L10 = ascii('Error L10');
-
-function fixed(catalog: Catalog, name: string, kind: typeof MEASURE | typeof COUNTER, labels: string[], help: string): Metric {
-  const metric = catalog.metric(name, kind, labels, help);
-  if (metric === null) throw new Error(`metric ${name} registered twice with different kinds`);
-  return metric;
-}
 
 // HTTP status labels by code, made once: a router line's status is three digits,
 // so no byte-table lookup is needed (bench/ingest.ts end to end).
@@ -44,17 +40,17 @@ export class Platform {
     this.sink = sink;
     this.labels = labels;
     this.stats = stats;
-    this.requests = fixed(catalog, 'heroku_router_requests_total', COUNTER, ['dyno', 'status'], 'Requests through the Heroku router.');
-    this.connect = fixed(catalog, 'heroku_router_connect_seconds', MEASURE, ['dyno'], 'Router time to connect to the dyno.');
-    this.service = fixed(catalog, 'heroku_router_service_seconds', MEASURE, ['dyno'], 'Router time from request sent to response received.');
-    this.responseBytes = fixed(catalog, 'heroku_router_response_bytes', MEASURE, ['dyno'], 'Response sizes through the Heroku router.');
-    this.routerErrors = fixed(catalog, 'heroku_router_errors_total', COUNTER, ['code'], 'Router errors by H code.');
-    this.dynoErrors = fixed(catalog, 'heroku_dyno_errors_total', COUNTER, ['source', 'code'], 'Dyno errors by R code.');
-    this.logplexDropped = fixed(catalog, 'heroku_logplex_dropped_total', COUNTER, [], 'Messages logplex dropped (L10).');
+    this.requests = catalog.fixed('heroku_router_requests_total', COUNTER, ['dyno', 'status'], 'Requests through the Heroku router.');
+    this.connect = catalog.fixed('heroku_router_connect_seconds', MEASURE, ['dyno'], 'Router time to connect to the dyno.');
+    this.service = catalog.fixed('heroku_router_service_seconds', MEASURE, ['dyno'], 'Router time from request sent to response received.');
+    this.responseBytes = catalog.fixed('heroku_router_response_bytes', MEASURE, ['dyno'], 'Response sizes through the Heroku router.');
+    this.routerErrors = catalog.fixed('heroku_router_errors_total', COUNTER, ['code'], 'Router errors by H code.');
+    this.dynoErrors = catalog.fixed('heroku_dyno_errors_total', COUNTER, ['source', 'code'], 'Dyno errors by R code.');
+    this.logplexDropped = catalog.fixed('heroku_logplex_dropped_total', COUNTER, [], 'Messages logplex dropped (L10).');
   }
 
   /** `heroku router`: `at=info … dyno=web.1 connect=1ms service=37ms status=201 bytes=1548`. */
-  router(buf: Buffer, h: LineHeader, app: string): void {
+  router(buf: Buffer, h: LineHeader, app: Tenant): void {
     const tok = this.tok;
     tok.reset(buf, h.msgStart, h.msgEnd);
     let error = false;
@@ -88,8 +84,6 @@ export class Platform {
       }
     }
     const dyno = this.labels.get(buf, dynoS, dynoE);
-    const sink = this.sink;
-    sink.at(app, h.time);
     const d0 = buf[statusS] - 0x30;
     const d1 = buf[statusS + 1] - 0x30;
     const d2 = buf[statusS + 2] - 0x30;
@@ -97,6 +91,13 @@ export class Platform {
       statusE - statusS === 3 && (d0 >>> 0) <= 9 && (d1 >>> 0) <= 9 && (d2 >>> 0) <= 9
         ? STATUS_LABELS[d0 * 100 + d1 * 10 + d2]
         : this.labels.get(buf, statusS, statusE);
+    const code = error && codeE > codeS ? this.labels.get(buf, codeS, codeE) : '';
+    if (dyno === null || status === null || code === null) {
+      this.stats.rejected[BAD_LABEL]++;
+      return;
+    }
+    const sink = this.sink;
+    sink.at(app, h.time);
     sink.observe(this.requests, dyno, status, 1);
     let n = 1;
     if (connE > connS) n += this.seconds(buf, connS, connE, this.connect, dyno);
@@ -109,15 +110,15 @@ export class Platform {
         this.stats.rejected[BAD_VALUE]++;
       }
     }
-    if (error && codeE > codeS) {
-      sink.observe(this.routerErrors, this.labels.get(buf, codeS, codeE), '', 1);
+    if (code !== '') {
+      sink.observe(this.routerErrors, code, '', 1);
       n++;
     }
     this.stats.observations += n;
   }
 
   /** `Error R14 (Memory quota exceeded)` from `heroku web.1`; false when the message is not an error. */
-  dynoError(buf: Buffer, h: LineHeader, app: string): boolean {
+  dynoError(buf: Buffer, h: LineHeader, app: Tenant): boolean {
     const start = h.msgStart;
     const end = h.msgEnd;
     if (!startsWith(buf, start, end, ERROR_SP)) return false;
@@ -125,14 +126,20 @@ export class Platform {
     const codeStart = i;
     while (i < end && buf[i] !== 0x20) i++;
     if (i === codeStart) return false;
+    const source = this.labels.get(buf, h.procStart, h.procEnd);
+    const code = this.labels.get(buf, codeStart, i);
+    if (source === null || code === null) {
+      this.stats.rejected[BAD_LABEL]++;
+      return true;
+    }
     this.sink.at(app, h.time);
-    this.sink.observe(this.dynoErrors, this.labels.get(buf, h.procStart, h.procEnd), this.labels.get(buf, codeStart, i), 1);
+    this.sink.observe(this.dynoErrors, source, code, 1);
     this.stats.observations++;
     return true;
   }
 
   /** `Error L10 (output buffer overflow): 7 messages dropped since …` from `heroku logplex`. */
-  logplex(buf: Buffer, h: LineHeader, app: string): void {
+  logplex(buf: Buffer, h: LineHeader, app: Tenant): void {
     const start = h.msgStart;
     const end = h.msgEnd;
     if (!startsWith(buf, start, end, L10)) return;

@@ -6,10 +6,11 @@
 // every value, and the receiver can find the line's window once.
 
 import type { Metric } from './catalog.js';
+import type { Tenant } from './tenant.js';
 
 export interface ObservationSink {
   /** The app and time (epoch ms) of the observations that follow. */
-  at(app: string, time: number): void;
+  at(app: Tenant, time: number): void;
   /**
    * One observation. `label1` and `label2` are the values of metric.labels[0] and
    * [1] ('' when absent); `value` is in base units.

@@ -1,22 +1,29 @@
 // What ingest counts for one body or stream: lines, and rejections by reason. The
-// routes and the CLI turn these into the self-metrics of SPEC §6.
+// routes and the CLI turn these into the self-metrics of SPEC §6; every reason is
+// exposed from the start, at 0.
 
 export const REASONS = [
   'bad_frame', // a frame or syslog header that could not be read
-  'bad_value', // a metric value that is not a finite decimal with a unit
-  'bad_name', // a metric key with an empty name
+  'bad_value', // a metric value that is not a finite decimal with a unit, or not finite in base units
+  'bad_name', // a metric key with an empty name, or a name or unit longer than the limits
+  'bad_label', // a label value (source=, dyno=) longer than the limit
   'bad_timestamp', // a header timestamp that could not be read; the arrival time was used
-  'type_conflict', // a name already taken by another kind
-  'series_limit', // a new metric name or series past the configured limits
+  'reserved_name', // an app metric named heroku_*, drainmeter_*, process_* or nodejs_*
+  'type_conflict', // a name (or a sample name it would write) already taken by another family
+  'series_limit', // a new metric name or series past the app's share or the total
+  'window_limit', // a value for a window past the series' open windows or the app's window bytes: counted in totals only
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
 export const BAD_FRAME = 0;
 export const BAD_VALUE = 1;
 export const BAD_NAME = 2;
-export const BAD_TIMESTAMP = 3;
-export const TYPE_CONFLICT = 4;
-export const SERIES_LIMIT = 5;
+export const BAD_LABEL = 3;
+export const BAD_TIMESTAMP = 4;
+export const RESERVED_NAME = 5;
+export const TYPE_CONFLICT = 6;
+export const SERIES_LIMIT = 7;
+export const WINDOW_LIMIT = 8;
 
 export class IngestStats {
   /** Lines read from accepted frames, with metrics or without. */

@@ -1,9 +1,9 @@
-// The exposition of app series, written directly: text format 0.0.4 or OpenMetrics
-// 1.0. prom-client formats a sample in about 2 µs (labels re-joined, arrays spread
-// per sample); with 100,000 summaries that is 700,000 samples and a 1.6 s scrape that
-// blocks the event loop, drains included (bench/series.ts). Here each series' label
-// text is encoded once and kept (weakly) for later scrapes, and samples are written
-// straight into 64 KB buffers: no string per sample, nothing to join or encode.
+// The exposition, written directly: text format 0.0.4 or OpenMetrics 1.0.
+// prom-client formats a sample in about 2 µs (labels re-joined, arrays spread per
+// sample); with 100,000 summaries that is 700,000 samples and a 1.6 s scrape
+// (bench/series.ts). Here each series' label text is encoded once and kept (weakly)
+// for later scrapes, and samples are written straight into 64 KB buffers: no string
+// per sample, nothing to join or encode.
 
 import type { AppState, Series } from '../aggregate/index.js';
 import { COUNTER, MEASURE, type Metric } from '../model/index.js';
@@ -19,11 +19,18 @@ export function escapeHelp(text: string): string {
 
 const texts = new WeakMap<Series, Buffer>();
 
+/** `k="v",k2="v2"` for label pairs ('' values left out). */
+export function labelPairs(pairs: ReadonlyArray<readonly [string, string]>): string {
+  let out = '';
+  for (const [k, v] of pairs) if (v !== '') out += `${out === '' ? '' : ','}${k}="${escapeLabel(v)}"`;
+  return out;
+}
+
 /** `app="shop",source="web.1"`: the label text of a series, encoded once. */
 export function labelText(s: Series): Buffer {
   let text = texts.get(s);
   if (text === undefined) {
-    text = Buffer.from(s.labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(','));
+    text = Buffer.from(labelPairs(s.labels));
     texts.set(s, text);
   }
   return text;
@@ -76,29 +83,48 @@ export function formatValue(v: number): string {
   return `${v}`;
 }
 
-const TYPE: Record<number, string> = { [MEASURE]: 'summary', [COUNTER]: 'counter', 2: 'gauge' };
+export type FamilyType = 'summary' | 'counter' | 'gauge' | 'histogram' | 'untyped';
+
+const TYPE: Record<number, FamilyType> = { [MEASURE]: 'summary', [COUNTER]: 'counter', 2: 'gauge' };
+
+/**
+ * `# HELP` and `# TYPE` of a family. OpenMetrics names a counter family without
+ * `_total` (its samples keep it); the text format names it as its samples.
+ */
+export function writeHeader(out: ByteWriter, name: string, help: string, type: FamilyType, openMetrics: boolean): void {
+  const family = openMetrics && type === 'counter' ? name.replace(/_total$/, '') : name;
+  const t = openMetrics && type === 'untyped' ? 'unknown' : type;
+  out.text(`# HELP ${family} ${escapeHelp(help)}\n# TYPE ${family} ${t}\n`);
+}
+
+/** One sample: `name{labels} value`. */
+export function writeSample(out: ByteWriter, name: string, labels: string, value: number): void {
+  out.text(labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`);
+}
 
 export interface FamilyOptions {
   quantiles: readonly number[];
   openMetrics: boolean;
   /** Called on a measure series before its quantiles are read (drops old windows). */
   expire: (s: Series) => void;
+  /** Called every SERIES_PER_CHECK series: the writer may yield to the event loop there. */
+  pause: () => Promise<void> | null;
 }
 
-/** Writes the family of `metric` over `apps`; nothing when no app has a series of it. */
-export function writeFamily(metric: Metric, apps: readonly AppState[], options: FamilyOptions, out: ByteWriter): void {
-  if (!apps.some((a) => a.has(metric))) return;
+const SERIES_PER_CHECK = 512;
+
+/** Writes the family of `metric` over the apps given (each has a series of it). */
+export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter): Promise<void> {
   const name = metric.name;
   const kind = metric.kind;
-  // OpenMetrics names a counter family without _total; its samples keep it.
-  const family = options.openMetrics && kind === COUNTER ? name.replace(/_total$/, '') : name;
-  out.text(`# HELP ${family} ${escapeHelp(metric.help)}\n# TYPE ${family} ${TYPE[kind]}\n`);
+  writeHeader(out, name, metric.help, TYPE[kind], options.openMetrics);
   const qs = options.quantiles;
   const open = `${name}{`;
   const qSuffixes = qs.map((q) => `,quantile="${q}"} `);
   const sumOpen = `${name}_sum{`;
   const countOpen = `${name}_count{`;
   const values: number[] = [];
+  let n = 0;
   for (const app of apps) {
     for (const s of app.each(metric)) {
       const lt = labelText(s);
@@ -121,6 +147,11 @@ export function writeFamily(metric: Metric, apps: readonly AppState[], options: 
         out.ascii(open);
         out.bytes(lt);
         out.ascii(`} ${formatValue(kind === COUNTER ? s.count : s.last)}\n`);
+      }
+      if (++n === SERIES_PER_CHECK) {
+        n = 0;
+        const wait = options.pause();
+        if (wait !== null) await wait;
       }
     }
   }

@@ -1,155 +1,165 @@
-// GET /metrics. Everything is pulled at scrape time, for the scrape's app filter:
-// app series are written by exposition.ts (closed windows for quantiles, cumulative
-// totals for _sum, _count and counters); drainmeter's self-metrics are views in a
-// prom-client registry made for the scrape, with prom-client's default process
-// metrics, and prom-client writes that part and chooses the content type. Ingest
-// never calls prom-client.
+// GET /metrics. Everything is pulled at scrape time, for the scrape's scope (one app,
+// or all): app families from the apps that hold a series of each (a cost in the
+// series written, never apps × names), drainmeter's self-metrics, and, for the
+// whole-process scope, prom-client's default process metrics, read through its
+// public JSON API and written here in either format. Ingest never calls prom-client.
+//
+// Rendering yields to the event loop every few milliseconds, so drains and /healthz
+// are answered during a long scrape, and scrapes of the same scope that arrive while
+// one is being rendered share it (SPEC §6).
 
+import { setImmediate as yieldNow } from 'node:timers/promises';
 import client from 'prom-client';
 import type { Aggregator, AppState, Series } from '../aggregate/index.js';
-import { type Catalog, REASONS } from '../model/index.js';
-import { ByteWriter, writeFamily } from './exposition.js';
+import { BUDGET_NAMES, type Budgets, type Catalog, REASONS } from '../model/index.js';
+import { ByteWriter, escapeLabel, type FamilyOptions, type FamilyType, labelPairs, writeFamily, writeHeader, writeSample } from './exposition.js';
 
 const { Registry, collectDefaultMetrics } = client;
-type Registry = InstanceType<typeof Registry>;
 
-// The runtime takes the content type (lib/registry.js); the type declarations omit it.
-const newRegistry = (contentType: string): Registry => new (Registry as unknown as new (ct: string) => Registry)(contentType);
-
-type MetricType = 'counter' | 'gauge' | 'summary';
-
-interface Value {
-  value: number;
-  labels: Record<string, string | number>;
-  sharedLabels?: Record<string, string>;
-}
-
-interface View {
-  name: string;
-  help: string;
-  type: MetricType;
-  get(): { name: string; help: string; type: MetricType; values: Value[]; aggregator: 'sum' };
-}
-
-const NO_LABELS: Record<string, string> = {};
+/** prom-client's process gauges named *_total: promtool rejects the name, and the counts say little. */
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-function view(name: string, help: string, type: MetricType, values: () => Value[]): View {
-  // get() reads this.name: in OpenMetrics prom-client renames counter families in place.
-  return {
-    name,
-    help,
-    type,
-    get(this: View) {
-      return { name: this.name, help, type, values: values(), aggregator: 'sum' };
-    },
-  };
-}
+/** Time a rendering runs before it lets the event loop in, ms. */
+const SLICE_MS = 8;
 
 /** Requests answered, by route and status, for drainmeter_requests_total. */
 export class RequestCounts {
-  private readonly counts = new Map<string, { labels: Record<string, string>; n: number }>();
+  private readonly counts = new Map<string, { labels: string; n: number }>();
 
   add(route: string, status: number): void {
     const key = `${route} ${status}`;
     const c = this.counts.get(key);
     if (c) c.n++;
-    else this.counts.set(key, { labels: { route, status: String(status) }, n: 1 });
+    else this.counts.set(key, { labels: labelPairs([['route', route], ['status', String(status)]]), n: 1 });
   }
 
-  values(): Value[] {
-    return [...this.counts.values()].map((c) => ({ value: c.n, labels: NO_LABELS, sharedLabels: c.labels }));
+  *entries(): Generator<{ labels: string; n: number }> {
+    yield* this.counts.values();
   }
 }
+
+export interface Rendering {
+  contentType: string;
+  chunks: Buffer[];
+}
+
+type PerApp = (a: AppState) => number;
+
+const PER_APP: [string, string, FamilyType, PerApp][] = [
+  ['drainmeter_lines_total', 'Lines read from accepted frames, with metrics or without.', 'counter', (a) => a.lines],
+  ['drainmeter_late_lines_total', 'Lines whose window had closed: counted in totals only.', 'counter', (a) => a.late],
+  ['drainmeter_duplicate_batches_total', 'Logplex batches retried with a Frame-Id already accepted.', 'counter', (a) => a.duplicates],
+  ['drainmeter_series', 'Live series.', 'gauge', (a) => a.series],
+  ['drainmeter_series_evicted_total', 'Series dropped after DRAINMETER_SERIES_TTL without data.', 'counter', (a) => a.evicted],
+];
 
 export class PrometheusOutlet {
   readonly requests = new RequestCounts();
   private readonly aggregator: Aggregator;
   private readonly catalog: Catalog;
+  private readonly budgets: Budgets;
   private readonly quantiles: number[];
   private readonly expire: (s: Series) => void;
-  private readonly appLabels = new WeakMap<AppState, Record<string, string>>();
-  private readonly reasonLabels = new WeakMap<AppState, Record<string, string>[]>();
-  // One process registry per format: OpenMetrics renames counters in place.
-  private readonly processText: Registry = newRegistry(Registry.PROMETHEUS_CONTENT_TYPE);
-  private readonly processOpenMetrics: Registry = newRegistry(Registry.OPENMETRICS_CONTENT_TYPE);
+  private readonly process = new Registry();
+  private readonly rendering = new Map<string, Promise<Rendering>>();
 
   constructor(aggregator: Aggregator, catalog: Catalog, quantiles: number[]) {
     this.aggregator = aggregator;
     this.catalog = catalog;
+    this.budgets = aggregator.budgets;
     this.quantiles = quantiles;
     this.expire = (s) => aggregator.expire(s);
-    for (const registry of [this.processText, this.processOpenMetrics]) {
-      collectDefaultMetrics({ register: registry });
-      // Gauges named *_total by prom-client: promtool rejects the name, and the
-      // counts say little. Left out.
-      for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
-    }
+    collectDefaultMetrics({ register: this.process });
+    for (const name of LINT_FAILING_DEFAULTS) this.process.removeSingleMetric(name);
   }
 
   /**
    * The exposition for one app (its series and self-metrics) or, with `app` null,
-   * for all apps and the process, as pieces to write in order.
+   * for all apps and the process, as pieces to write in order. A scrape of a scope
+   * being rendered already waits for that rendering instead of making another.
    */
-  async scrape(app: string | null, openMetrics: boolean, processMetrics = app === null): Promise<{ contentType: string; chunks: Buffer[] }> {
-    const registry = newRegistry(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
-    const apps = this.appsFor(app);
+  scrape(app: string | null, openMetrics: boolean, processMetrics = app === null): Promise<Rendering> {
+    const key = `${openMetrics ? 'om' : 'text'} ${processMetrics ? 'p' : '-'} ${app ?? ''}`;
+    let r = this.rendering.get(key);
+    if (r === undefined) {
+      r = this.render(app, openMetrics, processMetrics).finally(() => this.rendering.delete(key));
+      this.rendering.set(key, r);
+    }
+    return r;
+  }
+
+  /** Renderings in progress (a test probe). */
+  get renderingNow(): number {
+    return this.rendering.size;
+  }
+
+  private async render(scope: string | null, openMetrics: boolean, processMetrics: boolean): Promise<Rendering> {
     const out = new ByteWriter();
-    const options = { quantiles: this.quantiles, openMetrics, expire: this.expire };
-    for (const metric of this.catalog.metrics()) writeFamily(metric, apps, options, out);
-    for (const v of this.selfViews(apps, app === null)) registry.registerMetric(v as never);
-    if (processMetrics) {
-      const process = openMetrics ? this.processOpenMetrics : this.processText;
-      for (const m of process.getMetricsAsArray()) registry.registerMetric(m as never);
+    let slice = performance.now();
+    const options: FamilyOptions = {
+      quantiles: this.quantiles,
+      openMetrics,
+      expire: this.expire,
+      pause: () => {
+        if (performance.now() - slice < SLICE_MS) return null;
+        return yieldNow().then(() => {
+          slice = performance.now();
+        });
+      },
+    };
+    const one = scope === null ? undefined : this.aggregator.apps.get(scope);
+    if (scope === null) {
+      for (const metric of this.catalog.metrics()) {
+        const holders = this.aggregator.holdersOf(metric);
+        if (holders.size > 0) await writeFamily(metric, holders, options, out);
+      }
+    } else if (one !== undefined) {
+      for (const metric of one.metricsHeld()) await writeFamily(metric, [one], options, out);
     }
-    out.text(await registry.metrics());
-    // Not joined: 100,000 series are 50 MB, and the route streams the buffers.
-    return { contentType: registry.contentType, chunks: out.finish() };
+    const apps = scope === null ? [...this.aggregator.apps.values()] : one === undefined ? [] : [one];
+    this.writeSelf(out, apps, scope === null, openMetrics);
+    if (processMetrics) await this.writeProcess(out, openMetrics);
+    if (openMetrics) out.ascii('# EOF\n');
+    return { contentType: openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE, chunks: out.finish() };
   }
 
-  private appsFor(app: string | null): AppState[] {
-    if (app === null) return [...this.aggregator.apps.values()];
-    const one = this.aggregator.apps.get(app);
-    return one === undefined ? [] : [one];
-  }
-
-  private labelsOf(app: AppState): Record<string, string> {
-    let l = this.appLabels.get(app);
-    if (l === undefined) {
-      l = { app: app.name };
-      this.appLabels.set(app, l);
+  private writeSelf(out: ByteWriter, apps: AppState[], all: boolean, om: boolean): void {
+    const appLabel = (a: AppState) => `app="${escapeLabel(a.name)}"`;
+    for (const [name, help, type, pick] of PER_APP) {
+      writeHeader(out, name, help, type, om);
+      for (const a of apps) writeSample(out, name, appLabel(a), pick(a));
     }
-    return l;
-  }
-
-  private selfViews(apps: AppState[], all: boolean): View[] {
-    const perApp = (name: string, help: string, type: MetricType, pick: (a: AppState) => number): View =>
-      view(name, help, type, () => apps.map((a) => ({ value: pick(a), labels: NO_LABELS, sharedLabels: this.labelsOf(a) })));
-    const views = [
-      perApp('drainmeter_lines_total', 'Lines read from accepted frames, with metrics or without.', 'counter', (a) => a.lines),
-      perApp('drainmeter_late_lines_total', 'Lines whose window had closed: counted in totals only.', 'counter', (a) => a.late),
-      perApp('drainmeter_duplicate_batches_total', 'Logplex batches retried with a Frame-Id already accepted.', 'counter', (a) => a.duplicates),
-      perApp('drainmeter_series', 'Live series.', 'gauge', (a) => a.series),
-      perApp('drainmeter_series_evicted_total', 'Series dropped after DRAINMETER_SERIES_TTL without data.', 'counter', (a) => a.evicted),
-      view('drainmeter_rejected_total', 'Input rejected, by reason.', 'counter', () => {
-        const values: Value[] = [];
-        for (const a of apps) {
-          const labels = this.reasonsOf(a);
-          for (let r = 0; r < REASONS.length; r++) if (a.rejected[r] > 0) values.push({ value: a.rejected[r], labels: NO_LABELS, sharedLabels: labels[r] });
-        }
-        return values;
-      }),
-    ];
-    if (all) views.push(view('drainmeter_requests_total', 'HTTP requests answered, by route and status.', 'counter', () => this.requests.values()));
-    return views;
-  }
-
-  private reasonsOf(app: AppState): Record<string, string>[] {
-    let l = this.reasonLabels.get(app);
-    if (l === undefined) {
-      l = REASONS.map((reason) => ({ app: app.name, reason }));
-      this.reasonLabels.set(app, l);
+    writeHeader(out, 'drainmeter_rejected_total', 'Input rejected, by reason; every reason from the start.', 'counter', om);
+    for (const a of apps) {
+      for (let r = 0; r < REASONS.length; r++) writeSample(out, 'drainmeter_rejected_total', `${appLabel(a)},reason="${REASONS[r]}"`, a.rejected[r]);
     }
-    return l;
+    writeHeader(out, 'drainmeter_app_budget_used', "What the app holds of each budget: series, or bytes (see drainmeter_budget_limit).", 'gauge', om);
+    for (const a of apps) {
+      for (let b = 0; b < BUDGET_NAMES.length; b++) writeSample(out, 'drainmeter_app_budget_used', `${appLabel(a)},budget="${BUDGET_NAMES[b]}"`, a.held[b]);
+    }
+    if (!all) return;
+    const budgets = [this.budgets.series, this.budgets.names, this.budgets.windows, this.budgets.frameIds, this.budgets.inflight];
+    writeHeader(out, 'drainmeter_budget_used', 'What all apps hold of each budget.', 'gauge', om);
+    for (const b of budgets) writeSample(out, 'drainmeter_budget_used', `budget="${BUDGET_NAMES[b.slot]}"`, b.used);
+    writeHeader(out, 'drainmeter_budget_limit', 'Each budget, for all apps together (per="all") and for one app (per="app").', 'gauge', om);
+    for (const b of budgets) {
+      writeSample(out, 'drainmeter_budget_limit', `budget="${BUDGET_NAMES[b.slot]}",per="all"`, b.total);
+      writeSample(out, 'drainmeter_budget_limit', `budget="${BUDGET_NAMES[b.slot]}",per="app"`, b.perApp);
+    }
+    writeHeader(out, 'drainmeter_requests_total', 'HTTP requests answered, by route and status.', 'counter', om);
+    for (const c of this.requests.entries()) writeSample(out, 'drainmeter_requests_total', c.labels, c.n);
+  }
+
+  /** prom-client's default metrics, from its public JSON, in the scrape's format. */
+  private async writeProcess(out: ByteWriter, om: boolean): Promise<void> {
+    for (const m of await this.process.getMetricsAsJSON()) {
+      const t = String(m.type);
+      const type: FamilyType = t === 'histogram' || t === 'counter' || t === 'gauge' || t === 'summary' ? t : 'untyped';
+      writeHeader(out, m.name, m.help, type, om);
+      for (const v of m.values as { value: number; labels: Record<string, string | number>; metricName?: string }[]) {
+        const labels = labelPairs(Object.entries(v.labels).map(([k, x]) => [k, String(x)] as const));
+        writeSample(out, v.metricName ?? m.name, labels, v.value);
+      }
+    }
   }
 }

@@ -7,7 +7,7 @@ import { pipeline } from '../pipeline.js';
 import { createApp } from './app.js';
 
 export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger) {
-  const { catalog, aggregator, ingest, outlet } = pipeline(config, now());
-  const { app, state } = createApp({ config, aggregator, ingest, outlet, now, log });
-  return { app, state, aggregator, ingest, outlet, catalog };
+  const p = pipeline(config, now());
+  const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log });
+  return { ...p, app, state };
 }

@@ -7,6 +7,7 @@ import { serve as listen } from '@hono/node-server';
 import { type Config, ConfigError, isLoopback } from '../config.js';
 import type { Logger } from '../log.js';
 import { windowPrinter } from '../outlets/windows.js';
+import { sweep as sweepPipeline } from '../pipeline.js';
 import { build } from './build.js';
 
 const TICK_MS = 250;
@@ -57,10 +58,15 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
   if (open) log.warn('open mode: no DRAINMETER_SECRETS, drains need no credentials, listening on loopback only', { host: config.host });
   log.info('listening', { port, host: config.host, resolution: config.resolution, grace: config.grace });
 
-  const tick = setInterval(() => aggregator.advance(Date.now()), TICK_MS);
+  const tick = setInterval(() => {
+    const now = Date.now();
+    aggregator.advance(now);
+    state.reads.check(now);
+  }, TICK_MS);
   const sweep = setInterval(() => {
-    const dropped = aggregator.sweep();
-    if (dropped > 0) log.info('series dropped after ttl', { dropped, live: aggregator.seriesCount });
+    state.frameIds?.purge();
+    const gone = sweepPipeline(parts);
+    if (gone.series > 0 || gone.apps > 0) log.info('expired', { series: gone.series, apps: gone.apps, live: aggregator.seriesCount });
   }, SWEEP_MS);
   tick.unref();
   sweep.unref();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Aggregator, type AggregatorOptions } from '../../src/aggregate/index.js';
-import { Catalog, COUNTER, MEASURE, type Metric, SAMPLE } from '../../src/model/index.js';
+import { Catalog, COUNTER, MEASURE, type Metric, SAMPLE, SERIES_LIMIT } from '../../src/model/index.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const catalog = new Catalog();
@@ -29,7 +29,7 @@ function setup(options: Partial<AggregatorOptions> = {}) {
     closed.push({ name: c.series.metric.name, start: c.start, count: w.count, sum: w.sum, min: w.min, max: w.max, last: w.last });
   };
   const line = (app: string, time: number, fn: () => void) => {
-    agg.at(app, time);
+    agg.at(agg.appState(app), time);
     fn();
   };
   return { agg, closed, line };
@@ -92,7 +92,11 @@ describe('Aggregator windows', () => {
 
   it('feeds closed windows into the sliding quantile window, and lets old ones go', () => {
     const { agg, line } = setup({ quantileWindow: 5, grace: 0 });
-    for (let i = 0; i < 20; i++) line('a', T0 + i * 1000, () => agg.observe(latency, '', '', i));
+    // The clock follows the lines, as serve's does (a series holds at most 8 open windows).
+    for (let i = 0; i < 20; i++) {
+      agg.advance(T0 + i * 1000);
+      line('a', T0 + i * 1000, () => agg.observe(latency, '', '', i));
+    }
     agg.advance(T0 + 20_000);
     const s = [...(agg.apps.get('a')?.each() ?? [])][0];
     agg.expire(s);
@@ -128,7 +132,7 @@ describe('Aggregator limits', () => {
     });
     line('other', T0, () => agg.observe(orders, 'x', '', 1));
     expect(agg.apps.get('greedy')?.series).toBe(3);
-    expect(agg.apps.get('greedy')?.rejected[5]).toBe(7);
+    expect(agg.apps.get('greedy')?.rejected[SERIES_LIMIT]).toBe(7);
     expect(agg.apps.get('other')?.series).toBe(1);
   });
 
@@ -138,7 +142,7 @@ describe('Aggregator limits', () => {
     line('b', T0, () => agg.observe(orders, '1', '', 1));
     line('c', T0, () => agg.observe(orders, '1', '', 1));
     expect(agg.seriesCount).toBe(2);
-    expect(agg.apps.get('c')?.rejected[5]).toBe(1);
+    expect(agg.apps.get('c')?.rejected[SERIES_LIMIT]).toBe(1);
   });
 
   it('drops a series after the TTL without data, and counts it', () => {

@@ -36,6 +36,13 @@ describe('RFC 5424 header', () => {
     });
   });
 
+  it('reads a message that opens with an unbalanced [ as message text, not broken structured data', () => {
+    // Regression: the whole frame was lost as bad_frame.
+    expect(syslog('<190>1 2026-11-22T10:00:01.123456+00:00 host app web.1 - [ERROR count#x=1\n')).toMatchObject({
+      ok: true, app: 'app', proc: 'web.1', msg: '[ERROR count#x=1',
+    });
+  });
+
   it('reads log-shuttle frames, with `-` for structured data', () => {
     expect(syslog('<190>1 2026-11-22T10:00:01.123456+00:00 host app web.1 - - count#x=1\n')).toMatchObject({
       ok: true, app: 'app', proc: 'web.1', msg: 'count#x=1',
