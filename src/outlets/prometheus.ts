@@ -62,6 +62,8 @@ export class PrometheusOutlet {
   private readonly expire: (s: Series) => void;
   private readonly process = new Registry();
   private readonly rendering = new Map<string, Promise<Rendering>>();
+  /** Expositions rendered: concurrent scrapes of one scope share one. */
+  renderings = 0;
 
   constructor(aggregator: Aggregator, catalog: Catalog, quantiles: number[]) {
     this.aggregator = aggregator;
@@ -82,15 +84,11 @@ export class PrometheusOutlet {
     const key = `${openMetrics ? 'om' : 'text'} ${processMetrics ? 'p' : '-'} ${app ?? ''}`;
     let r = this.rendering.get(key);
     if (r === undefined) {
+      this.renderings++;
       r = this.render(app, openMetrics, processMetrics).finally(() => this.rendering.delete(key));
       this.rendering.set(key, r);
     }
     return r;
-  }
-
-  /** Renderings in progress (a test probe). */
-  get renderingNow(): number {
-    return this.rendering.size;
   }
 
   private async render(scope: string | null, openMetrics: boolean, processMetrics: boolean): Promise<Rendering> {
@@ -146,6 +144,8 @@ export class PrometheusOutlet {
       writeSample(out, 'drainmeter_budget_limit', `budget="${BUDGET_NAMES[b.slot]}",per="all"`, b.total);
       writeSample(out, 'drainmeter_budget_limit', `budget="${BUDGET_NAMES[b.slot]}",per="app"`, b.perApp);
     }
+    writeHeader(out, 'drainmeter_renderings_total', 'Expositions rendered for /metrics; concurrent scrapes of one scope share one.', 'counter', om);
+    writeSample(out, 'drainmeter_renderings_total', '', this.renderings);
     writeHeader(out, 'drainmeter_requests_total', 'HTTP requests answered, by route and status.', 'counter', om);
     for (const c of this.requests.entries()) writeSample(out, 'drainmeter_requests_total', c.labels, c.n);
   }

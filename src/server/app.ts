@@ -41,7 +41,7 @@ type Env = { Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse }
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
 const RETRY_AFTER = '5';
 /** /metrics responses of one scope being written at once; past it, 429. */
-export const MAX_SCRAPES_PER_SCOPE = 4;
+export const MAX_SCRAPES_PER_SCOPE = 16;
 /** A /metrics response whose reader takes nothing for this long is cut off, ms. */
 export const SCRAPE_STALL_MS = 10_000;
 

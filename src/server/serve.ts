@@ -11,7 +11,6 @@ import { sweep as sweepPipeline } from '../pipeline.js';
 import { build } from './build.js';
 
 const TICK_MS = 250;
-const SWEEP_MS = 10_000;
 const STOP_DEADLINE_MS = 25_000;
 
 export interface Running {
@@ -63,11 +62,13 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
     aggregator.advance(now);
     state.reads.check(now);
   }, TICK_MS);
+  // Every 10 s, or twice per TTL when the TTL is shorter.
+  const sweepMs = Math.min(10_000, Math.max(500, config.seriesTtl * 500));
   const sweep = setInterval(() => {
     state.frameIds?.purge();
     const gone = sweepPipeline(parts);
     if (gone.series > 0 || gone.apps > 0) log.info('expired', { series: gone.series, apps: gone.apps, live: aggregator.seriesCount });
-  }, SWEEP_MS);
+  }, sweepMs);
   tick.unref();
   sweep.unref();
 
