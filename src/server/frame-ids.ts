@@ -52,6 +52,7 @@ export class FrameIds {
         sizeCalculation: (_v, k) => cost(k),
         ttl: FRAME_ID_TTL_MS,
         perf: { now: this.now },
+        ttlResolution: 0, // read the injected clock every time: tests move it within a tick
         // Whatever takes an id out (expiry, its app's share, purge) gives its bytes back.
         dispose: (_v, k) => budget.give(app, cost(k)),
       });

@@ -94,7 +94,10 @@ describe('l2met keys (SPEC §2)', () => {
 
   it('converts to base units with one rounding: 21ms is 0.021 and 4.2ms is 0.0042', () => {
     expect(values(run(['measure#t=21ms measure#t=4.2ms measure#t=1.5e3ms measure#t=250us']), 't_seconds')).toEqual([0.021, 0.0042, 1.5, 0.00025]);
-    expect(values(run(['heroku router connect=4.2ms']), 'nothing')).toEqual([]);
+    // A bare line that only says `heroku router` has no header: it is no router line.
+    const bare = run(['heroku router connect=4.2ms']);
+    expect(bare.sink.seen).toEqual([]);
+    expect(bare.ingest.stats.lines).toBe(1);
   });
 
   it('names metrics as the spec does', () => {

@@ -1,6 +1,10 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { iso, prng } from '../../fixtures/corpus.js';
 import { frame, logplexBody, ROUTER_INFO, syslog } from '../../fixtures/heroku.js';
+import { REASONS } from '../../src/model/index.js';
+import { sweep } from '../../src/pipeline.js';
+import { openMetrics, promtool, strictAvailable } from '../support/strict.js';
 import { basic, find, parseExposition, SECRET, server, T0 } from './helpers.js';
 
 const LOGPLEX = 'application/logplex-1';
@@ -185,6 +189,74 @@ describe('status codes (SPEC §3)', () => {
   });
 });
 
+describe('gzip bodies (SPEC §3)', () => {
+  const lines = logplexBody(Array.from({ length: 50 }, () => syslog(iso(T0), 'app', 'web.1', 'count#zipped=1')));
+
+  it('decodes Content-Encoding: gzip, and counts every line', async () => {
+    const s = server();
+    expect((await post(s, gzipSync(lines), { 'Content-Encoding': 'gzip' })).status).toBe(204);
+    expect(find((await scrape(s)).samples, 'zipped_total')[0].value).toBe(50);
+  });
+
+  it('413 for a body over the limit once decoded (a zip bomb), nothing counted', async () => {
+    const s = server({ DRAINMETER_MAX_BODY: '65536' });
+    // 10 MB of frames in about 10 KB: stopped at 64 KB decoded.
+    const bomb = gzipSync(Buffer.concat(Array(2500).fill(lines)));
+    expect(bomb.length).toBeLessThan(65536);
+    const res = await post(s, bomb, { 'Content-Encoding': 'gzip' });
+    expect(res.status).toBe(413);
+    expect(find((await scrape(s)).samples, 'zipped_total')).toEqual([]);
+  });
+
+  it('400 for a body that is not gzip, 415 for another encoding', async () => {
+    const s = server();
+    const bad = await post(s, lines, { 'Content-Encoding': 'gzip' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toBe('body is not valid gzip\n');
+    const truncated = gzipSync(lines);
+    expect((await post(s, truncated.subarray(0, truncated.length - 10), { 'Content-Encoding': 'gzip' })).status).toBe(400);
+    expect((await post(s, lines, { 'Content-Encoding': 'br' })).status).toBe(415);
+    expect(find((await scrape(s)).samples, 'zipped_total')).toEqual([]);
+  });
+});
+
+describe('tenants (SPEC §6)', () => {
+  it('exposes every rejection reason of an app from its first batch, at 0', async () => {
+    const s = server();
+    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#fine=1')]));
+    const rejected = find((await scrape(s)).samples, 'drainmeter_rejected_total', { app: 'default' });
+    expect(rejected.map((x) => [x.labels.reason, x.value])).toEqual(REASONS.map((r) => [r, 0]));
+  });
+
+  it('forgets an open-mode Basic user once its series expire and it holds nothing', async () => {
+    const s = server({ DRAINMETER_SERIES_TTL: '60' });
+    for (let i = 0; i < 50; i++) {
+      const auth = 'Basic ' + Buffer.from(`user${i}:x`).toString('base64');
+      expect((await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#once=1')]), { Authorization: auth })).status).toBe(204);
+    }
+    expect(s.aggregator.apps.size).toBe(50);
+    s.clock.now = T0 + 120_000;
+    s.aggregator.advance(s.clock.now);
+    expect(sweep(s)).toEqual({ series: 50, apps: 50 });
+    expect(s.aggregator.apps.size).toBe(0);
+    expect(s.budgets.series.used + s.budgets.names.used + s.budgets.windows.used).toBe(0);
+    expect(find((await scrape(s)).samples, 'drainmeter_lines_total')).toEqual([]);
+  });
+
+  it("gives a name back once its last series expires: another app may take it as another kind", async () => {
+    const s = server({ DRAINMETER_SERIES_TTL: '60' });
+    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#depth=1')]), { Authorization: 'Basic ' + Buffer.from('one:x').toString('base64') });
+    const two = { Authorization: 'Basic ' + Buffer.from('two:x').toString('base64') };
+    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'sample#depth=7')]), two);
+    expect(find((await scrape(s)).samples, 'drainmeter_rejected_total', { app: 'two', reason: 'type_conflict' })[0].value).toBe(1);
+    s.clock.now = T0 + 120_000;
+    s.aggregator.advance(s.clock.now);
+    sweep(s);
+    await post(s, logplexBody([syslog(iso(s.clock.now), 'app', 'web.1', 'sample#depth=7')]), two);
+    expect(find((await scrape(s)).samples, 'depth', { app: 'two' })[0].value).toBe(7);
+  });
+});
+
 describe('GET /metrics access', () => {
   async function twoApps() {
     const s = server({ DRAINMETER_SECRETS: SECRET, DRAINMETER_METRICS_TOKEN: 'admin-token' });
@@ -217,12 +289,18 @@ describe('GET /metrics access', () => {
     expect(find(samples, 'process_cpu_user_seconds_total').length).toBe(1);
   });
 
-  it('answers OpenMetrics when Accept asks for it', async () => {
+  it('answers OpenMetrics when Accept asks for it, which the strict parser accepts', async () => {
     const s = server();
-    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#orders=2')]));
+    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#orders=2 measure#db=3ms sample#depth=4'), syslog(iso(T0), 'heroku', 'router', ROUTER_INFO)]));
+    s.clock.now = T0 + 5000;
     const res = await s.app.request('/metrics', { headers: { Accept: 'application/openmetrics-text; version=1.0.0' } });
     expect(res.headers.get('content-type')).toContain('application/openmetrics-text');
     const text = await res.text();
+    if (strictAvailable) {
+      expect(openMetrics(text)).toBeNull();
+      const plain = await (await s.app.request('/metrics')).text();
+      expect(promtool(plain)).toEqual({ error: '', lint: [] });
+    }
     expect(text).toContain('# TYPE orders counter');
     expect(text).toContain('orders_total{app="default"} 2');
     expect(text.endsWith('# EOF\n')).toBe(true);

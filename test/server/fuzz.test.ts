@@ -19,6 +19,17 @@ const part = fc.oneof(
   fc.constantFrom('99999999999 ', '0 ', '\n', '<190>1 - - - - - count#x=1\n', 'count#x=NaN', '\u0000'),
 );
 
+/** Lines, series and every series' cumulative count: what an accepted body changes. */
+function counted(s: ReturnType<typeof server>): number[] {
+  let lines = 0;
+  let total = 0;
+  for (const a of s.aggregator.apps.values()) {
+    lines += a.lines;
+    for (const x of a.each()) total += x.count;
+  }
+  return [lines, s.aggregator.seriesCount, total];
+}
+
 const header = fc.oneof(fc.string({ maxLength: 60 }), fc.constantFrom('', ' ', 'Basic', 'Basic !!!', 'Bearer x', '\u0000'));
 
 describe('fuzzing POST /logs', () => {
@@ -37,8 +48,11 @@ describe('fuzzing POST /logs', () => {
           if (safe(type)) headers['Content-Type'] = type;
           if (safe(authorization)) headers.Authorization = authorization;
           if (frameId !== null && safe(frameId)) headers['Logplex-Frame-Id'] = frameId;
+          const before = counted(s);
           const res = await s.app.request(`/logs${query === null ? '' : `?${query}`}`, { method: 'POST', headers, body: parts.join('') });
           expect(STATUSES.has(res.status), `status ${res.status}: ${await res.text()}`).toBe(true);
+          // A refused body counts no line and makes or moves no series.
+          if (res.status !== 204) expect(counted(s)).toEqual(before);
         },
       ),
       { numRuns: RUNS },
