@@ -67,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
         running.stop(signal).then(
           () => process.exit(0),
           (err: Error) => {
-            log.error('stop failed', { error: err.message });
+            log.error('stop failed', { error: err.message, stack: err.stack });
             process.exit(1);
           },
         );

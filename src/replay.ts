@@ -117,6 +117,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
     for (let attempt = 1; ; attempt++) {
       let status = 0;
       let retryAfter = NaN;
+      let failure = '';
       try {
         const res = await fetch(target, {
           method: 'POST',
@@ -126,8 +127,11 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
         status = res.status;
         retryAfter = Number(res.headers.get('retry-after'));
         await res.arrayBuffer();
-      } catch {
-        status = 0; // the drain could not be reached: retry
+      } catch (err) {
+        // The drain could not be reached: retry, and say why if it never is.
+        const cause = (err as Error & { cause?: Error & { code?: string } }).cause;
+        failure = cause?.code ?? cause?.message ?? (err as Error).message;
+        status = 0;
       }
       if (status >= 200 && status < 300) {
         summary.lines += batch.length;
@@ -138,7 +142,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
       if (!retry || attempt >= tries) {
         summary.failedBatches++;
         summary.failedLines += batch.length;
-        io.stderr.write(`${io.stderr.isTTY ? '\n' : ''}replay: batch of ${batch.length} lines dropped after ${attempt} tries (last answer ${status || 'none'})\n`);
+        io.stderr.write(`${io.stderr.isTTY ? '\n' : ''}replay: batch of ${batch.length} lines dropped after ${attempt} tries (last answer ${status || failure})\n`);
         return;
       }
       summary.retries++;

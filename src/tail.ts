@@ -56,11 +56,17 @@ export async function tail(files: string[], config: Config, options: TailOptions
         return;
       }
       const openMetrics = (req.headers.accept ?? '').includes('application/openmetrics-text');
-      outlet.scrape(null, openMetrics).then(({ contentType, chunks }) => {
-        res.writeHead(200, { 'Content-Type': contentType });
-        for (const chunk of chunks) res.write(chunk);
-        res.end();
-      });
+      outlet.scrape(null, openMetrics).then(
+        ({ contentType, chunks }) => {
+          res.writeHead(200, { 'Content-Type': contentType });
+          for (const chunk of chunks) res.write(chunk);
+          res.end();
+        },
+        (err: Error) => {
+          io.stderr.write(`drainmeter: /metrics failed: ${err.stack ?? err.message}\n`);
+          res.writeHead(500).end('internal error\n');
+        },
+      );
     });
     await new Promise<void>((resolve) => server?.listen(options.listen, '127.0.0.1', resolve));
   }

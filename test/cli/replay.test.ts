@@ -106,3 +106,27 @@ describe('drainmeter replay', () => {
     expect(r.stdout).toContain('failed_batches=1 failed_lines=1');
   });
 });
+
+describe('drainmeter replay, errors', () => {
+  it('says why a drain could not be reached, rather than "none"', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-replay-'));
+    const file = join(dir, 'one.log');
+    writeFileSync(file, 'count#x=1\n');
+    // A port with nothing listening: take a free one and close it.
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const { replay } = await import('../../src/replay.js');
+    let err = '';
+    const summary = await replay(
+      file,
+      { url: `http://127.0.0.1:${port}/logs`, rate: 0, batch: 100, now: false, tries: 2 },
+      { stdout: process.stdout, stderr: { write: (t: string) => ((err += t), true), isTTY: false } as never, now: Date.now, sleep: async () => {} },
+    );
+    expect(summary.failedBatches).toBe(1);
+    expect(err).toContain('last answer ECONNREFUSED');
+  });
+});
