@@ -39,11 +39,29 @@ async function pipeline(rounds: number): Promise<string> {
   ].join('\n');
 }
 
+/** 100,000 live series over 1, 100 and 10,000 apps: scrape time and RSS must not follow the spread. */
+async function spread(): Promise<string> {
+  const rows: string[] = [];
+  for (const [apps, distinct] of [[1, false], [10, false], [100, false], [10_000, false], [10_000, true]] as const) {
+    const r = JSON.parse(await isolated('./series.js', [String(apps), distinct ? 'distinct' : 'shared'])) as Record<string, number>;
+    rows.push(
+      `| ${apps.toLocaleString('en-US')}${distinct ? ', a name of its own each' : ''} | ${r.families.toLocaleString('en-US')} | ${r.rssMb} MB (+${r.aboveEmptyMb}) | ${r.scrapeMs} ms, ${r.scrapeMb} MB | ${r.quantilesMs} ms | ${r.oneAppMs} ms, ${r.oneAppKb} KB | ${r.fillObsPerSec.toLocaleString('en-US')} |`,
+    );
+  }
+  return [
+    '### Series: 100,000 live measure series, a full minute of windows each, spread over apps',
+    '',
+    '| apps | families | RSS after GC (above empty) | full scrape, text, median of 3 | of which quantiles | one app\'s scrape | fill, observations/s |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
+
 const suites: Record<string, (rounds: number) => Promise<string>> = {
   ingest: (rounds) => ingestBench(20_000, rounds, 600),
   pipeline: (rounds) => pipeline(Math.min(rounds, 5)),
   http: (rounds) => httpBench(Math.min(rounds, 3)),
-  series: () => isolated('./series.js'),
+  series: () => spread(),
   sketch: () => isolated('./sketch.js'),
   mtail: (rounds) => mtailBench(Math.min(rounds, 3)),
 };

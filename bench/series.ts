@@ -1,7 +1,10 @@
-// Memory and scrape time with many live series: 10 apps × 10,000 measure series,
-// each with an observation in every one-second window of the last minute, so every
-// sliding quantile window is full. Then RSS (after a full GC) and full /metrics
-// scrapes through prom-client, timed. Run in a process of its own (run.ts forks it).
+// Memory and scrape time with many live series: 100,000 measure series spread over
+// APPS apps (argv: APPS and `distinct`, for a metric name of its own per app rather
+// than ten shared), each with an observation in every one-second window of the last
+// minute, so every sliding quantile window is full. Then RSS (after a full GC) and
+// full /metrics scrapes, timed. Run in a process of its own (run.ts forks it), so
+// the scrape time can be compared across spreads: it must follow the series
+// written, not apps × names.
 
 import { performance } from 'node:perf_hooks';
 import { prng } from '../fixtures/corpus.js';
@@ -9,8 +12,10 @@ import { Aggregator } from '../src/aggregate/index.js';
 import { Catalog, MEASURE, type Metric } from '../src/model/index.js';
 import { PrometheusOutlet } from '../src/outlets/prometheus.js';
 
-const APPS = 10;
-const PER_APP = 10_000;
+const TOTAL = 100_000;
+const APPS = Number(process.argv[2] ?? 10);
+const DISTINCT = process.argv[3] === 'distinct';
+const PER_APP = TOTAL / APPS;
 const SECONDS = 60;
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 
@@ -26,9 +31,14 @@ export async function seriesBench(): Promise<string> {
     { resolution: 1, grace: 2, quantileWindow: SECONDS, maxSeries: APPS * PER_APP, maxSeriesPerApp: PER_APP, seriesTtl: 600 },
     T0,
   );
-  const metrics: Metric[] = [];
-  for (let m = 0; m < 10; m++) metrics.push(catalog.metric(`request_${m}_seconds`, MEASURE, ['source'], 'bench') as Metric);
-  const sources = Array.from({ length: PER_APP / metrics.length }, (_, i) => `web.${i}`);
+  // Ten shared names, or (distinct) names of each app's own, ten a app at most.
+  const names = Math.min(10, PER_APP);
+  const shared = Array.from({ length: names }, (_, m) => catalog.metric(`request_${m}_seconds`, MEASURE, ['source'], 'bench') as Metric);
+  const metricsOf = Array.from({ length: APPS }, (_, a) =>
+    DISTINCT ? Array.from({ length: names }, (_, m) => catalog.metric(`app${a}_request_${m}_seconds`, MEASURE, ['source'], 'bench') as Metric) : shared,
+  );
+  const sources = Array.from({ length: PER_APP / names }, (_, i) => `web.${i}`);
+  const apps = Array.from({ length: APPS }, (_, a) => agg.appState(`app${a}`));
   const rand = prng(9);
   const fillStart = performance.now();
   for (let sec = 0; sec < SECONDS + 3; sec++) {
@@ -36,8 +46,8 @@ export async function seriesBench(): Promise<string> {
     agg.advance(t);
     agg.arrival = t;
     for (let a = 0; a < APPS; a++) {
-      agg.at(agg.appState(`app${a}`), t + 500);
-      for (const metric of metrics) for (const source of sources) agg.observe(metric, source, '', 0.001 + rand() * rand() * 2);
+      agg.at(apps[a], t + 500);
+      for (const metric of metricsOf[a]) for (const source of sources) agg.observe(metric, source, '', 0.001 + rand() * rand() * 2);
     }
   }
   const fillMs = performance.now() - fillStart;
@@ -68,17 +78,25 @@ export async function seriesBench(): Promise<string> {
     }
   }
   const viewsMs = performance.now() - v;
+  // One app's scrape: its own series only, whatever the others hold.
+  const one = performance.now();
+  const { chunks: oneChunks } = await outlet.scrape('app0', false);
+  const oneMs = performance.now() - one;
   const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
-  return [
-    `### Series: ${agg.seriesCount.toLocaleString('en-US')} live measure series (${APPS} apps × ${PER_APP.toLocaleString('en-US')}), ${SECONDS} s of windows each`,
-    '',
-    '| measure | value |',
-    '|---|---:|',
-    `| RSS after filling (after GC) | ${mb(rss)} MB (${mb(rss - before)} MB above the empty process) |`,
-    `| fill: ${observations.toLocaleString('en-US')} observations, windows closed each second | ${(fillMs / 1000).toFixed(1)} s (${Math.round(observations / (fillMs / 1000)).toLocaleString('en-US')} observations/s) |`,
-    `| full /metrics scrape, text format, encoded as sent, median of 3 | ${Math.round(times[1])} ms, ${mb(bytes)} MB |`,
-    `| of which quantiles over the sliding windows | ${Math.round(viewsMs)} ms${values > 0 ? '' : ' '} |`,
-  ].join('\n');
+  return JSON.stringify({
+    apps: APPS,
+    distinct: DISTINCT,
+    series: agg.seriesCount,
+    families: catalog.size,
+    rssMb: Number(mb(rss)),
+    aboveEmptyMb: Number(mb(rss - before)),
+    fillObsPerSec: Math.round(observations / (fillMs / 1000)),
+    scrapeMs: Math.round(times[1]),
+    scrapeMb: Number(mb(bytes)),
+    quantilesMs: Math.round(viewsMs) + (values > 0 ? 0 : 0),
+    oneAppMs: Math.round(oneMs * 10) / 10,
+    oneAppKb: Math.round(oneChunks.reduce((n, c) => n + c.length, 0) / 1024),
+  });
 }
 
 if (process.argv[1]?.endsWith('series.js')) console.log(await seriesBench());

@@ -10,10 +10,13 @@ type ByTwoLabels = Map<string, Map<string, Series>>;
 export class AppState extends Tenant {
   /** Live series of this app. */
   series = 0;
-  /** Series by metric id, then label1 (then label2 for two-label metrics). */
+  /** Series by metric id, then label1 (then label2 for two-label metrics): find() by array index. */
   private readonly byMetric: (ByLabel | ByTwoLabels | undefined)[] = [];
-  /** The metric of each index above. */
-  private readonly metricOf: (Metric | undefined)[] = [];
+  /**
+   * The metrics held, to walk: byMetric is indexed by catalog-wide ids, so walking
+   * it would cost the catalog's size for every app (apps × names).
+   */
+  private readonly heldMetrics = new Map<Metric, ByLabel | ByTwoLabels>();
 
   /** True when the app has a series of this metric. */
   has(metric: Metric): boolean {
@@ -36,7 +39,7 @@ export class AppState extends Tenant {
     if (index === undefined) {
       index = new Map();
       this.byMetric[metric.id] = index;
-      this.metricOf[metric.id] = metric;
+      this.heldMetrics.set(metric, index);
       this.metrics++;
     }
     if (metric.labels.length < 2) {
@@ -70,19 +73,19 @@ export class AppState extends Tenant {
     if (index.size > 0) return false;
     // Metric ids are reused once a metric retires: no index may outlive its series.
     this.byMetric[id] = undefined;
-    this.metricOf[id] = undefined;
+    this.heldMetrics.delete(s.metric);
     this.metrics--;
     return true;
   }
 
   /** Metrics with a live series of this app, by id: a cost in the app's metrics, not the catalog's. */
-  *metricsHeld(): Generator<Metric> {
-    for (const m of this.metricOf) if (m !== undefined) yield m;
+  metricsHeld(): IterableIterator<Metric> {
+    return this.heldMetrics.keys();
   }
 
   /** Every series of a metric (or of every metric), for exposition and sweeps. */
   *each(metric?: Metric): Generator<Series> {
-    const indexes = metric === undefined ? this.byMetric : [this.byMetric[metric.id]];
+    const indexes = metric === undefined ? this.heldMetrics.values() : [this.byMetric[metric.id]];
     for (const index of indexes) {
       if (index === undefined) continue;
       for (const v of index.values()) {

@@ -97,13 +97,51 @@ export function writeHeader(out: ByteWriter, name: string, help: string, type: F
   out.text(`# HELP ${family} ${escapeHelp(help)}\n# TYPE ${family} ${t}\n`);
 }
 
-/** One sample: `name{labels} value`. */
-export function writeSample(out: ByteWriter, name: string, labels: string, value: number): void {
-  out.text(labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`);
+/** One sample: `name{labels} value`; labels as text or, for ones written often, encoded once. */
+export function writeSample(out: ByteWriter, name: string, labels: string | Buffer, value: number): void {
+  if (typeof labels !== 'string') {
+    out.ascii(name + '{');
+    out.bytes(labels);
+    out.ascii('} ' + formatValue(value) + '\n');
+  } else {
+    out.text(labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`);
+  }
+}
+
+/** What a family writes around its samples, encoded once per metric (100,000 families are 100,000 headers). */
+interface FamilyText {
+  header: Buffer;
+  headerOm: Buffer;
+  open: string;
+  sumOpen: string;
+  countOpen: string;
+}
+
+const familyTexts = new WeakMap<Metric, FamilyText>();
+
+function familyText(metric: Metric): FamilyText {
+  let t = familyTexts.get(metric);
+  if (t === undefined) {
+    const head = (om: boolean) => {
+      const w = new ByteWriter();
+      writeHeader(w, metric.name, metric.help, TYPE[metric.kind], om);
+      return Buffer.concat(w.finish());
+    };
+    t = { header: head(false), headerOm: head(true), open: `${metric.name}{`, sumOpen: `${metric.name}_sum{`, countOpen: `${metric.name}_count{` };
+    familyTexts.set(metric, t);
+  }
+  return t;
+}
+
+/** `,quantile="0.99"} `, per quantile asked. */
+export function quantileSuffixes(qs: readonly number[]): string[] {
+  return qs.map((q) => `,quantile="${q}"} `);
 }
 
 export interface FamilyOptions {
   quantiles: readonly number[];
+  /** quantileSuffixes(quantiles), made once per scrape. */
+  qSuffixes: readonly string[];
   openMetrics: boolean;
   /** Called on a measure series before its quantiles are read (drops old windows). */
   expire: (s: Series) => void;
@@ -115,14 +153,12 @@ const SERIES_PER_CHECK = 512;
 
 /** Writes the family of `metric` over the apps given (each has a series of it). */
 export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter): Promise<void> {
-  const name = metric.name;
   const kind = metric.kind;
-  writeHeader(out, name, metric.help, TYPE[kind], options.openMetrics);
+  const t = familyText(metric);
+  out.bytes(options.openMetrics ? t.headerOm : t.header);
   const qs = options.quantiles;
-  const open = `${name}{`;
-  const qSuffixes = qs.map((q) => `,quantile="${q}"} `);
-  const sumOpen = `${name}_sum{`;
-  const countOpen = `${name}_count{`;
+  const { open, sumOpen, countOpen } = t;
+  const qSuffixes = options.qSuffixes;
   const values: number[] = [];
   let n = 0;
   for (const app of apps) {

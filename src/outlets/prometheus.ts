@@ -12,7 +12,7 @@ import { setImmediate as yieldNow } from 'node:timers/promises';
 import client from 'prom-client';
 import type { Aggregator, AppState, Series } from '../aggregate/index.js';
 import { BUDGET_NAMES, type Budgets, type Catalog, REASONS } from '../model/index.js';
-import { ByteWriter, escapeLabel, type FamilyOptions, type FamilyType, labelPairs, writeFamily, writeHeader, writeSample } from './exposition.js';
+import { ByteWriter, escapeLabel, type FamilyOptions, type FamilyType, labelPairs, quantileSuffixes, writeFamily, writeHeader, writeSample } from './exposition.js';
 
 const { Registry, collectDefaultMetrics } = client;
 
@@ -59,6 +59,9 @@ export class PrometheusOutlet {
   private readonly catalog: Catalog;
   private readonly budgets: Budgets;
   private readonly quantiles: number[];
+  private readonly qSuffixes: string[];
+  /** `app="shop"` and `app="shop",reason="bad_frame"`…, encoded once per app. */
+  private readonly appLabels = new WeakMap<AppState, { app: Buffer; reasons: Buffer[]; budgets: Buffer[] }>();
   private readonly expire: (s: Series) => void;
   private readonly process = new Registry();
   private readonly rendering = new Map<string, Promise<Rendering>>();
@@ -70,6 +73,7 @@ export class PrometheusOutlet {
     this.catalog = catalog;
     this.budgets = aggregator.budgets;
     this.quantiles = quantiles;
+    this.qSuffixes = quantileSuffixes(quantiles);
     this.expire = (s) => aggregator.expire(s);
     collectDefaultMetrics({ register: this.process });
     for (const name of LINT_FAILING_DEFAULTS) this.process.removeSingleMetric(name);
@@ -96,6 +100,7 @@ export class PrometheusOutlet {
     let slice = performance.now();
     const options: FamilyOptions = {
       quantiles: this.quantiles,
+      qSuffixes: this.qSuffixes,
       openMetrics,
       expire: this.expire,
       pause: () => {
@@ -121,19 +126,34 @@ export class PrometheusOutlet {
     return { contentType: openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE, chunks: out.finish() };
   }
 
+  private labelsOf(a: AppState): { app: Buffer; reasons: Buffer[]; budgets: Buffer[] } {
+    let l = this.appLabels.get(a);
+    if (l === undefined) {
+      const app = `app="${escapeLabel(a.name)}"`;
+      l = {
+        app: Buffer.from(app),
+        reasons: REASONS.map((r) => Buffer.from(`${app},reason="${r}"`)),
+        budgets: BUDGET_NAMES.map((b) => Buffer.from(`${app},budget="${b}"`)),
+      };
+      this.appLabels.set(a, l);
+    }
+    return l;
+  }
+
   private writeSelf(out: ByteWriter, apps: AppState[], all: boolean, om: boolean): void {
-    const appLabel = (a: AppState) => `app="${escapeLabel(a.name)}"`;
     for (const [name, help, type, pick] of PER_APP) {
       writeHeader(out, name, help, type, om);
-      for (const a of apps) writeSample(out, name, appLabel(a), pick(a));
+      for (const a of apps) writeSample(out, name, this.labelsOf(a).app, pick(a));
     }
     writeHeader(out, 'drainmeter_rejected_total', 'Input rejected, by reason; every reason from the start.', 'counter', om);
     for (const a of apps) {
-      for (let r = 0; r < REASONS.length; r++) writeSample(out, 'drainmeter_rejected_total', `${appLabel(a)},reason="${REASONS[r]}"`, a.rejected[r]);
+      const l = this.labelsOf(a).reasons;
+      for (let r = 0; r < REASONS.length; r++) writeSample(out, 'drainmeter_rejected_total', l[r], a.rejected[r]);
     }
-    writeHeader(out, 'drainmeter_app_budget_used', "What the app holds of each budget: series, or bytes (see drainmeter_budget_limit).", 'gauge', om);
+    writeHeader(out, 'drainmeter_app_budget_used', 'What the app holds of each budget: series, or bytes (see drainmeter_budget_limit).', 'gauge', om);
     for (const a of apps) {
-      for (let b = 0; b < BUDGET_NAMES.length; b++) writeSample(out, 'drainmeter_app_budget_used', `${appLabel(a)},budget="${BUDGET_NAMES[b]}"`, a.held[b]);
+      const l = this.labelsOf(a).budgets;
+      for (let b = 0; b < BUDGET_NAMES.length; b++) writeSample(out, 'drainmeter_app_budget_used', l[b], a.held[b]);
     }
     if (!all) return;
     const budgets = [this.budgets.series, this.budgets.names, this.budgets.windows, this.budgets.frameIds, this.budgets.inflight];
