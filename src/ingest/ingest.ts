@@ -12,8 +12,9 @@ import { LabelValues } from './label-values.js';
 import { L2met } from './l2met.js';
 import { FORMAT_BARE, LineHeader, parseAnyLine, parseSyslog } from './line-header.js';
 import { LineReader } from './line-reader.js';
-import { NameTable } from './names.js';
+import { NameScheme, NameTable } from './names.js';
 import { Platform } from './platform.js';
+import { PLATFORM_DYNO, PLATFORM_PGBOUNCER, PLATFORM_POSTGRES, PLATFORM_REDIS, PLATFORM_SCHEMES } from './platform-samples.js';
 import type { ObservationSink } from '../model/sink.js';
 import { BAD_FRAME, BAD_TIMESTAMP, IngestStats } from '../model/stats.js';
 import { Tenant } from '../model/tenant.js';
@@ -21,6 +22,10 @@ import { Tenant } from '../model/tenant.js';
 const HEROKU = ascii('heroku');
 const ROUTER = ascii('router');
 const LOGPLEX = ascii('logplex');
+const APP = ascii('app');
+const HEROKU_POSTGRES = ascii('heroku-postgres');
+const HEROKU_REDIS = ascii('heroku-redis');
+const HEROKU_PGBOUNCER = ascii('heroku-pgbouncer');
 
 export interface IngestOptions {
   /** Bytes of metric keys remembered, in total and per app. */
@@ -31,8 +36,16 @@ export interface IngestOptions {
   maxPrefixesPerApp?: number;
 }
 
-/** Name tables of one app, by drain prefix. */
-type Tables = Map<string, NameTable>;
+/** Name tables of one app: by drain prefix, and one per platform sample source. */
+class Tables {
+  readonly prefixes = new Map<string, NameTable>();
+  readonly platform: (NameTable | undefined)[] = [];
+
+  *all(): Generator<NameTable> {
+    yield* this.prefixes.values();
+    for (const t of this.platform) if (t !== undefined) yield t;
+  }
+}
 
 class SyslogFrames implements FrameSink {
   private readonly ingest: Ingest;
@@ -70,6 +83,8 @@ export class Ingest {
   private readonly header = new LineHeader();
   private readonly l2met: L2met;
   private readonly tables = new Map<Tenant, Tables>();
+  /** The tables of the app set by begin(), found on its first platform sample line. */
+  private appTables: Tables | null = null;
   private readonly maxPrefixes: number;
   private readonly escapes = new EscapeFinder();
   private scratch = Buffer.allocUnsafe(4096);
@@ -82,21 +97,37 @@ export class Ingest {
     this.budget = options.names ?? new Budget(NAMES, 2 ** 40, 2 ** 40);
     this.maxPrefixes = options.maxPrefixesPerApp ?? 64;
     this.app = new Tenant('default');
-    this.names = new NameTable(catalog, '', this.budget, this.app);
+    this.names = new NameTable(catalog, NameScheme.app(''), this.budget, this.app);
+  }
+
+  private tablesOf(app: Tenant): Tables {
+    let tables = this.tables.get(app);
+    if (tables === undefined) {
+      tables = new Tables();
+      this.tables.set(app, tables);
+    }
+    return tables;
   }
 
   /** The name table of an app's drain prefix; null once the app has maxPrefixesPerApp. */
   nameTable(app: Tenant, prefix: string): NameTable | null {
-    let tables = this.tables.get(app);
-    if (tables === undefined) {
-      tables = new Map();
-      this.tables.set(app, tables);
-    }
+    const tables = this.tablesOf(app).prefixes;
     let table = tables.get(prefix);
     if (table === undefined) {
       if (tables.size >= this.maxPrefixes) return null;
-      table = new NameTable(this.catalog, prefix, this.budget, app);
+      table = new NameTable(this.catalog, NameScheme.app(prefix), this.budget, app);
       tables.set(prefix, table);
+    }
+    return table;
+  }
+
+  /** The current app's name table for a platform sample source (platform-samples.ts). */
+  private platformTable(source: number): NameTable {
+    const tables = (this.appTables ??= this.tablesOf(this.app));
+    let table = tables.platform[source];
+    if (table === undefined) {
+      table = new NameTable(this.catalog, PLATFORM_SCHEMES[source], this.budget, this.app);
+      tables.platform[source] = table;
     }
     return table;
   }
@@ -106,6 +137,7 @@ export class Ingest {
     this.app = app;
     this.names = names;
     this.now = now;
+    this.appTables = null;
   }
 
   /**
@@ -121,8 +153,8 @@ export class Ingest {
         continue;
       }
       let entries = 0;
-      for (const t of tables.values()) entries += t.entries;
-      if (entries > 2 * app.metrics + 64) for (const t of tables.values()) t.clear();
+      for (const t of tables.all()) entries += t.entries;
+      if (entries > 2 * app.metrics + 64) for (const t of tables.all()) t.clear();
     }
   }
 
@@ -130,8 +162,9 @@ export class Ingest {
   release(app: Tenant): void {
     const tables = this.tables.get(app);
     if (tables === undefined) return;
-    for (const t of tables.values()) t.clear();
+    for (const t of tables.all()) t.clear();
     this.tables.delete(app);
+    if (this.appTables === tables) this.appTables = null;
   }
 
   /** A logplex frame: its MSG must be RFC 5424. */
@@ -161,18 +194,40 @@ export class Ingest {
     }
     // The header travels instead of its time: a double argument to a call too big
     // to inline is boxed (bench/ingest.ts: 16 bytes a line less to collect).
-    if (h.format !== FORMAT_BARE && equals(buf, h.appStart, h.appEnd, HEROKU)) {
-      if (equals(buf, h.procStart, h.procEnd, ROUTER)) {
-        this.platform.router(buf, h, this.app);
+    if (h.format !== FORMAT_BARE && h.appEnd - h.appStart <= 6) {
+      if (equals(buf, h.appStart, h.appEnd, HEROKU)) {
+        if (equals(buf, h.procStart, h.procEnd, ROUTER)) {
+          this.platform.router(buf, h, this.app);
+          return;
+        }
+        if (equals(buf, h.procStart, h.procEnd, LOGPLEX)) {
+          this.platform.logplex(buf, h, this.app);
+          return;
+        }
+        if (this.platform.dynoError(buf, h, this.app)) return;
+        // Any other `heroku PROC` line is the platform's: runtime metrics of that dyno.
+        this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_DYNO));
         return;
       }
-      if (equals(buf, h.procStart, h.procEnd, LOGPLEX)) {
-        this.platform.logplex(buf, h, this.app);
-        return;
+      if (equals(buf, h.appStart, h.appEnd, APP)) {
+        const source = this.addonSource(buf, h);
+        if (source >= 0) {
+          this.l2met.line(buf, h, this.app, this.platformTable(source));
+          return;
+        }
       }
-      if (this.platform.dynoError(buf, h, this.app)) return;
     }
     this.l2met.line(buf, h, this.app, this.names);
+  }
+
+  /** `app heroku-postgres` and the like: the platform source, or -1 for an app's own process. */
+  private addonSource(buf: Buffer, h: LineHeader): number {
+    const len = h.procEnd - h.procStart;
+    if (len < 12 || buf[h.procStart] !== 0x68) return -1; // 'h'
+    if (equals(buf, h.procStart, h.procEnd, HEROKU_POSTGRES)) return PLATFORM_POSTGRES;
+    if (equals(buf, h.procStart, h.procEnd, HEROKU_REDIS)) return PLATFORM_REDIS;
+    if (equals(buf, h.procStart, h.procEnd, HEROKU_PGBOUNCER)) return PLATFORM_PGBOUNCER;
+    return -1;
   }
 }
 

@@ -20,6 +20,8 @@ const MEASURE_DOT = ascii('measure.');
 const COUNT_HASH = ascii('count#');
 const SAMPLE_HASH = ascii('sample#');
 const SOURCE = ascii('source');
+const ADDON = ascii('addon');
+const a = 0x61;
 
 const m = 0x6d;
 const c = 0x63;
@@ -48,8 +50,13 @@ export class L2met {
     tok.reset(buf, h.msgStart, h.msgEnd);
     let pending = this.pending;
     let n = 0;
-    let sourceStart = 0;
-    let sourceEnd = 0;
+    // `source` labels every metric; a platform family of two labels takes `addon` too.
+    // Without `source`, the header's PROCID stands in (a dyno's runtime metrics).
+    let sourceStart = h.procStart;
+    let sourceEnd = names.scheme.known === null ? h.procStart : h.procEnd;
+    let addonStart = 0;
+    let addonEnd = 0;
+    const addon = names.scheme.labels.length > 1;
     while (tok.next()) {
       const ks = tok.keyStart;
       const ke = tok.keyEnd;
@@ -69,6 +76,9 @@ export class L2met {
         if (first === s && (tok.flags & BARE) === 0 && equals(buf, ks, ke, SOURCE)) {
           sourceStart = tok.valueStart;
           sourceEnd = tok.valueEnd;
+        } else if (addon && first === a && (tok.flags & BARE) === 0 && equals(buf, ks, ke, ADDON)) {
+          addonStart = tok.valueStart;
+          addonEnd = tok.valueEnd;
         }
         continue;
       }
@@ -87,7 +97,8 @@ export class L2met {
     }
     if (n === 0) return;
     const source = this.labels.get(buf, sourceStart, sourceEnd);
-    if (source === null) {
+    const second = addon ? this.labels.get(buf, addonStart, addonEnd) : '';
+    if (source === null || second === null) {
       this.stats.rejected[BAD_LABEL] += n;
       return;
     }
@@ -133,7 +144,7 @@ export class L2met {
         }
       }
       stats.observations++;
-      this.sink.observe(metric, source, '', value);
+      this.sink.observe(metric, source, second, value);
     }
   }
 }

@@ -6,6 +6,11 @@
 // One table per app and drain prefix, its entries charged in bytes to the app's
 // share of the names budget (SPEC §6): one app flooding new names fills its own
 // share, never another app's, and the sweep gives the bytes back (Ingest.sweep).
+//
+// A table builds names by a NameScheme: an app's own metrics (`source` label, names
+// outside the reserved prefixes), or one of the platform's sample families
+// (platform-samples.ts: `heroku_postgres_` + the key, labelled `source` and `addon`,
+// with the units Heroku documents for values written without one).
 
 import { ByteTable } from './byte-table.js';
 import {
@@ -17,6 +22,7 @@ import {
   type Kind,
   Metric,
   RESERVED_NAME,
+  SAMPLE,
   SERIES_LIMIT,
   type Tenant,
   TYPE_CONFLICT,
@@ -49,14 +55,45 @@ export class NameEntry {
   }
 }
 
+/** What Heroku documents of one platform sample key. */
+export interface KnownSample {
+  /** The unit of a value written without one (`bytes` for tmp-disk-used). */
+  unit?: string;
+  /** The name to use instead of the key (`avg_recv_bytes_per_second`). */
+  name?: string;
+  help: string;
+}
+
+/** How a table turns keys into metric names. */
+export class NameScheme {
+  /** Text before every name: a drain's `prefix.`, or `heroku_postgres_`. */
+  readonly prefix: string;
+  readonly labels: readonly string[];
+  readonly help: string;
+  /** A platform family: `sample#` keys only, reserved prefixes allowed, known keys. */
+  readonly known: ReadonlyMap<string, KnownSample> | null;
+
+  constructor(prefix: string, labels: readonly string[], help: string, known: ReadonlyMap<string, KnownSample> | null = null) {
+    this.prefix = prefix;
+    this.labels = labels;
+    this.help = help;
+    this.known = known;
+  }
+
+  /** An app's metrics under a drain prefix (`''` for none). */
+  static app(prefix: string): NameScheme {
+    return new NameScheme(prefix === '' ? '' : prefix + '.', SOURCE_LABELS, APP_HELP);
+  }
+}
+
 const SOURCE_LABELS = ['source'] as const;
 const APP_HELP = 'From log lines (l2met conventions).';
+const PLATFORM_ONLY_SAMPLES = new NameEntry(null, 0, 1, RESERVED_NAME);
 const FULL = new NameEntry(null, 0, 1, SERIES_LIMIT);
 const TOO_LONG = new NameEntry(null, 0, 1, BAD_NAME);
 
 export class NameTable {
-  /** A drain's `prefix`, with the `.` after it, or empty. */
-  readonly prefix: string;
+  readonly scheme: NameScheme;
   /** Names built so far (a test and benchmark probe: it rises once per new key). */
   built = 0;
   /** Bytes of the names budget this table holds. */
@@ -66,9 +103,9 @@ export class NameTable {
   private readonly budget: Budget;
   private readonly tenant: Tenant;
 
-  constructor(catalog: Catalog, prefix: string, budget: Budget, tenant: Tenant) {
+  constructor(catalog: Catalog, scheme: NameScheme, budget: Budget, tenant: Tenant) {
     this.catalog = catalog;
-    this.prefix = prefix === '' ? '' : prefix + '.';
+    this.scheme = scheme;
     this.budget = budget;
     this.tenant = tenant;
     this.table = new ByteTable<NameEntry>(Number.MAX_SAFE_INTEGER, 16);
@@ -108,12 +145,26 @@ export class NameTable {
   private build(name: string, unitText: string, kind: Kind): NameEntry {
     this.built++;
     if (name === '') return new NameEntry(null, 0, 1, BAD_NAME);
+    const scheme = this.scheme;
+    let help = scheme.help;
+    if (scheme.known !== null) {
+      // Heroku writes its platform values as samples; anything else there is forged.
+      if (kind !== SAMPLE) return PLATFORM_ONLY_SAMPLES;
+      const known = scheme.known.get(name);
+      if (known !== undefined) {
+        if (unitText === '' && known.unit !== undefined) unitText = known.unit;
+        if (known.name !== undefined) name = known.name;
+        help = known.help;
+      } else {
+        help = `${scheme.help} (${name})`;
+      }
+    }
     const unit = unitFor(unitText);
-    let full = sanitizeName(this.prefix + name);
+    let full = sanitizeName(scheme.prefix + name);
     if (!full.endsWith(unit.suffix)) full += unit.suffix;
     if (kind === COUNTER && !full.endsWith('_total')) full += '_total';
-    if (isReserved(full)) return new NameEntry(null, 0, 1, RESERVED_NAME);
-    const metric = this.catalog.metric(full, kind, SOURCE_LABELS, APP_HELP);
+    if (scheme.known === null && isReserved(full)) return new NameEntry(null, 0, 1, RESERVED_NAME);
+    const metric = this.catalog.metric(full, kind, scheme.labels, help);
     if (metric instanceof Metric) return new NameEntry(metric, unit.shift, unit.mul, 0);
     return new NameEntry(null, unit.shift, unit.mul, TYPE_CONFLICT, metric.blocker);
   }

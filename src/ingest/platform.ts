@@ -1,8 +1,9 @@
 // The Heroku platform's own lines (SPEC §2), turned into metrics with no code in the
 // app: router request lines, dyno error codes (R14, …) and logplex drop notices.
-// Runtime-metrics and Postgres lines are plain `sample#` lines and go to l2met.
+// Runtime-metrics, Postgres, Redis and PgBouncer lines are `sample#` lines: l2met reads
+// them into their own families (platform-samples.ts).
 
-import { ascii, startsWith } from './bytes.js';
+import { ascii, indexOf, startsWith } from './bytes.js';
 import type { Catalog, Metric } from '../model/catalog.js';
 import { COUNTER, MEASURE } from '../model/catalog.js';
 import type { LabelValues } from './label-values.js';
@@ -14,7 +15,7 @@ import { BAD_LABEL, BAD_VALUE, type IngestStats } from '../model/stats.js';
 import type { Tenant } from '../model/tenant.js';
 
 const ERROR_SP = ascii('Error ');
-const L10 = ascii('Error L10');
+const MESSAGES = ascii(' messages');
 
 // HTTP status labels by code, made once: a router line's status is three digits,
 // so no byte-table lookup is needed (bench/ingest.ts end to end).
@@ -44,16 +45,15 @@ export class Platform {
     this.connect = catalog.fixed('heroku_router_connect_seconds', MEASURE, ['dyno'], 'Router time to connect to the dyno.');
     this.service = catalog.fixed('heroku_router_service_seconds', MEASURE, ['dyno'], 'Router time from request sent to response received.');
     this.responseBytes = catalog.fixed('heroku_router_response_bytes', MEASURE, ['dyno'], 'Response sizes through the Heroku router.');
-    this.routerErrors = catalog.fixed('heroku_router_errors_total', COUNTER, ['code'], 'Router errors by H code.');
-    this.dynoErrors = catalog.fixed('heroku_dyno_errors_total', COUNTER, ['source', 'code'], 'Dyno errors by R code.');
-    this.logplexDropped = catalog.fixed('heroku_logplex_dropped_total', COUNTER, [], 'Messages logplex dropped (L10).');
+    this.routerErrors = catalog.fixed('heroku_router_errors_total', COUNTER, ['dyno', 'code'], 'Router errors and warnings by H code.');
+    this.dynoErrors = catalog.fixed('heroku_dyno_errors_total', COUNTER, ['dyno', 'code'], 'Dyno errors by R code.');
+    this.logplexDropped = catalog.fixed('heroku_logplex_dropped_total', COUNTER, ['code'], 'Log lines logplex dropped or lost, by L code (L10: a drain too slow).');
   }
 
   /** `heroku router`: `at=info … dyno=web.1 connect=1ms service=37ms status=201 bytes=1548`. */
   router(buf: Buffer, h: LineHeader, app: Tenant): void {
     const tok = this.tok;
     tok.reset(buf, h.msgStart, h.msgEnd);
-    let error = false;
     let codeS = 0, codeE = 0, dynoS = 0, dynoE = 0, statusS = 0, statusE = 0;
     let connS = 0, connE = 0, servS = 0, servE = 0, bytesS = 0, bytesE = 0;
     while (tok.next()) {
@@ -64,9 +64,6 @@ export class Platform {
       const b = buf[ks + 1];
       // Keys told apart by length and two bytes; the router's key set is fixed.
       switch (tok.keyEnd - ks) {
-        case 2: // at
-          if (a === 0x61 && b === 0x74) error = ve - vs === 5 && buf[vs] === 0x65; // "error"
-          break;
         case 4: // code, dyno
           if (a === 0x63 && b === 0x6f) (codeS = vs), (codeE = ve);
           else if (a === 0x64 && b === 0x79) (dynoS = vs), (dynoE = ve);
@@ -91,7 +88,8 @@ export class Platform {
       statusE - statusS === 3 && (d0 >>> 0) <= 9 && (d1 >>> 0) <= 9 && (d2 >>> 0) <= 9
         ? STATUS_LABELS[d0 * 100 + d1 * 10 + d2]
         : this.labels.get(buf, statusS, statusE);
-    const code = error && codeE > codeS ? this.labels.get(buf, codeS, codeE) : '';
+    // Every H code counts as an error, whatever `at=` says (H27 and H28 are warnings).
+    const code = codeE > codeS ? this.labels.get(buf, codeS, codeE) : '';
     if (dyno === null || status === null || code === null) {
       this.stats.rejected[BAD_LABEL]++;
       return;
@@ -111,7 +109,7 @@ export class Platform {
       }
     }
     if (code !== '') {
-      sink.observe(this.routerErrors, code, '', 1);
+      sink.observe(this.routerErrors, dyno, code, 1);
       n++;
     }
     this.stats.observations += n;
@@ -126,39 +124,47 @@ export class Platform {
     const codeStart = i;
     while (i < end && buf[i] !== 0x20) i++;
     if (i === codeStart) return false;
-    const source = this.labels.get(buf, h.procStart, h.procEnd);
+    const dyno = this.labels.get(buf, h.procStart, h.procEnd);
     const code = this.labels.get(buf, codeStart, i);
-    if (source === null || code === null) {
+    if (dyno === null || code === null) {
       this.stats.rejected[BAD_LABEL]++;
       return true;
     }
     this.sink.at(app, h.time);
-    this.sink.observe(this.dynoErrors, source, code, 1);
+    this.sink.observe(this.dynoErrors, dyno, code, 1);
     this.stats.observations++;
     return true;
   }
 
-  /** `Error L10 (output buffer overflow): 7 messages dropped since …` from `heroku logplex`. */
+  /**
+   * Logplex's notices of lines it could not deliver, from `heroku logplex`:
+   * `Error L10 (output buffer overflow): 7 messages dropped since …`, the newer
+   * `… drain 'd.cfcd3264-…' dropped 7 messages since …`, `Error L12: 222 messages
+   * dropped …`, `Error L13: 111 messages lost …`, and a tail's `L11 (Tail buffer
+   * overflow) -> This tail session dropped 1101 messages …`. The count is the number
+   * right before ` messages`, so digits inside a drain id are never read as one.
+   */
   logplex(buf: Buffer, h: LineHeader, app: Tenant): void {
-    const start = h.msgStart;
+    let i = h.msgStart;
     const end = h.msgEnd;
-    if (!startsWith(buf, start, end, L10)) return;
-    let i = start + L10.length;
-    while (i < end && buf[i] !== 0x29) i++; // ")"
-    while (i < end && (buf[i] < 0x30 || buf[i] > 0x39)) i++;
-    let dropped = 0;
-    let digits = 0;
-    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39 && digits < 15) {
-      dropped = dropped * 10 + (buf[i] - 0x30);
-      digits++;
-      i++;
-    }
-    if (digits === 0) {
+    if (startsWith(buf, i, end, ERROR_SP)) i += ERROR_SP.length;
+    const codeStart = i;
+    if (buf[i] !== 0x4c) return; // 'L'
+    i++;
+    while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) i++;
+    if (i - codeStart < 2) return;
+    const m = indexOf(buf, MESSAGES, i, end);
+    let d = m;
+    while (d > i && buf[d - 1] >= 0x30 && buf[d - 1] <= 0x39 && m - d < 15) d--;
+    const code = this.labels.get(buf, codeStart, i);
+    if (m < 0 || d === m || code === null) {
       this.stats.rejected[BAD_VALUE]++;
       return;
     }
+    let dropped = 0;
+    for (let k = d; k < m; k++) dropped = dropped * 10 + (buf[k] - 0x30);
     this.sink.at(app, h.time);
-    this.sink.observe(this.logplexDropped, '', '', dropped);
+    this.sink.observe(this.logplexDropped, code, '', dropped);
     this.stats.observations++;
   }
 

@@ -206,7 +206,7 @@ describe('Heroku platform lines', () => {
 
   it('adds a router error count by code for an H12', () => {
     const r = run([syslog(TS, 'heroku', 'router', ROUTER_H12).trimEnd()]);
-    expect(named(r.sink.seen, 'heroku_router_errors_total').map((o) => o.labels)).toEqual([{ code: 'H12' }]);
+    expect(named(r.sink.seen, 'heroku_router_errors_total').map((o) => o.labels)).toEqual([{ dyno: 'web.2', code: 'H12' }]);
     expect(named(r.sink.seen, 'heroku_router_requests_total').map((o) => o.labels)).toEqual([{ dyno: 'web.2', status: '503' }]);
     expect(values(r, 'heroku_router_service_seconds')).toEqual([30.001]);
   });
@@ -223,40 +223,62 @@ describe('Heroku platform lines', () => {
   it('counts R14 by dyno and code', () => {
     const r = run([syslog(TS, 'heroku', 'web.1', R14).trimEnd(), syslog(TS, 'heroku', 'worker.3', 'Error R10 (Boot timeout)').trimEnd()]);
     expect(r.sink.seen.map((o) => [o.name, o.labels, o.value])).toEqual([
-      ['heroku_dyno_errors_total', { source: 'web.1', code: 'R14' }, 1],
-      ['heroku_dyno_errors_total', { source: 'worker.3', code: 'R10' }, 1],
+      ['heroku_dyno_errors_total', { dyno: 'web.1', code: 'R14' }, 1],
+      ['heroku_dyno_errors_total', { dyno: 'worker.3', code: 'R10' }, 1],
     ]);
   });
 
   it('adds the number of messages an L10 says logplex dropped', () => {
     const r = run([syslog(TS, 'heroku', 'logplex', L10).trimEnd()]);
-    expect(r.sink.seen.map((o) => [o.name, o.value])).toEqual([['heroku_logplex_dropped_total', 7]]);
+    expect(r.sink.seen.map((o) => [o.name, o.labels, o.value])).toEqual([['heroku_logplex_dropped_total', { code: 'L10' }, 7]]);
   });
 
-  it('reads runtime metrics as samples labelled by source, not by dyno', () => {
+  it("reads the newer L10's count, not the digits inside its drain id", () => {
+    const l10 = "Error L10 (output buffer overflow): drain 'd.cfcd3264-7259-4b12-ac5b-016032978174' dropped 1 messages since 2020-06-12T14:40:59.280571+00:00.";
+    const r = run([syslog(TS, 'heroku', 'logplex', l10).trimEnd()]);
+    expect(r.sink.seen.map((o) => [o.name, o.labels, o.value])).toEqual([['heroku_logplex_dropped_total', { code: 'L10' }, 1]]);
+  });
+
+  it('counts an H27 (a warning) as a router error by dyno and code', () => {
+    const h27 =
+      'sock=client at=warning code=H27 desc="Client Request Interrupted" method=POST path="/submit/" host=myapp.herokuapp.com fwd=17.17.17.17 dyno=web.1 connect=1ms service=0ms status=499 bytes=0';
+    const r = run([syslog(TS, 'heroku', 'router', h27).trimEnd()]);
+    expect(named(r.sink.seen, 'heroku_router_errors_total').map((o) => [o.labels, o.value])).toEqual([[{ dyno: 'web.1', code: 'H27' }, 1]]);
+    expect(named(r.sink.seen, 'heroku_router_requests_total').map((o) => o.labels)).toEqual([{ dyno: 'web.1', status: '499' }]);
+  });
+
+  it('reads runtime metrics into heroku_dyno_* labelled by the dyno (source=), not its uuid', () => {
     const r = run([syslog(TS, 'heroku', 'web.1', RUNTIME_LOAD).trimEnd(), syslog(TS, 'heroku', 'web.1', RUNTIME_MEMORY).trimEnd()]);
     expect(r.sink.seen.map((o) => [o.name, o.value])).toEqual([
-      ['load_avg_1m', 2.46],
-      ['load_avg_5m', 1.91],
-      ['load_avg_15m', 1.58],
-      ['memory_total_bytes', 21 * 1024 ** 2],
-      ['memory_rss_bytes', 21.22 * 1024 ** 2],
-      ['memory_cache_bytes', 0],
-      ['memory_swap_bytes', 0],
-      ['memory_pgpgin_pages', 348836],
-      ['memory_pgpgout_pages', 343403],
-      ['memory_quota_bytes', 512 * 1024 ** 2],
+      ['heroku_dyno_load_avg_1m', 2.46],
+      ['heroku_dyno_load_avg_5m', 1.91],
+      ['heroku_dyno_load_avg_15m', 1.58],
+      ['heroku_dyno_memory_total_bytes', 21 * 1024 ** 2],
+      ['heroku_dyno_memory_rss_bytes', 21.22 * 1024 ** 2],
+      ['heroku_dyno_memory_cache_bytes', 0],
+      ['heroku_dyno_memory_swap_bytes', 0],
+      ['heroku_dyno_memory_pgpgin_pages', 348836],
+      ['heroku_dyno_memory_pgpgout_pages', 343403],
+      ['heroku_dyno_memory_quota_bytes', 512 * 1024 ** 2],
     ]);
-    expect(r.sink.seen.every((o) => o.kind === 'sample' && o.labels.source === 'web.1' && !('dyno' in o.labels))).toBe(true);
+    expect(r.sink.seen.every((o) => o.kind === 'sample' && JSON.stringify(o.labels) === '{"dyno":"web.1"}')).toBe(true);
   });
 
-  it('reads Postgres and Redis metrics as samples', () => {
-    const r = run([syslog(TS, 'heroku-postgres', 'heroku-postgres', POSTGRES).trimEnd(), syslog(TS, 'heroku-redis', 'heroku-redis', REDIS).trimEnd()]);
-    expect(values(r, 'db_size_bytes')).toEqual([4045592 * 1024]);
-    expect(values(r, 'index_cache_hit_rate')).toEqual([0.99997]);
-    expect(values(r, 'memory_redis_bytes')).toEqual([8945836]);
-    expect(named(r.sink.seen, 'active_connections').map((o) => o.labels.source)).toEqual(['DATABASE', 'REDIS']);
+  it('reads Postgres and Redis metrics into their own families, labelled by source and addon', () => {
+    const r = run([syslog(TS, 'app', 'heroku-postgres', POSTGRES).trimEnd(), syslog(TS, 'app', 'heroku-redis', REDIS).trimEnd()]);
+    expect(values(r, 'heroku_postgres_db_size_bytes')).toEqual([4045592 * 1024]);
+    expect(values(r, 'heroku_postgres_index_cache_hit_rate')).toEqual([0.99997]);
+    expect(values(r, 'heroku_postgres_tmp_disk_used_bytes')).toEqual([543600640]);
+    expect(values(r, 'heroku_redis_memory_redis_bytes')).toEqual([8945836]);
+    expect(named(r.sink.seen, 'heroku_postgres_active_connections').map((o) => o.labels)).toEqual([{ source: 'DATABASE', addon: 'postgresql-curved-12345' }]);
+    expect(named(r.sink.seen, 'heroku_redis_active_connections').map((o) => o.labels)).toEqual([{ source: 'REDIS', addon: 'redis-rigid-45678' }]);
     expect(r.ingest.stats.rejectedTotal()).toBe(0);
+  });
+
+  it('refuses counters and measures forged into a platform line', () => {
+    const r = run([syslog(TS, 'heroku', 'web.1', 'source=web.1 count#x=1 measure#y=2 sample#memory_rss=1MB').trimEnd()]);
+    expect(r.sink.seen.map((o) => o.name)).toEqual(['heroku_dyno_memory_rss_bytes']);
+    expect(r.ingest.stats.rejections()).toEqual({ reserved_name: 2 });
   });
 
   it('reads app lines named heroku-something, or not from heroku, as l2met only', () => {
