@@ -25,7 +25,8 @@ export function pipeline(config: Config, clock: number, watermark = false) {
     clock,
     budgets,
   );
-  const ingest = new Ingest(aggregator, { names: budgets.names }, catalog);
+  // tail (watermark) gives a bare line the stream's latest time; serve its arrival (SPEC §4).
+  const ingest = new Ingest(aggregator, { names: budgets.names, bareTime: watermark ? 'latest' : 'arrival' }, catalog);
   const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
   return { catalog, budgets, aggregator, ingest, outlet };
 }

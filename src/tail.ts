@@ -1,7 +1,8 @@
-// `drainmeter tail [FILE…]`: lines from files or stdin (`heroku logs -t | drainmeter
-// tail`), every format of SPEC §4 detected per line, windows closed by the largest
-// timestamp seen minus grace, so a day-old file replays into the right windows at
-// full speed. Each closed window is printed; at EOF every window is flushed.
+// `drainmeter tail [FILE…]`: lines from files or stdin (`-` or none; `heroku logs -t |
+// drainmeter tail`), every format of SPEC §4 detected per line, saved logplex bodies
+// too. A line without a timestamp takes the latest one of the stream, and windows
+// close by the largest timestamp seen minus grace, so a day-old file replays into the
+// right windows at full speed. Each closed window is printed; at EOF every window is flushed.
 
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -107,7 +108,8 @@ export async function tail(files: string[], config: Config, options: TailOptions
   try {
     if (files.length === 0) await read(io.stdin);
     for (const file of files) {
-      if (server === null) readFile(file);
+      if (file === '-') await read(io.stdin);
+      else if (server === null) readFile(file);
       else await read(createReadStream(file, { highWaterMark: 1 << 20 }));
     }
   } catch (err) {

@@ -198,6 +198,17 @@ export class Aggregator implements ObservationSink {
     }
   }
 
+  /**
+   * Watermark only: the stream's first own timestamp, after bare lines moved the
+   * clock by their arrival. The clock goes back to it; windows already closed stay
+   * closed, the bare lines' open windows close when the clock reaches them again.
+   */
+  rebase(time: number): void {
+    if (this.options.watermark !== true || time >= this.clock) return;
+    this.clock = time;
+    this.closedTo = Math.floor(time / 1000);
+  }
+
   /** Moves the clock (never back) and closes every window due by it. */
   advance(clock: number): void {
     if (clock > this.clock) this.clock = clock;

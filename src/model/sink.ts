@@ -16,4 +16,10 @@ export interface ObservationSink {
    * [1] ('' when absent); `value` is in base units.
    */
   observe(metric: Metric, label1: string, label2: string, value: number): void;
+  /**
+   * The stream's first own timestamp, after lines without one took their arrival
+   * time (tail, SPEC §4): a clock those lines moved goes back to it, so a day-old
+   * file that starts with a bare line is not late from its second line on.
+   */
+  rebase?(time: number): void;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { iso } from '../../fixtures/corpus.js';
-import { cliLine, syslog } from '../../fixtures/heroku.js';
+import { cliLine, logplexBody, syslog } from '../../fixtures/heroku.js';
 import { find, parseExposition } from '../server/helpers.js';
 
 const CLI = new URL('../../dist/src/cli.js', import.meta.url).pathname;
@@ -121,6 +121,63 @@ describe('drainmeter tail', () => {
     expect(find(parseExposition(text), 'orders_total', { source: 'web.1' })[0].value).toBe(4);
     child.stdin.end();
     expect(await exited).toBe(0);
+  });
+
+  const json = (stdout: string) => stdout.trim().split('\n').filter((l) => l !== '').sort();
+
+  it('gives a day-old file the same windows with bare lines mixed in: they take the latest time seen', () => {
+    const timed = MESSAGES.map(([dt, m]) => cliLine(iso(T + dt), 'app', 'web.1', m, false));
+    const mixed = ['count#bare=1 source=web.1', timed[0], 'count#bare=1 source=web.1', timed[1], timed[2], 'count#bare=1 source=web.1', timed[3]];
+    const alone = tail(timed.join('\n') + '\n', ['--format', 'json']);
+    const both = tail(mixed.join('\n') + '\n', ['--format', 'json']);
+    const notBare = (lines: string[]) => lines.filter((l) => !l.includes('"bare_total"'));
+    expect(notBare(json(both.stdout))).toEqual(json(alone.stdout));
+    // The bare lines after a timestamped one land in its window (second 0); the first,
+    // before any timestamp, at its arrival (today), which is not a day-old window.
+    const bare = json(both.stdout).map((l) => JSON.parse(l)).filter((w) => w.metric === 'bare_total');
+    expect(bare.filter((w) => w.time === s0).map((w) => w.sum)).toEqual([2]);
+    expect(bare.reduce((n, w) => n + w.sum, 0)).toBe(3);
+    const prom = tail(mixed.join('\n') + '\n', ['--format', 'prom']);
+    expect(find(parseExposition(prom.stdout), 'drainmeter_late_lines_total')[0].value).toBe(0);
+  });
+
+  it('reads a saved logplex body as the same lines unframed, frames detected per line', () => {
+    const messages = MESSAGES.map(([dt, m]) => syslog(iso(T + dt), 'app', 'web.1', m));
+    const unframed = tail(messages.join(''), ['--format', 'json']);
+    expect(json(unframed.stdout).length).toBeGreaterThan(0);
+    // One frame a line, as logplex bodies are saved (each MSG ends in its LF) …
+    expect(json(tail(logplexBody(messages).toString(), ['--format', 'json']).stdout)).toEqual(json(unframed.stdout));
+    // … and frames without LFs, back to back on one line.
+    const joined = logplexBody(messages.map((m) => m.trimEnd())).toString() + '\n';
+    expect(json(tail(joined, ['--format', 'json']).stdout)).toEqual(json(unframed.stdout));
+  });
+
+  it('reads every format mixed in one stream: framed, syslog, heroku logs (coloured), bare', () => {
+    const [a, b, c, d] = MESSAGES;
+    const input = [
+      logplexBody([syslog(iso(T + a[0]), 'app', 'web.1', a[1])]).toString().trimEnd(),
+      syslog(iso(T + b[0]), 'app', 'web.1', b[1]).trimEnd(),
+      cliLine(iso(T + c[0]), 'app', 'web.1', c[1]),
+      'measure#db.latency=100ms count#orders=5 sample#depth=1 source=web.1', // bare: at T + 600
+      syslog(iso(T + d[0] - 1000), 'app', 'web.1', 'count#other=1').trimEnd(), // moves the watermark past second 0
+    ].join('\n');
+    const w = windows(tail(input + '\n', ['--format', 'logfmt']).stdout);
+    const latency = w.find((x) => x.metric === 'db_latency_seconds' && x.time === s0);
+    expect(latency).toMatchObject({ count: '4', min: '0.004', max: '0.1' });
+    expect(w.find((x) => x.metric === 'orders_total' && x.time === s0)).toMatchObject({ sum: '8' });
+    expect(w.find((x) => x.metric === 'depth' && x.time === s0)).toMatchObject({ last: '1' });
+  });
+
+  it('reads stdin for `-`, between files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-tail-'));
+    writeFileSync(join(dir, 'a.log'), `${cliLine(iso(T), 'app', 'web.1', 'count#n=1', false)}\n`);
+    const r = spawnSync(process.execPath, [CLI, 'tail', '--format', 'logfmt', join(dir, 'a.log'), '-'], {
+      input: `${cliLine(iso(T + 100), 'app', 'web.1', 'count#n=2', false)}\n`,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(windows(r.stdout).find((x) => x.metric === 'n_total')).toMatchObject({ time: s0, sum: '3' });
   });
 
   it('refuses an unknown format with exit 2', () => {
