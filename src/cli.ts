@@ -42,8 +42,25 @@ function fail(message: string, code = 2): never {
 
 function publicUrl(config: Config): string {
   if (config.url !== '') return config.url;
+  // Dyno metadata (heroku labs:enable runtime-dyno-metadata): new apps' domains carry
+  // a random suffix, so the domain is better than the app name.
+  const domain = process.env.HEROKU_APP_DEFAULT_DOMAIN_NAME;
+  if (domain) return `https://${domain}`;
   const herokuApp = process.env.HEROKU_APP_NAME;
   return herokuApp ? `https://${herokuApp}.herokuapp.com` : 'https://YOUR-DRAINMETER-HOST';
+}
+
+/**
+ * On a Heroku dyno, open mode would listen on loopback, where the router cannot reach
+ * it (R10 a minute later): refuse at once, saying what to run (SPEC §1).
+ */
+function refuseOpenDyno(config: Config): void {
+  const dyno = process.env.DYNO;
+  if (dyno === undefined || dyno === '' || config.secrets.length > 0 || config.insecure) return;
+  const app = process.env.HEROKU_APP_NAME ? ` -a ${process.env.HEROKU_APP_NAME}` : '';
+  fail(
+    `dyno ${dyno} has no DRAINMETER_SECRETS, so drains could not be authenticated; run: heroku config:set DRAINMETER_SECRETS=$(openssl rand -hex 32) DRAINMETER_METRICS_TOKEN=$(openssl rand -hex 32)${app}`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -61,6 +78,7 @@ async function main(argv: string[]): Promise<void> {
   const config = configFrom(parsed.values);
   switch (command) {
     case 'serve': {
+      refuseOpenDyno(config);
       const log = stdoutLogger();
       const running = await serve(config, log);
       const onSignal = (signal: string) => {
