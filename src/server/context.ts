@@ -1,0 +1,48 @@
+// What every route is given: the pipeline, the config, the clock, the server's state,
+// and answer(), which counts every response in drainmeter_requests_total.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+import type { Aggregator } from '../aggregate/index.js';
+import type { Config } from '../config.js';
+import type { Ingest } from '../ingest/index.js';
+import type { Logger } from '../log.js';
+import type { PrometheusOutlet } from '../outlets/prometheus.js';
+import { BodyReads } from './body.js';
+import type { FrameIds } from './frame-ids.js';
+
+export type Env = { Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse } };
+
+export interface AppDeps {
+  config: Config;
+  aggregator: Aggregator;
+  ingest: Ingest;
+  outlet: PrometheusOutlet;
+  /** Wall clock, epoch ms. */
+  now: () => number;
+  log: Logger;
+}
+
+/** What the process around the app needs to see: requests in flight, draining. */
+export class ServerState {
+  /** Requests being answered. */
+  active = 0;
+  /** Shutting down: new drains get 503. */
+  draining = false;
+  /** Bodies being read from sockets: the tick stops the slow ones. */
+  readonly reads = new BodyReads();
+  /** /metrics responses being written, by scope. */
+  readonly scrapes = new Map<string, number>();
+  frameIds: FrameIds | null = null;
+}
+
+export interface RouteContext extends AppDeps {
+  state: ServerState;
+  frameIds: FrameIds;
+  /** No DRAINMETER_SECRETS: drains need no credentials. */
+  open: boolean;
+  /** A text answer (204 without a body), counted by route and status. */
+  answer(c: Context<Env>, route: string, status: number, text?: string, headers?: Record<string, string>): Response;
+}
+
+export const RETRY_AFTER = '5';

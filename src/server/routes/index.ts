@@ -1,0 +1,7 @@
+// Every route, mounted in this order. A new route is one file and one line here.
+
+import { healthzRoute } from './healthz.js';
+import { logsRoute } from './logs.js';
+import { metricsRoute } from './metrics.js';
+
+export const ROUTES = [logsRoute, metricsRoute, healthzRoute];

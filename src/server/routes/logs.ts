@@ -1,0 +1,28 @@
+// POST /logs (SPEC §3): logplex frames or text lines; 204 when accepted, 400 when
+// the body holds nothing usable. A Logplex-Frame-Id accepted in the last 10 minutes
+// (a retry) answers 204 and is not counted twice.
+
+import { Hono } from 'hono';
+import { formatsOf } from '../../ingest/formats/index.js';
+import type { Env, RouteContext } from '../context.js';
+import { ingestBody, receive } from '../drain.js';
+
+const FORMATS = formatsOf('/logs');
+
+export function logsRoute(ctx: RouteContext): Hono<Env> {
+  const r = new Hono<Env>();
+  r.post('/logs', async (c) => {
+    const got = await receive(c, ctx, FORMATS, 'logs');
+    if (got instanceof Response) return got;
+    const frameId = c.req.header('logplex-frame-id');
+    if (frameId !== undefined && ctx.frameIds.has(got.tenant, frameId)) {
+      got.tenant.duplicates++;
+      return ctx.answer(c, 'logs', 204);
+    }
+    const result = ingestBody(ctx, got);
+    if (result.error !== null) return ctx.answer(c, 'logs', 400, `no usable frame: ${result.error}`);
+    if (frameId !== undefined) ctx.frameIds.add(got.tenant, frameId);
+    return ctx.answer(c, 'logs', 204);
+  });
+  return r;
+}
