@@ -10,10 +10,11 @@ import { Catalog } from '../model/catalog.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import { LabelValues } from './label-values.js';
 import { L2met } from './l2met.js';
-import { FORMAT_BARE, LineHeader, parseAnyLine, parseSyslog } from './line-header.js';
+import { FORMAT_BARE, FORMAT_SYSLOG, LineHeader, parseAnyLine, parseSyslog } from './line-header.js';
 import { LineReader } from './line-reader.js';
 import { NameScheme, NameTable } from './names.js';
 import { Platform } from './platform.js';
+import { type RecordTable, SOURCE_APP, SOURCE_PGBOUNCER, SOURCE_POSTGRES, SOURCE_REDIS, SOURCE_ROUTER, SOURCE_RUNTIME } from './otlp-logs.js';
 import { PLATFORM_DYNO, PLATFORM_PGBOUNCER, PLATFORM_POSTGRES, PLATFORM_REDIS, PLATFORM_SCHEMES } from './platform-samples.js';
 import type { ObservationSink } from '../model/sink.js';
 import { BAD_FRAME, BAD_TIMESTAMP, IngestStats } from '../model/stats.js';
@@ -217,6 +218,47 @@ export class Ingest {
       i = stop;
     }
     if (i < end) this.stats.rejected[BAD_FRAME]++;
+  }
+
+  /**
+   * The records of an OTLP logs request (otlp-logs.ts): each body a line at its
+   * record's time, through the platform's readers when its service is Heroku's own.
+   */
+  records(table: RecordTable): void {
+    const h = this.header;
+    const buf = table.buf;
+    for (let i = 0; i < table.count; i++) {
+      const start = table.bodyStart(i);
+      let end = table.bodyEnd(i);
+      while (end > start && (buf[end - 1] === 0x0a || buf[end - 1] === 0x0d)) end--;
+      h.reset(start, end);
+      h.format = FORMAT_SYSLOG;
+      h.time = table.times[i];
+      h.procStart = table.procStart(i);
+      h.procEnd = table.procEnd(i);
+      const source = table.source(i);
+      this.timed(h);
+      switch (source) {
+        case SOURCE_APP:
+          this.l2met.line(buf, h, this.app, this.names);
+          break;
+        case SOURCE_ROUTER:
+          this.platform.router(buf, h, this.app);
+          break;
+        case SOURCE_RUNTIME:
+          if (!this.platform.dynoError(buf, h, this.app)) this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_DYNO));
+          break;
+        case SOURCE_POSTGRES:
+          this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_POSTGRES));
+          break;
+        case SOURCE_REDIS:
+          this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_REDIS));
+          break;
+        case SOURCE_PGBOUNCER:
+          this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_PGBOUNCER));
+          break;
+      }
+    }
   }
 
   /** Counts the line and settles its time (SPEC §4). */

@@ -2,11 +2,13 @@
 
 import type { InputFormat } from './format.js';
 import { logplex } from './logplex.js';
+import { otlpJson } from './otlp-json.js';
+import { otlpProtobuf } from './otlp-protobuf.js';
 import { text } from './text.js';
 
 export type { InputFormat, OtlpAnswers, ReadResult } from './format.js';
 
-export const FORMATS: readonly InputFormat[] = [logplex, text];
+export const FORMATS: readonly InputFormat[] = [logplex, text, otlpProtobuf, otlpJson];
 
 /** The formats of one route. */
 export function formatsOf(path: InputFormat['path']): InputFormat[] {

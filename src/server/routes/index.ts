@@ -3,5 +3,6 @@
 import { healthzRoute } from './healthz.js';
 import { logsRoute } from './logs.js';
 import { metricsRoute } from './metrics.js';
+import { otlpLogsRoute } from './otlp-logs.js';
 
-export const ROUTES = [logsRoute, metricsRoute, healthzRoute];
+export const ROUTES = [logsRoute, otlpLogsRoute, metricsRoute, healthzRoute];
