@@ -5,6 +5,7 @@ import { fork } from 'node:child_process';
 import { httpBench } from './http.js';
 import { ingestBench } from './ingest.js';
 import { mtailBench } from './mtail.js';
+import { otlpBench } from './otlp.js';
 import { machine } from './lib.js';
 
 /** Runs a suite file in a process of its own (a clean heap, for RSS), with --expose-gc. */
@@ -59,6 +60,7 @@ async function spread(): Promise<string> {
 
 const suites: Record<string, (rounds: number) => Promise<string>> = {
   ingest: (rounds) => ingestBench(20_000, rounds, 600),
+  otlp: (rounds) => otlpBench(20_000, rounds, 600),
   pipeline: (rounds) => pipeline(Math.min(rounds, 5)),
   http: (rounds) => httpBench(Math.min(rounds, 3)),
   series: () => spread(),
