@@ -101,7 +101,12 @@ async function main(argv: string[]): Promise<void> {
       const password = drainPassword(config.secrets[0], app);
       const base = publicUrl(config);
       const url = `${base.replace('://', `://${app}:${password}@`)}/logs`;
-      process.stdout.write(`password: ${password}\nurl: ${url}\n\nheroku drains:add '${url}' -a ${app}\n`);
+      const header = JSON.stringify({ Authorization: `Basic ${Buffer.from(`${app}:${password}`).toString('base64')}` });
+      process.stdout.write(
+        `password: ${password}\nurl: ${url}\n\n` +
+          `# a Cedar app (logplex drain):\nheroku drains:add '${url}' -a ${app}\n` +
+          `# a Fir app (OpenTelemetry logs, sent to ${base}/v1/logs):\nheroku telemetry:add ${base} -a ${app} --signals logs --transport http --headers '${header}'\n`,
+      );
       if (base.includes('YOUR-DRAINMETER-HOST')) process.stderr.write('drainmeter: set DRAINMETER_PUBLIC_URL (or --public-url) to print the real host\n');
       return;
     }

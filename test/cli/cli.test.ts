@@ -54,6 +54,8 @@ describe('drainmeter command', () => {
     expect(verifyDrain([SECRET], 'shop', password)).toBe(true);
     expect(r.stdout).toContain(`url: https://shop:${password}@metrics.example.com/logs`);
     expect(r.stdout).toContain(`heroku drains:add 'https://shop:${password}@metrics.example.com/logs' -a shop`);
+    const basic = Buffer.from(`shop:${password}`).toString('base64');
+    expect(r.stdout).toContain(`heroku telemetry:add https://metrics.example.com -a shop --signals logs --transport http --headers '{"Authorization":"Basic ${basic}"}'`);
     expect(run(['token', 'shop']).code).toBe(2);
     expect(run(['token', 'bad name'], { DRAINMETER_SECRETS: SECRET }).code).toBe(2);
   });
