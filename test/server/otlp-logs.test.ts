@@ -7,6 +7,7 @@ import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-o
 import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iso } from '../../fixtures/corpus.js';
 import { logplexBody, syslog } from '../../fixtures/heroku.js';
@@ -135,6 +136,14 @@ describe('OTLP logs from the OpenTelemetry SDK', () => {
     expect(all.find((s) => s.name === 'drainmeter_rejected_total' && s.labels.app === 'bad' && s.labels.reason === 'bad_frame')?.value).toBe(4);
     expect(all.find((s) => s.name === 'drainmeter_requests_total' && s.labels.route === 'otlp_logs' && s.labels.status === '400')?.value).toBe(4);
     expect((await fetch(`${base}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' }, body: proto([]) })).status).toBe(401);
+    // A gzip body that inflates past DRAINMETER_MAX_BODY: 413, as on /logs.
+    const bomb = gzipSync(Buffer.alloc(4 << 20));
+    const big = await fetch(`${base}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip', Authorization: basic('bad') }, body: bomb });
+    expect(big.status).toBe(413);
+    // An empty request is a valid one: 200, nothing counted.
+    const empty = await fetch(`${base}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf', Authorization: basic('empty') }, body: proto([]) });
+    expect(empty.status).toBe(200);
+    expect((await empty.arrayBuffer()).byteLength).toBe(0);
     expect((await fetch(`${base}/v1/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain', Authorization: basic('bad') }, body: 'x' })).status).toBe(415);
   });
 });

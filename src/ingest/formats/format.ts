@@ -2,7 +2,9 @@
 // whole body (its chunks in order) is read into the ingest. A new format is one file
 // here and one line in index.ts.
 
+import { BAD_FRAME } from '../../model/index.js';
 import type { Ingest } from '../ingest.js';
+import type { RecordTable } from '../otlp-logs.js';
 
 export interface ReadResult {
   /** Lines (frames, records) read, with metrics or without. */
@@ -35,4 +37,15 @@ export interface InputFormat {
 /** The chunks of a body as one buffer (a decoder that needs contiguous bytes). */
 export function contiguous(chunks: readonly Buffer[]): Buffer {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks as Buffer[]);
+}
+
+/** An OTLP request decoded into `table` (or not: `err`), read into the ingest. */
+export function readRecords(ingest: Ingest, table: RecordTable, err: string | null): ReadResult {
+  if (err !== null) {
+    ingest.stats.rejected[BAD_FRAME]++;
+    return { lines: 0, rejected: 0, error: `not an OTLP logs request: ${err}` };
+  }
+  ingest.records(table);
+  ingest.stats.rejected[BAD_FRAME] += table.rejected;
+  return { lines: table.count, rejected: table.rejected, error: null };
 }

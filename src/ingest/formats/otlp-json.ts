@@ -1,8 +1,7 @@
 // `application/json` on /v1/logs: OTLP/JSON ExportLogsServiceRequest (SPEC §10).
 
-import { BAD_FRAME } from '../../model/index.js';
 import { OtlpJsonDecoder, RecordTable } from '../otlp-logs.js';
-import { contiguous, type InputFormat } from './format.js';
+import { contiguous, type InputFormat, readRecords } from './format.js';
 
 const decoder = new OtlpJsonDecoder();
 const table = new RecordTable();
@@ -13,14 +12,7 @@ export const otlpJson: InputFormat = {
   path: '/v1/logs',
   contentTypes: ['application/json'],
   read(ingest, chunks) {
-    const err = decoder.decode(contiguous(chunks).toString('utf8'), table);
-    if (err !== null) {
-      ingest.stats.rejected[BAD_FRAME]++;
-      return { lines: 0, rejected: 0, error: `not an OTLP logs request: ${err}` };
-    }
-    ingest.records(table);
-    ingest.stats.rejected[BAD_FRAME] += table.rejected;
-    return { lines: table.count, rejected: table.rejected, error: null };
+    return readRecords(ingest, table, decoder.decode(contiguous(chunks).toString('utf8'), table));
   },
   answers: {
     ok: (rejected, message) =>
