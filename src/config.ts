@@ -3,9 +3,10 @@
 // A bad value is a ConfigError whose message is the one line the CLI prints before
 // exiting 2.
 
-export class ConfigError extends Error {
-  readonly code = 'DRAINMETER_BAD_CONFIG';
-}
+import { ConfigError, type Option } from './options.js';
+import { type Configured, configureOutlets, OUTLETS } from './outlets/index.js';
+
+export { ConfigError } from './options.js';
 
 export interface Config {
   port: number;
@@ -24,18 +25,11 @@ export interface Config {
   insecure: boolean;
   /** Public base URL of this server, for `drainmeter token` (https://host). */
   url: string;
-  /** serve: print each closed window to stdout, as tail does. */
-  windows: 'none' | 'logfmt' | 'json';
+  /** The outlets the options turn on (outlets/index.ts), validated. */
+  outlets: Configured[];
 }
 
 export const RESOLUTIONS = [1, 5, 10, 15, 30, 60];
-
-interface Option {
-  flag: string;
-  env: string;
-  describe: string;
-  default: string;
-}
 
 /** The options, in the order `--help` lists them. */
 export const OPTIONS: Option[] = [
@@ -54,7 +48,8 @@ export const OPTIONS: Option[] = [
   { flag: 'metrics-token', env: 'DRAINMETER_METRICS_TOKEN', describe: "bearer token that may read every app's metrics", default: '' },
   { flag: 'insecure', env: 'DRAINMETER_INSECURE', describe: 'allow a non-loopback address without secrets', default: 'false' },
   { flag: 'public-url', env: 'DRAINMETER_PUBLIC_URL', describe: 'public base URL, for `drainmeter token`', default: '' },
-  { flag: 'windows', env: 'DRAINMETER_WINDOWS', describe: 'serve: print each closed window to stdout: none, logfmt or json', default: 'none' },
+  // Each outlet declares its own (outlets/index.ts).
+  ...OUTLETS.flatMap((o) => o.options),
 ];
 
 export interface Parsed {
@@ -143,10 +138,6 @@ export function configFrom(values: Map<string, string>): Config {
     throw new ConfigError(`DRAINMETER_PUBLIC_URL (--public-url) must be a base URL such as https://metrics.example.com, not ${JSON.stringify(url)}`);
   }
   const host = values.get('host') ?? '';
-  const windows = values.get('windows') ?? 'none';
-  if (windows !== 'none' && windows !== 'logfmt' && windows !== 'json') {
-    throw new ConfigError(`DRAINMETER_WINDOWS (--windows) must be none, logfmt or json, not ${JSON.stringify(windows)}`);
-  }
   return {
     port: integer(values, 'port', 0, 65535),
     host: host === '' ? (secrets.length === 0 ? '127.0.0.1' : '0.0.0.0') : host,
@@ -163,7 +154,7 @@ export function configFrom(values: Map<string, string>): Config {
     metricsToken: values.get('metrics-token') ?? '',
     insecure: bool(values, 'insecure'),
     url: url.replace(/\/$/, ''),
-    windows,
+    outlets: configureOutlets(values),
   };
 }
 

@@ -12,6 +12,8 @@ import { LineReader } from './ingest/index.js';
 import { BAD_FRAME, REASONS } from './model/index.js';
 import { Table } from './outlets/table.js';
 import { windowPrinter } from './outlets/windows.js';
+import { flushOutlets, startOutlets } from './outlets/index.js';
+import { silentLogger } from './log.js';
 import { pipeline } from './pipeline.js';
 
 export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
@@ -36,17 +38,24 @@ export interface TailIO {
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
   // The window clock starts at the epoch and follows the data.
   const { aggregator, ingest, outlet } = pipeline(config, 0, true);
+  // Push outlets too (heroku logs -t | drainmeter tail, to a hosted store); serve's
+  // --windows printer is tail's own --format here.
+  const outlets = startOutlets(
+    config.outlets.filter((c) => c.definition.name !== 'windows'),
+    { aggregator, quantiles: config.quantiles, log: silentLogger, now: io.now, write: (t) => io.stdout.write(t), env: process.env },
+  );
+  outlet.pushers = outlets;
   const app = aggregator.appState(options.app);
   const names = ingest.nameTable(app, '');
   if (names === null) throw new Error('no name table');
   const write = (text: string) => io.stdout.write(text);
 
   let table: Table | null = null;
-  if (options.format === 'logfmt' || options.format === 'json') aggregator.onClose = windowPrinter(options.format, config.quantiles, write);
+  if (options.format === 'logfmt' || options.format === 'json') aggregator.onClose(windowPrinter(options.format, config.quantiles, write));
   else if (options.format === 'table') {
     const t = new Table(write, config.quantiles);
     table = t;
-    aggregator.onClose = (c) => t.window(c);
+    aggregator.onClose((c) => t.window(c));
   }
 
   let server: Server | null = null;
@@ -123,6 +132,8 @@ export async function tail(files: string[], config: Config, options: TailOptions
     aggregator.closeAll();
     server?.close();
   }
+  // Heroku-like patience for a laptop: what is not sent by then is counted as dropped.
+  await flushOutlets(outlets, io.now() + 30_000);
   if (table !== null) {
     table.lines = app.lines;
     table.draw(io.now(), true);

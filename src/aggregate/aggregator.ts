@@ -73,7 +73,8 @@ export class Aggregator implements ObservationSink {
   /** Resolution of the drain being read (its `?resolution=`), seconds. */
   resolution: number;
   /** Called for every window as it closes; null when nobody reports windows. */
-  onClose: CloseListener | null = null;
+  /** Called with each window as it closes (outlets that report windows: tail, push). */
+  private listeners: CloseListener[] = [];
 
   // The line being read (set by at()).
   private app: AppState | null = null;
@@ -196,6 +197,11 @@ export class Aggregator implements ObservationSink {
         w.lastTime = time;
       }
     }
+  }
+
+  /** Adds a listener of closed windows; the ClosedWindow it gets is reused, read it at once. */
+  onClose(listener: CloseListener): void {
+    this.listeners = [...this.listeners, listener];
   }
 
   /**
@@ -338,13 +344,14 @@ export class Aggregator implements ObservationSink {
   }
 
   private finish(s: Series, w: Window): void {
-    if (this.onClose !== null) {
+    const listeners = this.listeners;
+    if (listeners.length > 0) {
       const c = this.closed;
       c.series = s;
       c.start = w.start;
       c.end = w.start + s.resolution;
       c.window = w;
-      this.onClose(c);
+      for (let i = 0; i < listeners.length; i++) listeners[i](c);
     }
     if (s.sliding !== null) {
       this.expire(s);

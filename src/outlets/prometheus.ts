@@ -12,6 +12,7 @@ import { setImmediate as yieldNow } from 'node:timers/promises';
 import client from 'prom-client';
 import type { Aggregator, AppState, Series } from '../aggregate/index.js';
 import { BUDGET_NAMES, type Budgets, type Catalog, REASONS } from '../model/index.js';
+import type { Outlet, PushStats } from './outlet.js';
 import { ByteWriter, escapeLabel, type FamilyOptions, type FamilyType, labelPairs, quantileSuffixes, writeFamily, writeHeader, writeSample } from './exposition.js';
 
 const { Registry, collectDefaultMetrics } = client;
@@ -55,6 +56,8 @@ const PER_APP: [string, string, FamilyType, PerApp][] = [
 
 export class PrometheusOutlet {
   readonly requests = new RequestCounts();
+  /** The running outlets, for the push self-metrics of those that push (SPEC §7). */
+  pushers: readonly Outlet[] = [];
   private readonly aggregator: Aggregator;
   private readonly catalog: Catalog;
   private readonly budgets: Budgets;
@@ -168,6 +171,21 @@ export class PrometheusOutlet {
     writeSample(out, 'drainmeter_renderings_total', '', this.renderings);
     writeHeader(out, 'drainmeter_requests_total', 'HTTP requests answered, by route and status.', 'counter', om);
     for (const c of this.requests.entries()) writeSample(out, 'drainmeter_requests_total', c.labels, c.n);
+    this.writePush(out, om);
+  }
+
+  private writePush(out: ByteWriter, om: boolean): void {
+    const pushers = this.pushers.filter((o) => o.push !== undefined);
+    if (pushers.length === 0) return;
+    const each = (name: string, help: string, type: FamilyType, pick: (s: PushStats) => number) => {
+      writeHeader(out, name, help, type, om);
+      for (const o of pushers) writeSample(out, name, `outlet="${o.name}"`, pick(o.push as PushStats));
+    };
+    each('drainmeter_push_samples_total', 'Samples (lines, points) the outlet sent and the receiver took.', 'counter', (s) => s.samples);
+    each('drainmeter_push_dropped_total', 'Samples the outlet dropped: queue full, refused by the receiver, or not sent by shutdown.', 'counter', (s) => s.dropped);
+    each('drainmeter_push_queue_bytes', 'Bytes waiting to be sent.', 'gauge', (s) => s.queueBytes);
+    writeHeader(out, 'drainmeter_push_failures_total', 'Failed sends, by reason; each retried (5xx, 429, network) or dropped (other 4xx).', 'counter', om);
+    for (const o of pushers) for (const [reason, n] of (o.push as PushStats).failures) writeSample(out, 'drainmeter_push_failures_total', `outlet="${o.name}",reason="${reason}"`, n);
   }
 
   /** prom-client's default metrics, from its public JSON, in the scrape's format. */

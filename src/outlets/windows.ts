@@ -5,6 +5,8 @@
 import type { CloseListener, ClosedWindow } from '../aggregate/index.js';
 import { COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
 import { logfmt } from '../log.js';
+import { ConfigError, type Option } from '../options.js';
+import { defineOutlet } from './outlet.js';
 
 /** `p50`, `p99.9`: the logfmt key of a quantile. */
 export function quantileKey(q: number): string {
@@ -72,3 +74,20 @@ export function windowPrinter(format: 'logfmt' | 'json', quantiles: readonly num
     ? (c) => write(windowLogfmt(windowRecord(c, quantiles)) + '\n')
     : (c) => write(JSON.stringify(windowRecord(c, quantiles)) + '\n');
 }
+
+const WINDOWS: Option = { flag: 'windows', env: 'DRAINMETER_WINDOWS', describe: 'serve: print each closed window to stdout: none, logfmt or json', default: 'none' };
+
+/** serve --windows: every closed window on stdout, as tail prints them. */
+export const windowsOutlet = defineOutlet<'logfmt' | 'json'>({
+  name: 'windows',
+  options: [WINDOWS],
+  configure(values) {
+    const format = values.get('windows') ?? 'none';
+    if (format === 'none') return null;
+    if (format !== 'logfmt' && format !== 'json') throw new ConfigError(`DRAINMETER_WINDOWS (--windows) must be none, logfmt or json, not ${JSON.stringify(format)}`);
+    return format;
+  },
+  start(format, ctx) {
+    return { name: 'windows', window: windowPrinter(format, ctx.quantiles, ctx.write), flush: async () => {} };
+  },
+});

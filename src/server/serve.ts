@@ -6,18 +6,22 @@ import type { Server } from 'node:http';
 import { serve as listen } from '@hono/node-server';
 import { type Config, ConfigError, isLoopback } from '../config.js';
 import type { Logger } from '../log.js';
-import { windowPrinter } from '../outlets/windows.js';
+import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { sweep as sweepPipeline } from '../pipeline.js';
 import { build } from './build.js';
 
 const TICK_MS = 250;
 const STOP_DEADLINE_MS = 25_000;
+/** Heroku kills a dyno 30 s after SIGTERM: outlets must have flushed by then. */
+const FLUSH_DEADLINE_MS = 28_000;
 
 export interface Running {
   port: number;
   server: Server;
   stop(reason: string): Promise<void>;
   parts: ReturnType<typeof build>;
+  /** The outlets the configuration turned on. */
+  outlets: Outlet[];
 }
 
 /** Socket limits; the defaults suit a public drain, tests shorten them. */
@@ -41,7 +45,15 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
   }
   const parts = build(config, Date.now, log);
   const { app, state, aggregator } = parts;
-  if (config.windows !== 'none') aggregator.onClose = windowPrinter(config.windows, config.quantiles, (t) => process.stdout.write(t));
+  const outlets: Outlet[] = startOutlets(config.outlets, {
+    aggregator,
+    quantiles: config.quantiles,
+    log,
+    now: Date.now,
+    write: (t) => process.stdout.write(t),
+    env: process.env,
+  });
+  parts.outlet.pushers = outlets;
   // A client that sends headers and then nothing, or a body at a crawl, is cut off
   // (Node checks every checkInterval; its default, 30 s, would let them linger).
   const serverOptions = {
@@ -75,6 +87,7 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
+      const started = Date.now();
       log.info('stopping', { reason, in_flight: state.active });
       state.draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -87,9 +100,10 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
       clearInterval(sweep);
       aggregator.advance(Date.now());
       aggregator.closeAll();
+      await flushOutlets(outlets, started + FLUSH_DEADLINE_MS);
       log.info('stopped', { series: aggregator.seriesCount });
     })();
     return stopping;
   };
-  return { port, server, stop, parts };
+  return { port, server, stop, parts, outlets };
 }

@@ -24,10 +24,10 @@ function setup(options: Partial<AggregatorOptions> = {}) {
     T0,
   );
   const closed: Closed[] = [];
-  agg.onClose = (c) => {
+  agg.onClose((c) => {
     const w = c.window;
     closed.push({ name: c.series.metric.name, start: c.start, count: w.count, sum: w.sum, min: w.min, max: w.max, last: w.last });
-  };
+  });
   const line = (app: string, time: number, fn: () => void) => {
     agg.at(agg.appState(app), time);
     fn();
