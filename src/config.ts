@@ -4,7 +4,7 @@
 // exiting 2.
 
 import { ConfigError, type Option } from './options.js';
-import { type Configured, configureOutlets, OUTLETS } from './outlets/index.js';
+import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
 
 export { ConfigError } from './options.js';
 
@@ -49,7 +49,7 @@ export const OPTIONS: Option[] = [
   { flag: 'insecure', env: 'DRAINMETER_INSECURE', describe: 'allow a non-loopback address without secrets', default: 'false' },
   { flag: 'public-url', env: 'DRAINMETER_PUBLIC_URL', describe: 'public base URL, for `drainmeter token`', default: '' },
   // Each outlet declares its own (outlets/index.ts).
-  ...OUTLETS.flatMap((o) => o.options),
+  ...OUTLET_OPTIONS,
 ];
 
 export interface Parsed {

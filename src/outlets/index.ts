@@ -3,11 +3,15 @@
 // tail start it when they configure it.
 
 import type { Configured, Outlet, OutletContext, OutletDefinition } from './outlet.js';
+import { graphiteOutlet } from './graphite.js';
 import { windowsOutlet } from './windows.js';
 
 export { type Configured, type Outlet, type OutletContext, PushStats } from './outlet.js';
 
-export const OUTLETS: readonly OutletDefinition<unknown>[] = [windowsOutlet];
+export const OUTLETS: readonly OutletDefinition<unknown>[] = [windowsOutlet, graphiteOutlet];
+
+/** Every outlet's options, each once (push outlets share some). */
+export const OUTLET_OPTIONS = [...new Map(OUTLETS.flatMap((o) => o.options).map((o) => [o.flag, o])).values()];
 
 /** The outlets these option values turn on, validated (ConfigError otherwise). */
 export function configureOutlets(values: ReadonlyMap<string, string>): Configured[] {
