@@ -5,9 +5,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config.js';
+import { freePort } from '../support/real.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const WEB = /^web:\s*(.+)$/m.exec(readFileSync(`${ROOT}Procfile`, 'utf8'))?.[1] ?? '';
@@ -16,15 +16,6 @@ const README = readFileSync(`${ROOT}README.md`, 'utf8');
 
 /** What Heroku's `secret` generator makes: 64 hex characters. */
 const generated = () => randomBytes(32).toString('hex');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe('on a Heroku dyno', () => {
   it('refuses to start without secrets, in one line saying the heroku config:set to run', () => {

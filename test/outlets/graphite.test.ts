@@ -6,7 +6,6 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,30 +14,9 @@ import { logplexBody, syslog } from '../../fixtures/heroku.js';
 import { silentLogger } from '../../src/log.js';
 import { type Running, serve } from '../../src/server/serve.js';
 import { basic, config, SECRET } from '../server/helpers.js';
+import { freePort, installed, listening, sleep } from '../support/real.js';
 
-function has(bin: string, args: string[]): boolean {
-  try {
-    execFileSync(bin, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = has('carbon-cache', ['--help']) && has('whisper-fetch', ['--help']);
-if (!available && process.env.CI === 'true') throw new Error('CI: carbon-cache and whisper-fetch must be installed (.ci/run installs graphite-carbon and python3-whisper)');
-if (!available) console.warn('skipping the Graphite tests: install the Debian packages graphite-carbon and python3-whisper');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const available = installed('the Graphite tests', 'graphite-carbon python3-whisper', ['carbon-cache', '--help'], ['whisper-fetch', '--help']);
 
 /** A carbon-cache of our own: line receiver on `port`, whisper files under dir/whisper. */
 async function startCarbon(dir: string, port: number): Promise<ChildProcess> {
@@ -78,17 +56,6 @@ WHISPER_AUTOFLUSH = True
     await sleep(100);
   }
   throw new Error('carbon did not start');
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.on('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
 }
 
 // whisper-fetch prints six decimals; the same package's whisper.fetch, as JSON, gives

@@ -2,41 +2,16 @@
 // promtool accepts a scrape, and a Prometheus server scraping drainmeter answers
 // PromQL with the values posted. Skips where Prometheus is missing; fails in CI.
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iso } from '../../fixtures/corpus.js';
 import { logplexBody, syslog } from '../../fixtures/heroku.js';
 import { silentLogger } from '../../src/log.js';
 import { type Running, serve } from '../../src/server/serve.js';
+import { installed, sleep, startPrometheus } from '../support/real.js';
 import { config } from './helpers.js';
 
-function has(bin: string): boolean {
-  try {
-    execFileSync(bin, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const available = has('promtool') && has('prometheus');
-if (!available && process.env.CI === 'true') throw new Error('CI: prometheus and promtool must be installed (.ci/run installs the Debian package)');
-if (!available) console.warn('skipping the Prometheus tests: install the Debian package `prometheus` (promtool and the server)');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const available = installed('the Prometheus tests', 'prometheus', ['promtool', '--version'], ['prometheus', '--version']);
 
 describe.skipIf(!available)('with a real Prometheus', () => {
   let drain: Running;
@@ -75,29 +50,9 @@ describe.skipIf(!available)('with a real Prometheus', () => {
   });
 
   it('a Prometheus server scraping drainmeter answers PromQL with the posted values', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-prom-'));
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: drainmeter\n    static_configs:\n      - targets: ['127.0.0.1:${drain.port}']\n`,
-    );
-    const prom: ChildProcess = spawn(
-      'prometheus',
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdio: 'ignore' },
-    );
+    const prom = await startPrometheus(`global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: drainmeter\n    static_configs:\n      - targets: ['127.0.0.1:${drain.port}']\n`);
+    const query = prom.query;
     try {
-      const query = async (q: string): Promise<number | null> => {
-        try {
-          const r = (await (await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
-            data?: { result?: { value: [number, string] }[] };
-          };
-          const v = r.data?.result?.[0]?.value[1];
-          return v === undefined ? null : Number(v);
-        } catch {
-          return null;
-        }
-      };
       let orders: number | null = null;
       for (let i = 0; i < 60 && orders === null; i++) {
         await sleep(500);
@@ -112,7 +67,7 @@ describe.skipIf(!available)('with a real Prometheus', () => {
       expect(await query('db_latency_seconds_count{source="web.1"}')).toBe(200);
       expect(await query('depth{source="web.1"}')).toBe(199);
     } finally {
-      prom.kill('SIGTERM');
+      prom.stop();
     }
   }, 60_000);
 });

@@ -1,0 +1,110 @@
+// What the tests against real components share: whether a program is installed
+// (skip on a laptop without it, fail in CI), a free loopback port, waiting for a
+// port to listen, and a real Prometheus started on one with its data in a temp dir.
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether every [program, ...args] runs; else a warning, and in CI an error naming what to install. */
+export function installed(what: string, packages: string, ...commands: string[][]): boolean {
+  const ok = commands.every(([bin, ...args]) => {
+    try {
+      execFileSync(bin, args, { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!ok && process.env.CI === 'true') throw new Error(`CI: ${what} need the Debian packages ${packages} (.ci/run installs them)`);
+  if (!ok) console.warn(`skipping ${what}: install the Debian packages ${packages}`);
+  return ok;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.on('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** A native histogram as the query API gives it: buckets are [boundary rule, lower, upper, count]. */
+export interface HistogramValue {
+  count: string;
+  sum: string;
+  buckets?: [number, string, string, string][];
+}
+
+export interface Result {
+  metric: Record<string, string>;
+  value?: [number, string];
+  /** A range query's samples. */
+  values?: [number, string][];
+  histogram?: [number, HistogramValue];
+}
+
+export interface Prometheus {
+  port: number;
+  child: ChildProcess;
+  /** The first result's value of an instant PromQL query, or null. */
+  query(q: string, at?: number): Promise<number | null>;
+  /** Every result of an instant query: labels and value, or labels and native histogram. */
+  results(q: string, at?: number): Promise<Result[]>;
+  stop(): void;
+}
+
+/** A Prometheus on a free port with `config` (YAML) and extra flags, data in a temp dir; resolves once it is ready. */
+export async function startPrometheus(config: string, flags: string[] = [], port?: number): Promise<Prometheus> {
+  const dir = mkdtempSync(join(tmpdir(), 'drainmeter-prom-'));
+  const p = port ?? (await freePort());
+  writeFileSync(join(dir, 'prometheus.yml'), config);
+  const child = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${p}`, ...flags], {
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${p}`;
+  const results = async (q: string, at?: number) => {
+    try {
+      const url = `${base}/api/v1/query?query=${encodeURIComponent(q)}${at === undefined ? '' : `&time=${at}`}`;
+      const r = (await (await fetch(url)).json()) as { data?: { result?: Result[] } };
+      return r.data?.result ?? [];
+    } catch {
+      return [];
+    }
+  };
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${base}/-/ready`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (child.exitCode !== null) throw new Error('prometheus exited at start');
+    await sleep(100);
+  }
+  return {
+    port: p,
+    child,
+    results,
+    query: async (q, at) => {
+      const v = (await results(q, at))[0]?.value?.[1];
+      return v === undefined ? null : Number(v);
+    },
+    stop: () => child.kill('SIGTERM'),
+  };
+}
