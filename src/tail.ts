@@ -13,7 +13,7 @@ import { BAD_FRAME, REASONS } from './model/index.js';
 import { Table } from './outlets/table.js';
 import { windowPrinter } from './outlets/windows.js';
 import { flushOutlets, startOutlets } from './outlets/index.js';
-import { silentLogger } from './log.js';
+import { stdoutLogger } from './log.js';
 import { pipeline } from './pipeline.js';
 
 export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
@@ -40,9 +40,10 @@ export async function tail(files: string[], config: Config, options: TailOptions
   const { aggregator, ingest, outlet } = pipeline(config, 0, true);
   // Push outlets too (heroku logs -t | drainmeter tail, to a hosted store); serve's
   // --windows printer is tail's own --format here.
+  const pushLog = stdoutLogger((l) => io.stderr.write(`drainmeter: ${l}\n`));
   const outlets = startOutlets(
     config.outlets.filter((c) => c.definition.name !== 'windows'),
-    { aggregator, quantiles: config.quantiles, log: silentLogger, now: io.now, write: (t) => io.stdout.write(t), env: process.env },
+    { aggregator, quantiles: config.quantiles, log: pushLog, now: io.now, write: (t) => io.stdout.write(t), env: process.env },
   );
   outlet.pushers = outlets;
   const app = aggregator.appState(options.app);
@@ -133,7 +134,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     server?.close();
   }
   // Heroku-like patience for a laptop: what is not sent by then is counted as dropped.
-  await flushOutlets(outlets, io.now() + 30_000);
+  await flushOutlets(outlets, io.now() + 30_000, pushLog);
   if (table !== null) {
     table.lines = app.lines;
     table.draw(io.now(), true);

@@ -20,6 +20,11 @@ export function bucketIndex(v: number): number {
   return Math.ceil(Math.log2(v) * SCALE);
 }
 
+/** The bucket index of a key's value (of |v| for a negative one); keys of 0 have none. */
+export function indexOfKey(key: number): number {
+  return key > 0 ? key - OFFSET : -key - OFFSET;
+}
+
 export function keyOf(v: number): number {
   if (v > 0) return bucketIndex(v) + OFFSET;
   if (v < 0) return -(bucketIndex(-v) + OFFSET);

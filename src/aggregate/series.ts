@@ -100,6 +100,18 @@ export class Window implements Charge {
     if (this.n > 3) sliding.bucket(this.k3, this.c3);
   }
 
+  /** Adds this window's buckets to `h` (a push outlet's cumulative histogram). */
+  mergeInto(h: Histogram): void {
+    if (this.spilled && this.more !== null) {
+      h.merge(this.more);
+      return;
+    }
+    if (this.n > 0) h.addKey(this.k0, this.c0);
+    if (this.n > 1) h.addKey(this.k1, this.c1);
+    if (this.n > 2) h.addKey(this.k2, this.c2);
+    if (this.n > 3) h.addKey(this.k3, this.c3);
+  }
+
   /** Nearest-rank quantile of this window (tail and push outlets); min and max exact. */
   quantile(q: number): number {
     if (this.count === 0) return NaN;

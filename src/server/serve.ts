@@ -100,7 +100,7 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
       clearInterval(sweep);
       aggregator.advance(Date.now());
       aggregator.closeAll();
-      await flushOutlets(outlets, started + FLUSH_DEADLINE_MS);
+      await flushOutlets(outlets, started + FLUSH_DEADLINE_MS, log);
       log.info('stopped', { series: aggregator.seriesCount });
     })();
     return stopping;
