@@ -3,6 +3,7 @@
 
 import { hostname } from 'node:os';
 import type { Option } from '../options.js';
+import type { PushStats } from './outlet.js';
 
 export const INSTANCE: Option = {
   flag: 'instance',
@@ -29,4 +30,108 @@ const MAX_MS = 30_000;
 export function retryDelay(attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(MAX_MS, BASE_MS * 2 ** Math.min(attempt, 16));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** How a request went: taken; to be retried; refused for good; or to be sent again at once (what it holds was changed). */
+export type Outcome = 'ok' | 'retry' | 'drop' | 'again';
+
+/** A request waiting in a PushQueue. */
+export interface Pending {
+  /** Bytes it holds in the queue. */
+  bytes: number;
+  /** Samples (points) it carries, counted as sent or dropped when it leaves. */
+  samples: number;
+  /** When it was queued, epoch ms; retries stop after maxRetryMs. */
+  since: number;
+  attempts: number;
+}
+
+export interface QueueBounds {
+  queueBytes: number;
+  maxRetryMs: number;
+}
+
+/**
+ * The requests of an HTTP push outlet: bounded in bytes (past it, a new request is
+ * dropped and counted), sent one at a time and in order (a series' samples must
+ * arrive in time order), retried with backoff until maxRetryMs, then dropped and
+ * counted; flush() sends what it can by a deadline and counts the rest as dropped.
+ */
+export class PushQueue<P extends Pending> {
+  readonly items: P[] = [];
+  private sending = false;
+  private stopped = false;
+
+  constructor(
+    private readonly push: PushStats,
+    private readonly bounds: QueueBounds,
+    private readonly now: () => number,
+    private readonly post: (p: P) => Promise<Outcome>,
+  ) {}
+
+  add(p: P): void {
+    if (this.push.queueBytes + p.bytes > this.bounds.queueBytes) {
+      this.push.dropped += p.samples;
+      this.push.fail('queue_full');
+      return;
+    }
+    this.items.push(p);
+    this.push.queueBytes += p.bytes;
+    void this.send();
+  }
+
+  private async send(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.items.length > 0 && !this.stopped) {
+        const p = this.items[0];
+        const outcome = await this.post(p);
+        if (outcome === 'again') continue;
+        if (outcome === 'retry' && this.now() - p.since <= this.bounds.maxRetryMs) {
+          await new Promise((r) => setTimeout(r, retryDelay(p.attempts++)).unref());
+          continue;
+        }
+        if (outcome === 'ok') this.push.samples += p.samples;
+        else {
+          this.push.dropped += p.samples;
+          if (outcome === 'retry') this.push.fail('expired');
+        }
+        this.items.shift();
+        this.push.queueBytes -= p.bytes;
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  async flush(deadline: number): Promise<void> {
+    while (this.items.length > 0 && this.now() < deadline) {
+      if (!this.sending) void this.send();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.stopped = true;
+    for (const p of this.items) this.push.dropped += p.samples;
+    this.items.length = 0;
+    this.push.queueBytes = 0;
+  }
+}
+
+/** POSTs a body; the status and the start of the answer, or the failure counted as `timeout` or `network`. */
+export async function postBody(
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer,
+  timeoutMs: number,
+  push: PushStats,
+): Promise<{ status: number; text: string; retryAfter: string | null } | null> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text().catch(() => '');
+    if (!res.ok) push.fail(`http_${res.status}`);
+    return { status: res.status, text: text.slice(0, 1024), retryAfter: res.headers.get('retry-after') };
+  } catch (err) {
+    push.fail((err as Error).name === 'TimeoutError' ? 'timeout' : 'network');
+    return null;
+  }
 }

@@ -23,12 +23,13 @@
 // /metrics and of the summary, not in the histogram, which holds no window for it.
 
 import type { ClosedWindow, Series } from '../aggregate/index.js';
-import { Histogram, indexOfKey, SCHEMA } from '../aggregate/index.js';
+import { SCHEMA } from '../aggregate/index.js';
 import { COUNTER, MEASURE } from '../model/index.js';
 import { ConfigError, type Option } from '../options.js';
+import { Cumulative, layout, MIN_SCHEMA, settled, type Side } from './native.js';
 import { defineOutlet, type Outlet, type OutletContext, PushStats } from './outlet.js';
 import { ProtoWriter } from './protobuf.js';
-import { INSTANCE, instanceOf, PUSH_QUEUE_BYTES, retryDelay } from './push.js';
+import { INSTANCE, instanceOf, type Outcome, type Pending, postBody, PUSH_QUEUE_BYTES, PushQueue } from './push.js';
 import { snappyBlock, type SnappyPiece, snappyPiece } from './snappy.js';
 
 const URL_OPTION: Option = { flag: 'remote-write-url', env: 'DRAINMETER_REMOTE_WRITE_URL', describe: 'push to a Prometheus remote-write endpoint (Basic credentials in the URL)', default: '' };
@@ -36,9 +37,6 @@ const HEADERS_OPTION: Option = { flag: 'remote-write-headers', env: 'DRAINMETER_
 const SCHEMA_OPTION: Option = { flag: 'remote-write-schema', env: 'DRAINMETER_REMOTE_WRITE_SCHEMA', describe: 'native histogram schema, -4 to 6 (lower: fewer, wider buckets)', default: '6' };
 const MAX_BUCKETS_OPTION: Option = { flag: 'remote-write-max-buckets', env: 'DRAINMETER_REMOTE_WRITE_MAX_BUCKETS', describe: 'most buckets in a native histogram; past it the schema goes down (0: no limit)', default: '160' };
 const MEASURES_OPTION: Option = { flag: 'remote-write-measures', env: 'DRAINMETER_REMOTE_WRITE_MEASURES', describe: 'measures as histogram, summary or both', default: 'both' };
-
-/** The lowest schema remote write allows: buckets a factor 2^16 wide. */
-const MIN_SCHEMA = -4;
 
 /** Batches are cut and sent this often, ms. */
 const SEND_EVERY_MS = 1000;
@@ -66,38 +64,11 @@ interface Settings {
  * compressed apart, joined into one snappy block when sent (snappy.ts), or the floats
  * alone for a receiver that refuses histograms.
  */
-interface Batch {
+interface Batch extends Pending {
   floats: SnappyPiece;
   hists: SnappyPiece;
-  bytes: number;
-  samples: number;
+  /** Of `samples`, those in histogram series. */
   histograms: number;
-  since: number;
-  attempts: number;
-}
-
-/** A series' cumulative histogram of its closed windows. */
-class Cumulative {
-  readonly h = new Histogram();
-  count = 0;
-  sum = 0;
-  constructor(public schema: number) {}
-}
-
-/**
- * A counter's total, or a measure's count and sum, as of its windows closed so far:
- * the cumulative figure less what its open windows hold. Late lines are in it (they
- * are in the cumulative figure and no window), as on /metrics.
- */
-function settled(s: Series): { count: number; sum: number } {
-  let count = s.count;
-  let sum = s.sum;
-  const counter = s.metric.kind === COUNTER;
-  for (const w of s.open) {
-    count -= counter ? w.sum : w.count;
-    sum -= w.sum;
-  }
-  return { count, sum };
 }
 
 /** Label pairs sorted by name, as remote write requires. */
@@ -114,9 +85,7 @@ class RemoteWriteOutlet implements Outlet {
   private readonly hw = new ProtoWriter();
   private samples = 0;
   private histograms = 0;
-  private readonly queue: Batch[] = [];
-  private sending = false;
-  private stopped = false;
+  private readonly queue: PushQueue<Batch>;
   private readonly timer: NodeJS.Timeout;
   /** Encoded labels of each series (and of its _sum, _count and quantile series). */
   private readonly labels = new WeakMap<Series, Buffer[]>();
@@ -131,6 +100,7 @@ class RemoteWriteOutlet implements Outlet {
     private readonly ctx: OutletContext,
   ) {
     this.window = (c) => this.add(c);
+    this.queue = new PushQueue(this.push, settings, ctx.now, (b) => this.post(b));
     this.timer = setInterval(() => this.cut(), SEND_EVERY_MS);
     this.timer.unref();
   }
@@ -182,96 +152,50 @@ class RemoteWriteOutlet implements Outlet {
     if (this.settings.summaries) this.touched.set(s, ms);
     if (!this.settings.histograms) return;
     let cum = this.cumulative.get(s);
-    if (cum === undefined) this.cumulative.set(s, (cum = new Cumulative(this.settings.schema)));
-    c.window.mergeInto(cum.h);
-    cum.count += c.window.count;
-    cum.sum += c.window.sum;
+    if (cum === undefined) this.cumulative.set(s, (cum = new Cumulative(this.settings.schema, c.start * 1000)));
+    cum.add(c.window);
     this.histogram(this.labelsOf(s)[0], cum, ms);
   }
 
-  /** One TimeSeries with one native histogram: spans and deltas at the configured schema. */
+  /** One TimeSeries with one native histogram: spans and deltas, at the series' schema. */
   private histogram(labels: Buffer, cum: Cumulative, ms: number): void {
-    const h = cum.h;
-    // Buckets by index at the target schema, ascending; keys are sorted with the
-    // negatives first (largest |v| first), then zero, then positives ascending. Past
-    // the bucket limit, the schema goes down (the cumulative only widens, so it never
-    // comes back up).
-    const pos: number[] = [];
-    const neg: number[] = [];
-    let zero = 0;
-    for (;;) {
-      const f = 2 ** (SCHEMA - cum.schema);
-      pos.length = 0;
-      neg.length = 0;
-      zero = 0;
-      let buckets = 0;
-      let lastPos = NaN;
-      let lastNeg = NaN;
-      for (let i = 0; i < h.n; i++) {
-        const key = h.keys[i];
-        const count = h.counts[i];
-        if (key === 0) {
-          zero += count;
-          continue;
-        }
-        const index = Math.ceil(indexOfKey(key) / f);
-        if (key > 0) {
-          if (index !== lastPos) buckets++;
-          lastPos = index;
-          pos.push(index, count);
-        } else {
-          if (index !== lastNeg) buckets++;
-          lastNeg = index;
-          neg.push(index, count);
-        }
-      }
-      if (buckets <= this.settings.maxBuckets || cum.schema === MIN_SCHEMA) break;
-      cum.schema--;
-    }
+    const l = layout(cum, this.settings.maxBuckets, false);
     const w = this.hw;
     const ts = w.begin(1);
     w.raw(labels);
     const hg = w.begin(4);
     w.uint(1, cum.count);
     w.double(3, cum.sum);
-    w.sint(4, cum.schema);
+    w.sint(4, l.schema);
     // zero_threshold 0: only exact zeros are in the zero bucket.
-    w.uint(6, zero);
-    this.buckets(neg, true, 8, 9);
-    this.buckets(pos, false, 11, 12);
+    w.uint(6, l.zero);
+    this.buckets(l.negative, 8, 9);
+    this.buckets(l.positive, 11, 12);
     w.uint(15, ms);
     w.end(hg);
     w.end(ts);
     this.histograms++;
   }
 
-  /** Spans and deltas of (index, count) pairs; `reversed` pairs come in descending index. */
-  private buckets(pairs: number[], reversed: boolean, spansField: number, deltasField: number): void {
+  /** A side's spans (runs of consecutive indices) and the deltas of its counts. */
+  private buckets(side: Side, spansField: number, deltasField: number): void {
+    const { index, count } = side;
+    if (index.length === 0) return;
     const w = this.hw;
-    if (pairs.length === 0) return;
-    const idx: number[] = [];
-    const cnt: number[] = [];
-    const n = pairs.length / 2;
-    for (let k = 0; k < n; k++) {
-      const p = (reversed ? n - 1 - k : k) * 2;
-      const i = pairs[p];
-      if (idx.length > 0 && idx[idx.length - 1] === i) cnt[cnt.length - 1] += pairs[p + 1];
-      else idx.push(i), cnt.push(pairs[p + 1]);
-    }
     let start = 0;
     let prevEnd = 0;
-    for (let k = 1; k <= idx.length; k++) {
-      if (k < idx.length && idx[k] === idx[k - 1] + 1) continue;
+    for (let k = 1; k <= index.length; k++) {
+      if (k < index.length && index[k] === index[k - 1] + 1) continue;
       const span = w.begin(spansField);
-      w.sint(1, start === 0 ? idx[0] : idx[start] - prevEnd);
+      w.sint(1, start === 0 ? index[0] : index[start] - prevEnd);
       w.uint(2, k - start);
       w.end(span);
-      prevEnd = idx[k - 1] + 1;
+      prevEnd = index[k - 1] + 1;
       start = k;
     }
     const packed = w.begin(deltasField);
     let prev = 0;
-    for (const c of cnt) {
+    for (const c of count) {
       const d = c - prev;
       w.varint(d >= 0 ? d * 2 : -d * 2 - 1);
       prev = c;
@@ -304,49 +228,30 @@ class RemoteWriteOutlet implements Outlet {
     const floats = snappyPiece(this.w.finish());
     const hists = snappyPiece(this.hw.finish());
     const bytes = floats.elements.length + hists.elements.length;
-    const batch: Batch = { floats, hists, bytes, samples: this.samples, histograms: this.histograms, since: this.ctx.now(), attempts: 0 };
+    this.queue.add({ floats, hists, bytes, samples: this.samples + this.histograms, histograms: this.histograms, since: this.ctx.now(), attempts: 0 });
     this.w.reset();
     this.hw.reset();
     this.samples = 0;
     this.histograms = 0;
-    if (this.push.queueBytes + bytes > this.settings.queueBytes) {
-      this.push.dropped += batch.samples + batch.histograms;
-      this.push.fail('queue_full');
-      return;
-    }
-    this.queue.push(batch);
-    this.push.queueBytes += bytes;
-    void this.send();
   }
 
-  /** Sends queued requests, one at a time, in order. */
-  private async send(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      while (this.queue.length > 0 && !this.stopped) {
-        const b = this.queue[0];
-        const outcome = await this.post(snappyBlock(b.histograms > 0 && this.settings.histograms ? [b.floats, b.hists] : [b.floats]));
-        if (outcome === 'refused_histograms') {
-          this.refuseHistograms();
-          continue;
-        }
-        if (outcome === 'retry' && this.ctx.now() - b.since <= this.settings.maxRetryMs) {
-          await new Promise((r) => setTimeout(r, retryDelay(b.attempts++)).unref());
-          continue;
-        }
-        const sent = b.samples + (this.settings.histograms ? b.histograms : 0);
-        if (outcome === 'ok') this.push.samples += sent;
-        else {
-          this.push.dropped += sent;
-          if (outcome === 'retry') this.push.fail('expired');
-        }
-        this.queue.shift();
-        this.push.queueBytes -= b.bytes;
-      }
-    } finally {
-      this.sending = false;
+  private async post(b: Batch): Promise<Outcome> {
+    const headers = {
+      'Content-Encoding': 'snappy',
+      'Content-Type': 'application/x-protobuf',
+      'User-Agent': 'drainmeter',
+      'X-Prometheus-Remote-Write-Version': '0.1.0',
+      ...this.settings.headers,
+    };
+    const body = snappyBlock(b.histograms > 0 ? [b.floats, b.hists] : [b.floats]);
+    const res = await postBody(this.settings.url, headers, body, this.settings.timeoutMs, this.push);
+    if (res === null) return 'retry';
+    if (res.status >= 200 && res.status < 300) return 'ok';
+    if (b.histograms > 0 && /histogram/i.test(res.text)) {
+      this.refuseHistograms();
+      return 'again';
     }
+    return res.status === 429 || res.status >= 500 ? 'retry' : 'drop';
   }
 
   /**
@@ -359,7 +264,11 @@ class RemoteWriteOutlet implements Outlet {
     this.settings.histograms = false;
     this.settings.summaries = true;
     let dropped = 0;
-    for (const b of this.queue) dropped += b.histograms;
+    for (const b of this.queue.items) {
+      dropped += b.histograms;
+      b.samples -= b.histograms;
+      b.histograms = 0;
+    }
     this.push.dropped += dropped;
     this.ctx.log.error('remote write: the receiver refuses native histograms; measures go as quantile gauges with _sum and _count from now on', {
       fix: 'enable native histograms on the receiver (Prometheus: --enable-feature=native-histograms) and restart, or set DRAINMETER_REMOTE_WRITE_MEASURES=summary',
@@ -367,42 +276,10 @@ class RemoteWriteOutlet implements Outlet {
     });
   }
 
-  private async post(body: Buffer): Promise<'ok' | 'retry' | 'drop' | 'refused_histograms'> {
-    try {
-      const res = await fetch(this.settings.url, {
-        method: 'POST',
-        headers: {
-          'Content-Encoding': 'snappy',
-          'Content-Type': 'application/x-protobuf',
-          'User-Agent': 'drainmeter',
-          'X-Prometheus-Remote-Write-Version': '0.1.0',
-          ...this.settings.headers,
-        },
-        body,
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
-      const text = await res.text().catch(() => '');
-      if (res.ok) return 'ok';
-      this.push.fail(`http_${res.status}`);
-      if (this.settings.histograms && /histogram/i.test(text.slice(0, 1024))) return 'refused_histograms';
-      return res.status === 429 || res.status >= 500 ? 'retry' : 'drop';
-    } catch (err) {
-      this.push.fail((err as Error).name === 'TimeoutError' ? 'timeout' : 'network');
-      return 'retry';
-    }
-  }
-
   async flush(deadline: number): Promise<void> {
     clearInterval(this.timer);
     this.cut();
-    while (this.queue.length > 0 && this.ctx.now() < deadline) {
-      if (!this.sending) void this.send();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    this.stopped = true;
-    for (const b of this.queue) this.push.dropped += b.samples + (this.settings.histograms ? b.histograms : 0);
-    this.queue.length = 0;
-    this.push.queueBytes = 0;
+    await this.queue.flush(deadline);
   }
 }
 

@@ -195,7 +195,7 @@ describe.skipIf(!available)('the remote-write outlet, against a real Prometheus'
       await sleep(1000);
     }
     expect(await until(() => prom.query('orders_total{instance="plain"}'), (v) => v === 3)).toBe(3);
-    expect(await prom.query('depth{instance="plain"}')).toBe(4);
+    expect(await until(() => prom.query('depth{instance="plain"}'), (v) => v === 4)).toBe(4);
     expect(await until(() => prom.query('db_latency_seconds_count{instance="plain"}'), (v) => v === 6)).toBe(6);
     expect(Math.abs(((await prom.query('db_latency_seconds{instance="plain",quantile="0.99"}')) ?? 0) - 0.04)).toBeLessThanOrEqual(0.0004);
     const push = pushOf(d);
