@@ -5,12 +5,13 @@
 import type { Logger } from '../log.js';
 import type { Configured, Outlet, OutletContext, OutletDefinition } from './outlet.js';
 import { graphiteOutlet } from './graphite.js';
+import { otlpOutlet } from './otlp.js';
 import { remoteWriteOutlet } from './remote-write.js';
 import { windowsOutlet } from './windows.js';
 
 export { type Configured, type Outlet, type OutletContext, PushStats } from './outlet.js';
 
-export const OUTLETS: readonly OutletDefinition<unknown>[] = [windowsOutlet, remoteWriteOutlet, graphiteOutlet];
+export const OUTLETS: readonly OutletDefinition<unknown>[] = [windowsOutlet, remoteWriteOutlet, otlpOutlet, graphiteOutlet];
 
 /** Every outlet's options, each once (push outlets share some). */
 export const OUTLET_OPTIONS = [...new Map(OUTLETS.flatMap((o) => o.options).map((o) => [o.flag, o])).values()];

@@ -1,5 +1,5 @@
 // A protobuf writer over one growing buffer, for the push outlets' messages (remote
-// write's WriteRequest). Nested messages are written in place and their length put
+// write's WriteRequest, OTLP's ExportMetricsServiceRequest). Nested messages are written in place and their length put
 // in front afterwards (one byte reserved, the content moved when it needs more), so
 // nothing is built twice and no object is made per field.
 
@@ -47,6 +47,14 @@ export class ProtoWriter {
   sint(field: number, n: number): void {
     this.tag(field, 0);
     this.varint(n >= 0 ? n * 2 : -n * 2 - 1);
+  }
+
+  /** A fixed64 field. */
+  fixed64(field: number, v: bigint): void {
+    this.tag(field, 1);
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(v, this.pos);
+    this.pos += 8;
   }
 
   double(field: number, v: number): void {

@@ -117,19 +117,19 @@ export class PushQueue<P extends Pending> {
   }
 }
 
-/** POSTs a body; the status and the start of the answer, or the failure counted as `timeout` or `network`. */
+/** POSTs a body; the status and the first 4 KB of the answer, or the failure counted as `timeout` or `network`. */
 export async function postBody(
   url: string,
   headers: Record<string, string>,
   body: Buffer,
   timeoutMs: number,
   push: PushStats,
-): Promise<{ status: number; text: string; retryAfter: string | null } | null> {
+): Promise<{ status: number; bytes: Buffer; text: string } | null> {
   try {
     const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text().catch(() => '');
+    const bytes = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0))).subarray(0, 4096);
     if (!res.ok) push.fail(`http_${res.status}`);
-    return { status: res.status, text: text.slice(0, 1024), retryAfter: res.headers.get('retry-after') };
+    return { status: res.status, bytes, text: bytes.toString('utf8') };
   } catch (err) {
     push.fail((err as Error).name === 'TimeoutError' ? 'timeout' : 'network');
     return null;
