@@ -11,6 +11,9 @@ import { logplexBody } from '../fixtures/heroku.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Ingest, ingestLogplex } from '../src/ingest/index.js';
 import { Tenant } from '../src/model/index.js';
+import { configFrom, parseArgs } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import { startOutlets } from '../src/outlets/index.js';
 import { CountingSink } from './lib.js';
 
 const LINES = 20_000;
@@ -28,8 +31,22 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   const start = lines[0].time;
   const end = lines[lines.length - 1].time;
   let pass: () => void;
-  if (mode === 'aggregate') {
+  if (mode === 'aggregate' || mode === 'remote-write') {
     const agg = new Aggregator({ resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 100_000, maxSeriesPerApp: 10_000, seriesTtl: 600 }, start);
+    // With remote write on: every closed window encoded, a request cut per pass (20
+    // seconds of log), taken from the queue instead of sent.
+    let cut = () => {};
+    if (mode === 'remote-write') {
+      const config = configFrom(parseArgs(['--remote-write-url', 'http://127.0.0.1:9/api/v1/write'], {}).values);
+      const [outlet] = startOutlets(config.outlets.filter((c) => c.definition.name === 'remote_write'), { aggregator: agg, quantiles: config.quantiles, log: silentLogger, now: Date.now, write: () => {}, env: {} });
+      const o = outlet as unknown as { cut(): void; queue: { add(b: { samples: number }): void } };
+      let samples = 0;
+      o.queue.add = (b) => void (samples += b.samples);
+      cut = () => {
+        o.cut();
+        if (samples === 0) throw new Error('remote write encoded nothing');
+      };
+    }
     const ingest = new Ingest(agg);
     const tenant = agg.appState('bench');
     const names = ingest.nameTable(tenant, '');
@@ -45,6 +62,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
         ingestLogplex(ingest, [bodies[i]], 1 << 20);
       }
       agg.advance(end + 3000);
+      cut();
       if (ingest.stats.rejectedTotal() > 0) throw new Error('rejections');
     };
   } else {

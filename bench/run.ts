@@ -6,6 +6,7 @@ import { httpBench } from './http.js';
 import { ingestBench } from './ingest.js';
 import { mtailBench } from './mtail.js';
 import { otlpBench } from './otlp.js';
+import { pushBench } from './push.js';
 import { machine } from './lib.js';
 
 /** Runs a suite file in a process of its own (a clean heap, for RSS), with --expose-gc. */
@@ -20,9 +21,9 @@ function isolated(file: string, args: string[] = []): Promise<string> {
 
 /** Ingest alone against ingest + aggregate, each in fresh processes, rounds interleaved. */
 async function pipeline(rounds: number): Promise<string> {
-  const runs: Record<string, { linesPerSec: number; mbPerSec: number }[]> = { ingest: [], aggregate: [] };
+  const runs: Record<string, { linesPerSec: number; mbPerSec: number }[]> = { ingest: [], aggregate: [], 'remote-write': [] };
   for (let r = 0; r < rounds; r++) {
-    for (const mode of ['ingest', 'aggregate']) runs[mode].push(JSON.parse(await isolated('./pipeline.js', [mode])));
+    for (const mode of Object.keys(runs)) runs[mode].push(JSON.parse(await isolated('./pipeline.js', [mode])));
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const row = (label: string, mode: string) => {
@@ -37,6 +38,7 @@ async function pipeline(rounds: number): Promise<string> {
     '|---|---:|---:|---:|',
     row('ingest alone (frames … conventions) into a counting sink', 'ingest'),
     row('ingest + aggregate: series, windows closing each second, histograms', 'aggregate'),
+    row('ingest + aggregate + remote write (histograms and summaries, encoded and compressed)', 'remote-write'),
   ].join('\n');
 }
 
@@ -66,6 +68,7 @@ const suites: Record<string, (rounds: number) => Promise<string>> = {
   series: () => spread(),
   sketch: () => isolated('./sketch.js'),
   mtail: (rounds) => mtailBench(Math.min(rounds, 3)),
+  push: async (rounds) => pushBench(rounds),
 };
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

@@ -17,6 +17,11 @@ function literal(out: Buffer, at: number, src: Buffer, start: number, end: numbe
   else if (n < 0x10000) (out[at++] = 61 << 2), (out[at++] = n & 0xff), (out[at++] = n >>> 8);
   else if (n < 0x1000000) (out[at++] = 62 << 2), (out[at++] = n & 0xff), (out[at++] = (n >>> 8) & 0xff), (out[at++] = n >>> 16);
   else (out[at++] = 63 << 2), out.writeUInt32LE(n, at), (at += 4);
+  // Short literals byte by byte: Buffer.copy costs more than it moves below ~64 bytes.
+  if (end - start < 64) {
+    for (let k = start; k < end; k++) out[at++] = src[k];
+    return at;
+  }
   src.copy(out, at, start, end);
   return at + (end - start);
 }
@@ -60,20 +65,24 @@ export function snappyPiece(src: Buffer): SnappyPiece {
     table.fill(-1);
     let i = frag;
     let lit = frag;
+    // The reference's match skipping: after 32 misses in a row, step 2 bytes, after
+    // 64, 3… so input that does not compress is passed over quickly.
+    let skip = 32;
     while (i + 4 <= end) {
-      const word = src.readUInt32LE(i);
+      const word = src[i] | (src[i + 1] << 8) | (src[i + 2] << 16) | (src[i + 3] << 24);
       const h = Math.imul(word, 0x1e35a7bd) >>> (32 - HASH_BITS);
       const cand = table[h];
       table[h] = i;
-      if (cand >= frag && src.readUInt32LE(cand) === word) {
+      if (cand >= frag && (src[cand] | (src[cand + 1] << 8) | (src[cand + 2] << 16) | (src[cand + 3] << 24)) === word) {
         at = literal(out, at, src, lit, i);
         let len = 4;
         while (i + len < end && src[cand + len] === src[i + len]) len++;
         at = copy(out, at, i - cand, len);
         i += len;
         lit = i;
+        skip = 32;
       } else {
-        i++;
+        i += skip++ >> 5;
       }
     }
     at = literal(out, at, src, lit, end);
