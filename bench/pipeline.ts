@@ -38,7 +38,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
     let cut = () => {};
     if (mode === 'remote-write') {
       const config = configFrom(parseArgs(['--remote-write-url', 'http://127.0.0.1:9/api/v1/write'], {}).values);
-      const [outlet] = startOutlets(config.outlets.filter((c) => c.definition.name === 'remote_write'), { aggregator: agg, quantiles: config.quantiles, log: silentLogger, now: Date.now, write: () => {}, env: {} });
+      const [outlet] = startOutlets(config.outlets.filter((c) => c.definition.name === 'remote_write'), { aggregator: agg, quantiles: config.quantiles, log: silentLogger, now: Date.now, write: () => {} });
       const o = outlet as unknown as { cut(): void; queue: { add(b: { samples: number }): void } };
       let samples = 0;
       o.queue.add = (b) => void (samples += b.samples);

@@ -50,7 +50,7 @@ interface Taken {
 function setup(env: Record<string, string> | null, input: Buffer[][]): { agg: Aggregator; outlet: Outlet | null; taken: Taken[] } {
   const config = configFrom(parseArgs(Object.entries(env ?? {}).flatMap(([k, v]) => [`--${k}`, v]), {}).values);
   const agg = new Aggregator({ resolution: 1, grace: 0, quantileWindow: 60, maxSeries: 200_000, maxSeriesPerApp: 200_000, seriesTtl: 600 }, T0);
-  const outlets = env === null ? [] : startOutlets(config.outlets.filter((c) => c.definition.name !== 'windows'), { aggregator: agg, quantiles: config.quantiles, log: silentLogger, now: Date.now, write: () => {}, env: {} });
+  const outlets = env === null ? [] : startOutlets(config.outlets.filter((c) => c.definition.name !== 'windows'), { aggregator: agg, quantiles: config.quantiles, log: silentLogger, now: Date.now, write: () => {} });
   const taken: Taken[] = [];
   for (const o of outlets) {
     const q = (o as unknown as { queue?: { add(b: Taken): void } }).queue;

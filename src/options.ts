@@ -12,13 +12,3 @@ export interface Option {
   describe: string;
   default: string;
 }
-
-/** A whole number option from `values`, or a ConfigError naming it. */
-export function integerOption(values: ReadonlyMap<string, string>, o: Option, min: number, max: number): number {
-  const text = values.get(o.flag) ?? o.default;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    throw new ConfigError(`${o.env} (--${o.flag}) must be a whole number from ${min} to ${max}, not ${JSON.stringify(text)}`);
-  }
-  return n;
-}

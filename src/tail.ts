@@ -43,7 +43,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
   const pushLog = stdoutLogger((l) => io.stderr.write(`drainmeter: ${l}\n`));
   const outlets = startOutlets(
     config.outlets.filter((c) => c.definition.name !== 'windows'),
-    { aggregator, quantiles: config.quantiles, log: pushLog, now: io.now, write: (t) => io.stdout.write(t), env: process.env },
+    { aggregator, quantiles: config.quantiles, log: pushLog, now: io.now, write: (t) => io.stdout.write(t) },
   );
   outlet.pushers = outlets;
   const app = aggregator.appState(options.app);

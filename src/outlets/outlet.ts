@@ -17,8 +17,6 @@ export interface OutletContext {
   now: () => number;
   /** Standard output (the windows outlet). */
   write: (text: string) => void;
-  /** The environment (DYNO, for the push outlets' `instance`). */
-  env: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Outlet {

@@ -51,7 +51,6 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
     log,
     now: Date.now,
     write: (t) => process.stdout.write(t),
-    env: process.env,
   });
   parts.outlet.pushers = outlets;
   // A client that sends headers and then nothing, or a body at a crawl, is cut off
