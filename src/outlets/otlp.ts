@@ -21,9 +21,9 @@ import { SCHEMA } from '../aggregate/index.js';
 import { COUNTER, type Kind, MEASURE } from '../model/index.js';
 import { ConfigError, type Option } from '../options.js';
 import { Cumulative, layout, type Layout, settled, type Side } from './native.js';
-import { defineOutlet, type Outlet, type OutletContext, PushStats } from './outlet.js';
+import { defineOutlet, type Outlet, type OutletContext } from './outlet.js';
 import { ProtoWriter } from './protobuf.js';
-import { INSTANCE, instanceOf, type Outcome, type Pending, postBody, PUSH_QUEUE_BYTES, PushQueue } from './push.js';
+import { BatchingOutlet, headerPairs, httpUrl, INSTANCE, instanceOf, MAX_RETRY_MS, type Outcome, type Pending, postBody, PUSH_QUEUE_BYTES } from './push.js';
 
 /** A standard exporter variable and its metrics-only override (which wins). */
 function pair(name: string, describe: string, dflt = ''): [Option, Option] {
@@ -43,8 +43,6 @@ const SERVICE: Option = { flag: 'otel-service-name', env: 'OTEL_SERVICE_NAME', d
 const EXPORTER: Option = { flag: 'otel-metrics-exporter', env: 'OTEL_METRICS_EXPORTER', describe: 'none turns the OTLP outlet off even with an endpoint set', default: 'otlp' };
 const MAX_BUCKETS: Option = { flag: 'otlp-max-buckets', env: 'DRAINMETER_OTLP_MAX_BUCKETS', describe: 'most buckets in an OTLP exponential histogram; past it the scale goes down', default: '160' };
 
-const SEND_EVERY_MS = 1000;
-const MAX_RETRY_MS = 5 * 60_000;
 const CUMULATIVE = 2;
 const RETRYABLE = new Set([429, 502, 503, 504]);
 
@@ -101,12 +99,9 @@ function dense(side: Side): { offset: number; counts: number[] } {
   return { offset: first - 1, counts };
 }
 
-class OtlpOutlet implements Outlet {
+class OtlpOutlet extends BatchingOutlet<Batch> implements Outlet {
   readonly name = 'otlp';
-  readonly push = new PushStats();
   readonly window: (c: ClosedWindow) => void;
-  private readonly queue: PushQueue<Batch>;
-  private readonly timer: NodeJS.Timeout;
   private groups = new Map<string, Group>();
   private points = 0;
   private readonly cumulative = new WeakMap<Series, Cumulative>();
@@ -118,10 +113,8 @@ class OtlpOutlet implements Outlet {
     private readonly settings: Settings,
     private readonly ctx: OutletContext,
   ) {
+    super(settings, ctx.now);
     this.window = (c) => this.add(c);
-    this.queue = new PushQueue(this.push, settings, ctx.now, (b) => this.post(b));
-    this.timer = setInterval(() => this.cut(), SEND_EVERY_MS);
-    this.timer.unref();
   }
 
   private group(s: Series): Group {
@@ -148,7 +141,7 @@ class OtlpOutlet implements Outlet {
     this.points++;
   }
 
-  private cut(): void {
+  protected cut(): void {
     if (this.points === 0) return;
     const groups = this.groups;
     const points = this.points;
@@ -295,7 +288,7 @@ class OtlpOutlet implements Outlet {
     return { resourceMetrics: [{ resource: { attributes: attrs(this.resource()) }, scopeMetrics: [{ scope: { name: 'drainmeter' }, metrics }] }] };
   }
 
-  private async post(b: Batch): Promise<Outcome> {
+  protected async post(b: Batch): Promise<Outcome> {
     const headers: Record<string, string> = {
       'Content-Type': this.settings.json ? 'application/json' : 'application/x-protobuf',
       'User-Agent': 'drainmeter',
@@ -314,12 +307,6 @@ class OtlpOutlet implements Outlet {
       return 'ok';
     }
     return RETRYABLE.has(res.status) ? 'retry' : 'drop';
-  }
-
-  async flush(deadline: number): Promise<void> {
-    clearInterval(this.timer);
-    this.cut();
-    await this.queue.flush(deadline);
   }
 }
 
@@ -344,21 +331,6 @@ function rejectedPoints(b: Buffer, json: boolean): number {
   return n;
 }
 
-function headersFrom(text: string, env: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of text === '' ? [] : text.split(',')) {
-    const eq = kv.indexOf('=');
-    const name = kv.slice(0, eq).trim();
-    if (eq <= 0 || !/^[A-Za-z0-9-]+$/.test(name)) throw new ConfigError(`${env} must be name=value pairs separated by commas, not ${JSON.stringify(text)}`);
-    try {
-      out[name] = decodeURIComponent(kv.slice(eq + 1).trim());
-    } catch {
-      throw new ConfigError(`${env}: the value of ${name} is not URL-encoded`);
-    }
-  }
-  return out;
-}
-
 export const otlpOutlet = defineOutlet<Settings>({
   name: 'otlp',
   options: [...ENDPOINT, ...HEADERS, ...PROTOCOL, ...COMPRESSION, ...TIMEOUT, SERVICE, EXPORTER, MAX_BUCKETS, INSTANCE],
@@ -374,13 +346,8 @@ export const otlpOutlet = defineOutlet<Settings>({
     // The general endpoint is a base URL; the metrics one is used as it is.
     const text = metricsEndpoint !== '' ? metricsEndpoint : `${base.replace(/\/+$/, '')}/v1/metrics`;
     const env = metricsEndpoint !== '' ? ENDPOINT[1].env : ENDPOINT[0].env;
-    let url: URL | null = null;
-    try {
-      url = new URL(text);
-    } catch {
-      url = null;
-    }
-    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    const url = httpUrl(text);
+    if (url === null) {
       throw new ConfigError(`${env} must be an http or https URL, such as https://otlp.example.com, not ${JSON.stringify(metricsEndpoint || base)}`);
     }
     const [protocol, protocolEnv] = get(PROTOCOL);
@@ -394,7 +361,7 @@ export const otlpOutlet = defineOutlet<Settings>({
     const maxText = values.get(MAX_BUCKETS.flag) ?? MAX_BUCKETS.default;
     if (!/^\d{1,9}$/.test(maxText) || Number(maxText) < 2) throw new ConfigError(`DRAINMETER_OTLP_MAX_BUCKETS (--otlp-max-buckets) must be a whole number, 2 or more, not ${JSON.stringify(maxText)}`);
     const [general, metricsOnly] = HEADERS;
-    const headers = { ...headersFrom(values.get(general.flag) ?? '', general.env), ...headersFrom(values.get(metricsOnly.flag) ?? '', metricsOnly.env) };
+    const headers = { ...headerPairs(values.get(general.flag) ?? '', general.env, true), ...headerPairs(values.get(metricsOnly.flag) ?? '', metricsOnly.env, true) };
     return {
       url: url.toString(),
       headers,

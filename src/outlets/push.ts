@@ -1,9 +1,11 @@
 // What every push outlet shares (SPEC §7): the `instance` every pushed series
-// carries, the bound of a queue waiting to be sent, and the backoff between retries.
+// carries, the bound of a queue waiting to be sent, and the backoff between retries;
+// for the HTTP ones, their URL and header options, the queue of requests, and the
+// once-a-second batching.
 
 import { hostname } from 'node:os';
-import type { Option } from '../options.js';
-import type { PushStats } from './outlet.js';
+import { ConfigError, type Option } from '../options.js';
+import { PushStats } from './outlet.js';
 
 export const INSTANCE: Option = {
   flag: 'instance',
@@ -22,6 +24,39 @@ export function instanceOf(values: ReadonlyMap<string, string>): string {
 
 /** Bytes a push outlet's queue may hold; past it, new data is dropped and counted. */
 export const PUSH_QUEUE_BYTES = 16 * 1024 * 1024;
+
+/** HTTP push outlets cut a request this often, ms. */
+export const SEND_EVERY_MS = 1000;
+
+/** A request failing for longer than this is dropped and counted. */
+export const MAX_RETRY_MS = 5 * 60_000;
+
+/** `text` as an http or https URL, or null. */
+export function httpUrl(text: string): URL | null {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Request headers from `name=value,name=value`; `decode` URL-decodes the values (OTLP's form). `what` names the option in errors. */
+export function headerPairs(text: string, what: string, decode: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of text === '' ? [] : text.split(',')) {
+    const eq = kv.indexOf('=');
+    const name = kv.slice(0, eq).trim();
+    if (eq <= 0 || !/^[A-Za-z0-9-]+$/.test(name)) throw new ConfigError(`${what} must be name=value pairs separated by commas, not ${JSON.stringify(text)}`);
+    const value = kv.slice(eq + 1).trim();
+    try {
+      out[name] = decode ? decodeURIComponent(value) : value;
+    } catch {
+      throw new ConfigError(`${what}: the value of ${name} is not URL-encoded`);
+    }
+  }
+  return out;
+}
 
 const BASE_MS = 500;
 const MAX_MS = 30_000;
@@ -133,5 +168,32 @@ export async function postBody(
   } catch (err) {
     push.fail((err as Error).name === 'TimeoutError' ? 'timeout' : 'network');
     return null;
+  }
+}
+
+/**
+ * An HTTP push outlet: what its windows write is cut into a request once a second
+ * (cut) and sent through a PushQueue (post); flush() cuts the rest and sends by a deadline.
+ */
+export abstract class BatchingOutlet<P extends Pending> {
+  readonly push = new PushStats();
+  protected readonly queue: PushQueue<P>;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(bounds: QueueBounds, now: () => number) {
+    this.queue = new PushQueue(this.push, bounds, now, (p) => this.post(p));
+    this.timer = setInterval(() => this.cut(), SEND_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** Turns what was written since the last cut into a request on the queue. */
+  protected abstract cut(): void;
+
+  protected abstract post(p: P): Promise<Outcome>;
+
+  async flush(deadline: number): Promise<void> {
+    clearInterval(this.timer);
+    this.cut();
+    await this.queue.flush(deadline);
   }
 }

@@ -27,9 +27,9 @@ import { SCHEMA } from '../aggregate/index.js';
 import { COUNTER, MEASURE } from '../model/index.js';
 import { ConfigError, type Option } from '../options.js';
 import { Cumulative, layout, MIN_SCHEMA, settled, type Side } from './native.js';
-import { defineOutlet, type Outlet, type OutletContext, PushStats } from './outlet.js';
+import { defineOutlet, type Outlet, type OutletContext } from './outlet.js';
 import { ProtoWriter } from './protobuf.js';
-import { INSTANCE, instanceOf, type Outcome, type Pending, postBody, PUSH_QUEUE_BYTES, PushQueue } from './push.js';
+import { BatchingOutlet, headerPairs, httpUrl, INSTANCE, instanceOf, MAX_RETRY_MS, type Outcome, type Pending, postBody, PUSH_QUEUE_BYTES } from './push.js';
 import { snappyBlock, type SnappyPiece, snappyPiece } from './snappy.js';
 
 const URL_OPTION: Option = { flag: 'remote-write-url', env: 'DRAINMETER_REMOTE_WRITE_URL', describe: 'push to a Prometheus remote-write endpoint (Basic credentials in the URL)', default: '' };
@@ -38,10 +38,6 @@ const SCHEMA_OPTION: Option = { flag: 'remote-write-schema', env: 'DRAINMETER_RE
 const MAX_BUCKETS_OPTION: Option = { flag: 'remote-write-max-buckets', env: 'DRAINMETER_REMOTE_WRITE_MAX_BUCKETS', describe: 'most buckets in a native histogram; past it the schema goes down (0: no limit)', default: '160' };
 const MEASURES_OPTION: Option = { flag: 'remote-write-measures', env: 'DRAINMETER_REMOTE_WRITE_MEASURES', describe: 'measures as histogram, summary or both', default: 'both' };
 
-/** Batches are cut and sent this often, ms. */
-const SEND_EVERY_MS = 1000;
-/** A request failing for longer than this is dropped and counted. */
-const MAX_RETRY_MS = 5 * 60_000;
 /** A receiver that has not answered in this long has failed (and the request is retried). */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -76,17 +72,14 @@ function sortedLabels(pairs: [string, string][]): [string, string][] {
   return pairs.filter(([, v]) => v !== '').sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-class RemoteWriteOutlet implements Outlet {
+class RemoteWriteOutlet extends BatchingOutlet<Batch> implements Outlet {
   readonly name = 'remote_write';
-  readonly push = new PushStats();
   readonly window: (c: ClosedWindow) => void;
   /** The batch being written: float series, and histogram series apart, so a receiver refusing histograms still gets the rest. */
   private readonly w = new ProtoWriter();
   private readonly hw = new ProtoWriter();
   private samples = 0;
   private histograms = 0;
-  private readonly queue: PushQueue<Batch>;
-  private readonly timer: NodeJS.Timeout;
   /** Encoded labels of each series (and of its _sum, _count and quantile series). */
   private readonly labels = new WeakMap<Series, Buffer[]>();
   private readonly cumulative = new WeakMap<Series, Cumulative>();
@@ -99,10 +92,8 @@ class RemoteWriteOutlet implements Outlet {
     private readonly settings: Settings,
     private readonly ctx: OutletContext,
   ) {
+    super(settings, ctx.now);
     this.window = (c) => this.add(c);
-    this.queue = new PushQueue(this.push, settings, ctx.now, (b) => this.post(b));
-    this.timer = setInterval(() => this.cut(), SEND_EVERY_MS);
-    this.timer.unref();
   }
 
   /** The encoded Label fields of a series: [0] itself, [1] _sum, [2] _count, [3 + i] quantile i. */
@@ -222,7 +213,7 @@ class RemoteWriteOutlet implements Outlet {
   }
 
   /** Cuts the batch written so far into a request and sends. */
-  private cut(): void {
+  protected cut(): void {
     this.summaries();
     if (this.samples + this.histograms === 0) return;
     const floats = snappyPiece(this.w.finish());
@@ -235,7 +226,7 @@ class RemoteWriteOutlet implements Outlet {
     this.histograms = 0;
   }
 
-  private async post(b: Batch): Promise<Outcome> {
+  protected async post(b: Batch): Promise<Outcome> {
     const headers = {
       'Content-Encoding': 'snappy',
       'Content-Type': 'application/x-protobuf',
@@ -275,12 +266,6 @@ class RemoteWriteOutlet implements Outlet {
       dropped,
     });
   }
-
-  async flush(deadline: number): Promise<void> {
-    clearInterval(this.timer);
-    this.cut();
-    await this.queue.flush(deadline);
-  }
 }
 
 export const remoteWriteOutlet = defineOutlet<Settings>({
@@ -289,13 +274,8 @@ export const remoteWriteOutlet = defineOutlet<Settings>({
   configure(values) {
     const text = values.get(URL_OPTION.flag) ?? '';
     if (text === '') return null;
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      url = new URL('invalid:');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    const url = httpUrl(text);
+    if (url === null) {
       throw new ConfigError(`DRAINMETER_REMOTE_WRITE_URL (--remote-write-url) must be an http or https URL, such as https://user:key@prometheus.example.com/api/v1/write, not ${JSON.stringify(text)}`);
     }
     const headers: Record<string, string> = {};
@@ -304,14 +284,7 @@ export const remoteWriteOutlet = defineOutlet<Settings>({
       url.username = '';
       url.password = '';
     }
-    const headerText = values.get(HEADERS_OPTION.flag) ?? '';
-    for (const kv of headerText === '' ? [] : headerText.split(',')) {
-      const eq = kv.indexOf('=');
-      if (eq <= 0 || !/^[A-Za-z0-9-]+$/.test(kv.slice(0, eq).trim())) {
-        throw new ConfigError(`DRAINMETER_REMOTE_WRITE_HEADERS (--remote-write-headers) must be name=value pairs separated by commas, not ${JSON.stringify(headerText)}`);
-      }
-      headers[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
-    }
+    Object.assign(headers, headerPairs(values.get(HEADERS_OPTION.flag) ?? '', 'DRAINMETER_REMOTE_WRITE_HEADERS (--remote-write-headers)', false));
     const schemaText = values.get(SCHEMA_OPTION.flag) ?? SCHEMA_OPTION.default;
     const schema = Number(schemaText);
     if (!/^-?\d$/.test(schemaText) || schema < MIN_SCHEMA || schema > SCHEMA) {
