@@ -249,12 +249,16 @@ class RemoteWriteOutlet extends BatchingOutlet<Batch> implements Outlet {
    * The receiver refuses native histograms (Prometheus without
    * --enable-feature=native-histograms answers 500 "native histograms are disabled"):
    * from now on measures go as quantile gauges with _sum and _count only, and the
-   * histograms already queued are dropped and counted. Said once, with the fix.
+   * histograms already queued or written are dropped and counted. Said once, with the fix.
    */
   private refuseHistograms(): void {
     this.settings.histograms = false;
     this.settings.summaries = true;
-    let dropped = 0;
+    // Those queued, and those written since the last cut (windows that closed while
+    // the refused request was on its way).
+    let dropped = this.histograms;
+    this.histograms = 0;
+    this.hw.reset();
     for (const b of this.queue.items) {
       dropped += b.histograms;
       b.samples -= b.histograms;

@@ -204,6 +204,24 @@ describe.skipIf(!available)('the remote-write outlet, against a real Prometheus'
     expect(push.dropped).toBeGreaterThanOrEqual(1);
     expect(said).toEqual(['remote write: the receiver refuses native histograms; measures go as quantile gauges with _sum and _count from now on']);
   }, 60_000);
+
+  it('windows that close while the refusing answer is on its way lose their histograms too: refused once, said once', async () => {
+    const prom = await prometheus(RECEIVER);
+    const g = gate(`http://127.0.0.1:${prom.port}/api/v1/write`, await freePort());
+    g.delayMs = 2500;
+    await g.listen();
+    const said: string[] = [];
+    const d = await drain(`http://127.0.0.1:${g.port}/api/v1/write`, { DRAINMETER_INSTANCE: 'slow' }, { ...silentLogger, error: (msg) => said.push(msg) });
+    for (let i = 0; i < 4; i++) {
+      await post(d, 'shop', ['measure#db.latency=21ms count#orders=1 source=web.1']);
+      await sleep(1000);
+    }
+    expect(await until(() => prom.query('orders_total{instance="slow"}'), (v) => v === 4, 40_000)).toBe(4);
+    expect(await until(() => prom.query('db_latency_seconds_count{instance="slow"}'), (v) => v === 4, 20_000)).toBe(4);
+    const push = pushOf(d);
+    expect(push.failures.get('http_500')).toBe(1);
+    expect(said).toHaveLength(1);
+  }, 90_000);
 });
 
 /** A receiver in front of a real Prometheus: each request answered by `mode`, or passed on. */
@@ -211,6 +229,8 @@ interface Gate {
   port: number;
   mode: 'forward' | 'fail500' | 'fail400' | 'stall';
   requests: number;
+  /** Forwarded requests wait this long first. */
+  delayMs: number;
   listen(): Promise<void>;
 }
 
@@ -219,6 +239,7 @@ function gate(target: string, port: number): Gate {
     port,
     mode: 'forward',
     requests: 0,
+    delayMs: 0,
     listen: () =>
       new Promise((resolve) => {
         const s = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -233,7 +254,7 @@ function gate(target: string, port: number): Gate {
             }
             const headers: Record<string, string> = {};
             for (const h of ['content-encoding', 'content-type', 'x-prometheus-remote-write-version']) headers[h] = String(req.headers[h]);
-            fetch(target, { method: 'POST', headers, body: Buffer.concat(chunks) }).then(
+            sleep(g.delayMs).then(() => fetch(target, { method: 'POST', headers, body: Buffer.concat(chunks) })).then(
               async (r) => res.writeHead(r.status).end(await r.text()),
               () => res.writeHead(502).end(),
             );
