@@ -25,17 +25,26 @@ const SLICE_MS = 8;
 
 /** Requests answered, by route and status, for drainmeter_requests_total. */
 export class RequestCounts {
-  private readonly counts = new Map<string, { labels: string; n: number }>();
+  private readonly counts = new Map<string, { route: string; status: number; labels: string; n: number; sent: number }>();
 
-  add(route: string, status: number): void {
+  add(route: string, status: number, n = 1): void {
     const key = `${route} ${status}`;
     const c = this.counts.get(key);
-    if (c) c.n++;
-    else this.counts.set(key, { labels: labelPairs([['route', route], ['status', String(status)]]), n: 1 });
+    if (c) c.n += n;
+    else this.counts.set(key, { route, status, labels: labelPairs([['route', route], ['status', String(status)]]), n, sent: 0 });
   }
 
   *entries(): Generator<{ labels: string; n: number }> {
     yield* this.counts.values();
+  }
+
+  /** What was counted since the last call, by route and status (scale-out exports it). */
+  *unsent(): Generator<{ route: string; status: number; n: number }> {
+    for (const c of this.counts.values()) {
+      if (c.n === c.sent) continue;
+      yield { route: c.route, status: c.status, n: c.n - c.sent };
+      c.sent = c.n;
+    }
   }
 }
 

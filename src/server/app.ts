@@ -23,7 +23,15 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
     if (status === 204) return c.body(null, 204);
     return c.text(text === undefined ? '' : text + '\n', status as 200, headers);
   };
-  const ctx: RouteContext = { ...deps, state, frameIds, open: config.secrets.length === 0, answer };
+  const ctx: RouteContext = {
+    ...deps,
+    state,
+    frameIds,
+    frames: deps.frames ?? frameIds,
+    render: deps.render ?? ((scope, om) => outlet.scrape(scope, om)),
+    open: config.secrets.length === 0,
+    answer,
+  };
 
   const app = new Hono<Env>();
   app.use('*', async (_c, next) => {

@@ -7,11 +7,24 @@ import type { Aggregator } from '../aggregate/index.js';
 import type { Config } from '../config.js';
 import type { Ingest } from '../ingest/index.js';
 import type { Logger } from '../log.js';
-import type { PrometheusOutlet } from '../outlets/prometheus.js';
+import type { Tenant } from '../model/index.js';
+import type { PrometheusOutlet, Rendering } from '../outlets/prometheus.js';
 import { BodyReads } from './body.js';
 import type { FrameIds } from './frame-ids.js';
 
 export type Env = { Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse } };
+
+/**
+ * Decides whether a batch's Logplex-Frame-Id is new for its app, and remembers it:
+ * false for a retry of a batch accepted in the last 10 minutes. Local by default;
+ * scale-out asks the primary and Redis (scale/).
+ */
+export interface FrameGate {
+  claim(app: Tenant, id: string): boolean | Promise<boolean>;
+}
+
+/** The exposition for one app or (null) all, in either format. */
+export type Render = (scope: string | null, openMetrics: boolean) => Promise<Rendering>;
 
 export interface AppDeps {
   config: Config;
@@ -21,6 +34,10 @@ export interface AppDeps {
   /** Wall clock, epoch ms. */
   now: () => number;
   log: Logger;
+  /** Frame-Id decisions; default: this process's FrameIds. */
+  frames?: FrameGate;
+  /** What /metrics shows; default: this process's outlet (scale-out: the merged view). */
+  render?: Render;
 }
 
 /** What the process around the app needs to see: requests in flight, draining. */
@@ -39,6 +56,8 @@ export class ServerState {
 export interface RouteContext extends AppDeps {
   state: ServerState;
   frameIds: FrameIds;
+  frames: FrameGate;
+  render: Render;
   /** No DRAINMETER_SECRETS: drains need no credentials. */
   open: boolean;
   /** A text answer (204 without a body), counted by route and status. */

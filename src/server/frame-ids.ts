@@ -32,6 +32,13 @@ export class FrameIds {
     this.now = now;
   }
 
+  /** True (and remembered) when the id is new for the app; false for a retry. */
+  claim(app: Tenant, id: string): boolean {
+    if (this.has(app, id)) return false;
+    this.add(app, id);
+    return true;
+  }
+
   has(app: Tenant, id: string): boolean {
     return this.byApp.get(app)?.has(keyOf(id)) === true;
   }

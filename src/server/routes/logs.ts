@@ -15,13 +15,17 @@ export function logsRoute(ctx: RouteContext): Hono<Env> {
     const got = await receive(c, ctx, FORMATS, 'logs');
     if (got instanceof Response) return got;
     const frameId = c.req.header('logplex-frame-id');
-    if (frameId !== undefined && ctx.frameIds.has(got.tenant, frameId)) {
-      got.tenant.duplicates++;
-      return ctx.answer(c, 'logs', 204);
+    if (frameId !== undefined) {
+      // Claimed before the lines count: of two tries of one batch racing on two
+      // receivers, one counts. A batch without a usable frame (400) is not retried.
+      const claim = ctx.frames.claim(got.tenant, frameId);
+      if (!(typeof claim === 'boolean' ? claim : await claim)) {
+        got.tenant.duplicates++;
+        return ctx.answer(c, 'logs', 204);
+      }
     }
     const result = ingestBody(ctx, got);
     if (result.error !== null) return ctx.answer(c, 'logs', 400, `no usable frame: ${result.error}`);
-    if (frameId !== undefined) ctx.frameIds.add(got.tenant, frameId);
     return ctx.answer(c, 'logs', 204);
   });
   return r;

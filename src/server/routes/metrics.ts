@@ -24,7 +24,7 @@ function streamOf(chunks: Buffer[]): ReadableStream<Uint8Array> {
 }
 
 export function metricsRoute(ctx: RouteContext): Hono<Env> {
-  const { config, aggregator, outlet, now, state, answer } = ctx;
+  const { config, aggregator, outlet, now, state, answer, render } = ctx;
   const r = new Hono<Env>();
   r.get('/metrics', async (c) => {
     let scope: string | null = null;
@@ -53,7 +53,7 @@ export function metricsRoute(ctx: RouteContext): Hono<Env> {
     try {
       aggregator.advance(now());
       const openMetrics = (c.req.header('accept') ?? '').includes('application/openmetrics-text');
-      rendering = await outlet.scrape(scope, openMetrics);
+      rendering = await render(scope, openMetrics);
     } catch (err) {
       done();
       throw err;
