@@ -2,6 +2,9 @@
 // advances it with the wall clock, tail with the largest timestamp seen, tests with
 // whatever they like. Nothing here reads a timer or touches I/O.
 //
+// With `exporting` (scale-out), the aggregator only collects: export takes its
+// windows, and another aggregator merges them (mergeSeries, mergeWindow).
+//
 // A window [start, start + resolution) closes once the clock reaches
 // start + resolution + grace. A line whose window is already closed is late: it
 // counts in the cumulative totals and in late_lines, never in a window.
@@ -26,6 +29,27 @@ export interface AggregatorOptions {
   maxSeriesPerApp: number;
   /** Seconds without data before a series is dropped. */
   seriesTtl: number;
+  /**
+   * Scale-out (SPEC §8): this aggregator collects for another to merge. Windows are
+   * never closed by the clock, only taken by export (scale/delta.ts); series keep no
+   * quantile window. Lateness is still judged by the clock.
+   */
+  exporting?: boolean;
+}
+
+/** Another process's part of one window (scale-out), as merge() takes it. */
+export interface PartialWindow {
+  start: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  lastTime: number;
+  /** Measures: buckets, n of them. */
+  n: number;
+  keys: number[];
+  counts: number[];
 }
 
 /** Open windows one series may hold (SPEC §6): lines for a window past these count in totals only. */
@@ -156,7 +180,7 @@ export class Aggregator implements ObservationSink {
         app.rejected[SERIES_LIMIT]++;
         return;
       }
-      s = new Series(app, metric, label1, label2, this.resolution, metric.kind === MEASURE);
+      s = new Series(app, metric, label1, label2, this.resolution, this.windowed(metric));
       this.addSeries(app, s);
     }
     s.lastSeen = this.clockSec;
@@ -197,6 +221,72 @@ export class Aggregator implements ObservationSink {
         w.lastTime = time;
       }
     }
+  }
+
+  private windowed(metric: Metric): boolean {
+    return metric.kind === MEASURE && this.options.exporting !== true;
+  }
+
+  /**
+   * The series another process made (scale-out), found or made here under this
+   * aggregator's budgets; null (counted as series_limit) when refused.
+   */
+  mergeSeries(app: AppState, metric: Metric, label1: string, label2: string, resolution: number): Series | null {
+    let s = app.find(metric, label1, label2);
+    if (s === undefined) {
+      if (!this.budgets.series.take(app, 1)) {
+        app.rejected[SERIES_LIMIT]++;
+        return null;
+      }
+      s = new Series(app, metric, label1, label2, resolution, this.windowed(metric));
+      this.addSeries(app, s);
+    }
+    s.lastSeen = Math.floor(this.clock / 1000);
+    return s;
+  }
+
+  /**
+   * Another process's part of a window of `s`, merged as if its lines had come
+   * here. When the window is closed here already, a measure's part still joins the
+   * quantile window while that covers it (a receiver catching up after Redis came
+   * back); otherwise its lines are late.
+   */
+  mergeWindow(s: Series, p: PartialWindow): void {
+    const app = s.app;
+    const kind = s.metric.kind;
+    if (this.isClosed(p.start, s.resolution)) {
+      const o = this.options;
+      if (s.sliding !== null && p.start + s.resolution > Math.floor(this.clock / 1000) - o.grace - o.quantileWindow) {
+        const w = this.pool.pop() ?? new Window();
+        w.reset(p.start);
+        fill(w, p, kind);
+        this.expire(s);
+        w.pushTo(s.sliding);
+        this.version++;
+        if (this.pool.length < POOL_MAX) this.pool.push(w);
+      } else app.late += p.count;
+      return;
+    }
+    let w = s.window(p.start);
+    if (w === null) w = this.openWindow(s, p.start);
+    if (w === null || !fill(w, p, kind)) app.rejected[WINDOW_LIMIT] += p.count;
+  }
+
+  /**
+   * Exporting: hands every open window of `s` to `each`, then gives them back (the
+   * next line opens a new one). Windows close here only this way.
+   */
+  takeWindows(s: Series, each: (w: Window) => void): void {
+    const open = s.open;
+    for (let i = 0; i < open.length; i++) {
+      const w = open[i];
+      each(w);
+      this.budgets.windows.give(s.app, w.charged);
+      w.charged = 0;
+      w.owner = null;
+      if (this.pool.length < POOL_MAX) this.pool.push(w);
+    }
+    open.length = 0;
   }
 
   /** Adds a listener of closed windows; the ClosedWindow it gets is reused, read it at once. */
@@ -320,6 +410,7 @@ export class Aggregator implements ObservationSink {
     w.budget = this.budgets.windows;
     w.charged = WINDOW_BYTES;
     s.open.push(w);
+    if (this.options.exporting === true) return w;
     const closeAt = start + s.resolution + this.options.grace;
     const list = this.due.get(closeAt);
     if (list === undefined) this.due.set(closeAt, [s]);
@@ -367,4 +458,19 @@ export class Aggregator implements ObservationSink {
     if (w.more !== null && w.more.keys.length > POOL_BUCKETS) w.more = null;
     this.pool.push(w);
   }
+}
+
+/** Adds a partial window to `w`; false when a measure's bucket was refused. */
+function fill(w: Window, p: PartialWindow, kind: number): boolean {
+  if (kind === MEASURE) {
+    for (let i = 0; i < p.n; i++) if (!w.addBucket(p.keys[i], p.counts[i])) return false;
+    if (p.min < w.min) w.min = p.min;
+    if (p.max > w.max) w.max = p.max;
+  } else if (kind !== COUNTER && p.lastTime >= w.lastTime) {
+    w.last = p.last;
+    w.lastTime = p.lastTime;
+  }
+  w.count += p.count;
+  w.sum += p.sum;
+  return true;
 }

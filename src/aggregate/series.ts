@@ -64,23 +64,45 @@ export class Window implements Charge {
 
   /** A measure's value: its bucket and the totals; false (nothing added) when the bucket was refused. */
   measure(v: number): boolean {
-    const key = keyOf(v);
-    if (this.spilled) {
-      if (!(this.more as Histogram).addKey(key, 1)) return false;
-    } else if (this.n > 0 && this.k0 === key) this.c0++;
-    else if (this.n > 1 && this.k1 === key) this.c1++;
-    else if (this.n > 2 && this.k2 === key) this.c2++;
-    else if (this.n > 3 && this.k3 === key) this.c3++;
-    else if (this.n === 0) (this.k0 = key), (this.c0 = 1), this.n++;
-    else if (this.n === 1) (this.k1 = key), (this.c1 = 1), this.n++;
-    else if (this.n === 2) (this.k2 = key), (this.c2 = 1), this.n++;
-    else if (this.n === 3) (this.k3 = key), (this.c3 = 1), this.n++;
-    else if (!this.spill(key)) return false;
+    if (!this.addBucket(keyOf(v), 1)) return false;
     this.count++;
     this.sum += v;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
     return true;
+  }
+
+  /** `c` values in bucket `key` (buckets only: the caller keeps count, sum, min, max); false when refused. */
+  addBucket(key: number, c: number): boolean {
+    if (this.spilled) return (this.more as Histogram).addKey(key, c);
+    if (this.n > 0 && this.k0 === key) this.c0 += c;
+    else if (this.n > 1 && this.k1 === key) this.c1 += c;
+    else if (this.n > 2 && this.k2 === key) this.c2 += c;
+    else if (this.n > 3 && this.k3 === key) this.c3 += c;
+    else if (this.n === 0) (this.k0 = key), (this.c0 = c), this.n++;
+    else if (this.n === 1) (this.k1 = key), (this.c1 = c), this.n++;
+    else if (this.n === 2) (this.k2 = key), (this.c2 = c), this.n++;
+    else if (this.n === 3) (this.k3 = key), (this.c3 = c), this.n++;
+    else return this.spill(key, c);
+    return true;
+  }
+
+  /** Calls `each` with every bucket (key, count), in no order. */
+  buckets(each: (key: number, count: number) => void): void {
+    if (this.spilled && this.more !== null) {
+      const h = this.more;
+      for (let i = 0; i < h.n; i++) each(h.keys[i], h.counts[i]);
+      return;
+    }
+    if (this.n > 0) each(this.k0, this.c0);
+    if (this.n > 1) each(this.k1, this.c1);
+    if (this.n > 2) each(this.k2, this.c2);
+    if (this.n > 3) each(this.k3, this.c3);
+  }
+
+  /** Distinct buckets held. */
+  get bucketCount(): number {
+    return this.spilled && this.more !== null ? this.more.n : this.n;
   }
 
   /** The window's buckets, appended to a sliding window as one record. */
@@ -131,14 +153,14 @@ export class Window implements Charge {
     return this.max;
   }
 
-  private spill(key: number): boolean {
+  private spill(key: number, c: number): boolean {
     // (bench/mtail.ts: a Histogram made and grown per busy window was 6% of tail)
     const h = this.more ?? new Histogram();
     this.more = h;
     h.clear();
     h.charge = this;
     // Five buckets: the inline four stay as they are if the memory is refused.
-    if (!(h.addKey(this.k0, this.c0) && h.addKey(this.k1, this.c1) && h.addKey(this.k2, this.c2) && h.addKey(this.k3, this.c3) && h.addKey(key, 1))) {
+    if (!(h.addKey(this.k0, this.c0) && h.addKey(this.k1, this.c1) && h.addKey(this.k2, this.c2) && h.addKey(this.k3, this.c3) && h.addKey(key, c))) {
       h.clear();
       return false;
     }
@@ -164,6 +186,9 @@ export class Series {
   /** Sample: the value with the latest timestamp. */
   last = NaN;
   lastTime = -Infinity;
+  /** Exporting (scale-out): the sample value last exported, and its time. */
+  sentLast = NaN;
+  sentTime = -Infinity;
   readonly open: Window[] = [];
   readonly sliding: SlidingWindow | null;
 

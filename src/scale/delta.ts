@@ -1,0 +1,269 @@
+// What one receiver hands another (SPEC §8): everything its lines added since the
+// last hand-over, as one payload. Workers send theirs to the primary of their dyno;
+// the primary sends its dyno's to Redis for every other receiver. A payload holds,
+// per app, the self-metric counts, and per series the totals added (count, sum),
+// the newest sample value, and its part of every window the lines fell in (count,
+// sum, min, max, last, histogram buckets); plus the HTTP request counts. Merging a
+// payload into an aggregator gives what that aggregator would hold had it read the
+// lines itself: counts and buckets add exactly, min and max take the extreme, the
+// last value goes by its timestamp.
+//
+// Layout (wire.ts types):
+//   uint version
+//   uint metrics, each: string name, uint kind, uint labels, string × labels, string help
+//   uint requests, each: string route, uint status, uint n
+//   uint apps, each: string name, uint lines, uint late, uint duplicates,
+//     uint reasons, each: uint reason, uint n
+//     uint series, each: uint metric, string label1, string label2, uint resolution,
+//       double count, double sum, double lastTime, double last,
+//       uint windows, each: uint start, uint count, double sum,
+//         measure: double min, double max, uint buckets, each: int key, uint count
+//         sample: double lastTime, double last
+
+import type { Aggregator, AppState, PartialWindow, Series, Window } from '../aggregate/index.js';
+import { type Catalog, COUNTER, type Kind, MEASURE, Metric, REASONS, SAMPLE, TYPE_CONFLICT } from '../model/index.js';
+import type { RequestCounts } from '../outlets/prometheus.js';
+import { Reader, WireError, Writer } from './wire.js';
+
+const VERSION = 1;
+
+/** Where a payload merges: an aggregator, its catalog, and the request counts. */
+export interface MergeTarget {
+  aggregator: Aggregator;
+  catalog: Catalog;
+  requests: RequestCounts;
+}
+
+/** Sees a payload's totals as they are read (the Redis link keeps them durable). */
+export interface TotalsVisitor {
+  metric(name: string, kind: Kind, labels: readonly string[], help: string): void;
+  request(route: string, status: number, n: number): void;
+  app(name: string, lines: number, late: number, duplicates: number): void;
+  rejected(reason: number, n: number): void;
+  series(metric: string, kind: Kind, label1: string, label2: string, resolution: number, count: number, sum: number, lastTime: number, last: number): void;
+}
+
+function dirty(s: Series): boolean {
+  if (s.count !== 0 || s.sum !== 0 || s.open.length > 0) return true;
+  return s.metric.kind === SAMPLE && s.lastTime !== -Infinity && (s.lastTime !== s.sentTime || !Object.is(s.last, s.sentLast));
+}
+
+function appDirty(a: AppState): boolean {
+  if (a.lines !== 0 || a.late !== 0 || a.duplicates !== 0) return true;
+  for (let r = 0; r < REASONS.length; r++) if (a.rejected[r] !== 0) return true;
+  return false;
+}
+
+/**
+ * Takes everything an exporting aggregator collected since the last call, as one
+ * payload (null when there is nothing): its counts start again from zero and its
+ * open windows are given back.
+ */
+export function exportDelta(aggregator: Aggregator, requests: RequestCounts): Buffer | null {
+  const body = new Writer();
+  const metrics = new Map<Metric, number>();
+  let apps = 0;
+  const appWriter = new Writer(4096);
+  const reqs = [...requests.unsent()];
+  for (const app of aggregator.apps.values()) {
+    const series: Series[] = [];
+    for (const s of app.each()) if (dirty(s)) series.push(s);
+    if (series.length === 0 && !appDirty(app)) continue;
+    apps++;
+    const w = appWriter;
+    w.string(app.name);
+    w.uint(app.lines);
+    w.uint(app.late);
+    w.uint(app.duplicates);
+    app.lines = app.late = app.duplicates = 0;
+    let reasons = 0;
+    for (let r = 0; r < REASONS.length; r++) if (app.rejected[r] !== 0) reasons++;
+    w.uint(reasons);
+    for (let r = 0; r < REASONS.length; r++) {
+      if (app.rejected[r] === 0) continue;
+      w.uint(r);
+      w.uint(app.rejected[r]);
+      app.rejected[r] = 0;
+    }
+    w.uint(series.length);
+    for (const s of series) {
+      let m = metrics.get(s.metric);
+      if (m === undefined) {
+        m = metrics.size;
+        metrics.set(s.metric, m);
+      }
+      w.uint(m);
+      w.string(s.label1);
+      w.string(s.label2);
+      w.uint(s.resolution);
+      w.double(s.count);
+      w.double(s.sum);
+      s.count = s.sum = 0;
+      const kind = s.metric.kind;
+      if (kind === SAMPLE && (s.lastTime !== s.sentTime || !Object.is(s.last, s.sentLast))) {
+        w.double(s.lastTime);
+        w.double(s.last);
+        s.sentTime = s.lastTime;
+        s.sentLast = s.last;
+      } else {
+        w.double(-Infinity);
+        w.double(NaN);
+      }
+      w.uint(s.open.length);
+      aggregator.takeWindows(s, (win) => writeWindow(w, win, kind));
+    }
+  }
+  if (apps === 0 && reqs.length === 0) return null;
+  body.uint(VERSION);
+  body.uint(metrics.size);
+  for (const m of metrics.keys()) {
+    body.string(m.name);
+    body.uint(m.kind);
+    body.uint(m.labels.length);
+    for (const l of m.labels) body.string(l);
+    body.string(m.help);
+  }
+  body.uint(reqs.length);
+  for (const r of reqs) {
+    body.string(r.route);
+    body.uint(r.status);
+    body.uint(r.n);
+  }
+  body.uint(apps);
+  return Buffer.concat([body.take(), appWriter.take()]);
+}
+
+function writeWindow(w: Writer, win: Window, kind: Kind): void {
+  w.uint(win.start);
+  w.uint(win.count);
+  w.double(win.sum);
+  if (kind === MEASURE) {
+    w.double(win.min);
+    w.double(win.max);
+    w.uint(win.bucketCount);
+    win.buckets((key, count) => {
+      w.int(key);
+      w.uint(count);
+    });
+  } else if (kind === SAMPLE) {
+    w.double(win.lastTime);
+    w.double(win.last);
+  }
+}
+
+export interface MergeOptions {
+  /** Add the totals (counts, sums, last values, self-metrics); false to take windows only. */
+  totals: boolean;
+  /** Merge the windows; false to take totals only. */
+  windows: boolean;
+  visitor?: TotalsVisitor;
+}
+
+const ALL: MergeOptions = { totals: true, windows: true };
+
+/** Merges a payload into `into`; throws WireError when it is not one. */
+export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOptions = ALL): void {
+  const r = new Reader(payload);
+  const version = r.uint();
+  if (version !== VERSION) throw new WireError(`payload version ${version}, not ${VERSION}`);
+  const { aggregator, catalog } = into;
+  const { totals, windows, visitor } = options;
+  const metrics: (Metric | null)[] = [];
+  const kinds: Kind[] = [];
+  const names: string[] = [];
+  for (let i = r.uint(); i > 0; i--) {
+    const name = r.string();
+    const kind = r.uint();
+    if (kind !== MEASURE && kind !== COUNTER && kind !== SAMPLE) throw new WireError(`metric kind ${kind}`);
+    const labels: string[] = [];
+    for (let j = r.uint(); j > 0; j--) labels.push(r.string());
+    const help = r.string();
+    visitor?.metric(name, kind, labels, help);
+    const m = catalog.metric(name, kind, labels, help);
+    metrics.push(m instanceof Metric ? m : null);
+    kinds.push(kind);
+    names.push(name);
+  }
+  for (let i = r.uint(); i > 0; i--) {
+    const route = r.string();
+    const status = r.uint();
+    const n = r.uint();
+    visitor?.request(route, status, n);
+    if (totals) into.requests.add(route, status, n);
+  }
+  const part: PartialWindow = { start: 0, count: 0, sum: 0, min: Infinity, max: -Infinity, last: NaN, lastTime: -Infinity, n: 0, keys: [], counts: [] };
+  const nowSec = Math.floor(aggregator.clock / 1000);
+  for (let i = r.uint(); i > 0; i--) {
+    const app = aggregator.appState(r.string());
+    app.lastActive = nowSec;
+    const lines = r.uint();
+    const late = r.uint();
+    const duplicates = r.uint();
+    visitor?.app(app.name, lines, late, duplicates);
+    if (totals) {
+      app.lines += lines;
+      app.late += late;
+      app.duplicates += duplicates;
+    }
+    for (let j = r.uint(); j > 0; j--) {
+      const reason = r.uint();
+      const n = r.uint();
+      if (reason >= REASONS.length) throw new WireError(`reason ${reason}`);
+      visitor?.rejected(reason, n);
+      if (totals) app.rejected[reason] += n;
+    }
+    for (let j = r.uint(); j > 0; j--) {
+      const index = r.uint();
+      if (index >= metrics.length) throw new WireError(`metric ${index}`);
+      const label1 = r.string();
+      const label2 = r.string();
+      const resolution = r.uint();
+      const count = r.double();
+      const sum = r.double();
+      const lastTime = r.double();
+      const last = r.double();
+      const kind = kinds[index];
+      visitor?.series(names[index], kind, label1, label2, resolution, count, sum, lastTime, last);
+      const metric = metrics[index];
+      let s: Series | null = null;
+      if (metric === null) {
+        if (totals) app.rejected[TYPE_CONFLICT] += kind === COUNTER ? 1 : count || 1;
+      } else s = aggregator.mergeSeries(app as AppState, metric, label1, label2, resolution);
+      if (s !== null && totals) {
+        s.count += count;
+        s.sum += sum;
+        if (lastTime >= s.lastTime && lastTime !== -Infinity) {
+          s.last = last;
+          s.lastTime = lastTime;
+        }
+      }
+      for (let k = r.uint(); k > 0; k--) {
+        readWindow(r, part, kind);
+        if (s !== null && windows) aggregator.mergeWindow(s, part);
+      }
+    }
+  }
+  if (!r.done) throw new WireError('bytes after the payload');
+  aggregator.version++;
+}
+
+function readWindow(r: Reader, p: PartialWindow, kind: Kind): void {
+  p.start = r.uint();
+  p.count = r.uint();
+  p.sum = r.double();
+  p.n = 0;
+  if (kind === MEASURE) {
+    p.min = r.double();
+    p.max = r.double();
+    const n = r.uint();
+    if (n > 1 << 16) throw new WireError(`window of ${n} buckets`);
+    for (let i = 0; i < n; i++) {
+      p.keys[i] = r.int();
+      p.counts[i] = r.uint();
+    }
+    p.n = n;
+  } else if (kind === SAMPLE) {
+    p.lastTime = r.double();
+    p.last = r.double();
+  }
+}
