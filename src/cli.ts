@@ -2,11 +2,13 @@
 // The drainmeter command: wires configuration, the server and the outlets together.
 // Errors go to stderr, results to stdout; a bad configuration exits 2.
 
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config, configFrom, OPTIONS, parseArgs } from './config.js';
 import { stdoutLogger } from './log.js';
 import { replay } from './replay.js';
 import { APP_NAME, drainPassword } from './server/auth.js';
+import { serveScaled, scaledOut } from './scale/cluster.js';
 import { serve } from './server/serve.js';
 import { FORMATS, type Format, tail } from './tail.js';
 
@@ -80,7 +82,9 @@ async function main(argv: string[]): Promise<void> {
     case 'serve': {
       refuseOpenDyno(config);
       const log = stdoutLogger();
-      const running = await serve(config, log);
+      const running = scaledOut(config) ? await serveScaled(config, log) : await serve(config, log);
+      // A worker stops on its own signal (scale/cluster.ts).
+      if (cluster.isWorker) return;
       const onSignal = (signal: string) => {
         running.stop(signal).then(
           () => process.exit(0),

@@ -5,6 +5,7 @@
 
 import { ConfigError, type Option } from './options.js';
 import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
+import { instanceOf } from './outlets/push.js';
 
 export { ConfigError } from './options.js';
 
@@ -27,6 +28,12 @@ export interface Config {
   url: string;
   /** The outlets the options turn on (outlets/index.ts), validated. */
   outlets: Configured[];
+  /** Worker processes sharing the port (SPEC §8). */
+  workers: number;
+  /** Redis joining receivers ('' for none): REDIS_TLS_URL, else REDIS_URL. */
+  redisUrl: string;
+  /** This receiver's name: DRAINMETER_INSTANCE, else DYNO, else the host name. */
+  instance: string;
 }
 
 export const RESOLUTIONS = [1, 5, 10, 15, 30, 60];
@@ -48,6 +55,9 @@ export const OPTIONS: Option[] = [
   { flag: 'metrics-token', env: 'DRAINMETER_METRICS_TOKEN', describe: "bearer token that may read every app's metrics", default: '' },
   { flag: 'insecure', env: 'DRAINMETER_INSECURE', describe: 'allow a non-loopback address without secrets', default: 'false' },
   { flag: 'public-url', env: 'DRAINMETER_PUBLIC_URL', describe: 'public base URL, for `drainmeter token`', default: '' },
+  { flag: 'workers', env: 'DRAINMETER_WORKERS', describe: 'worker processes sharing the port (default: WEB_CONCURRENCY, else 1)', default: '' },
+  { flag: 'redis-url', env: 'REDIS_URL', describe: 'Redis joining several receivers into one (redis:// or rediss://)', default: '' },
+  { flag: 'redis-tls-url', env: 'REDIS_TLS_URL', describe: 'as REDIS_URL, over TLS; wins when both are set', default: '' },
   // Each outlet declares its own (outlets/index.ts).
   ...OUTLET_OPTIONS,
 ];
@@ -68,6 +78,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv, extra: string[
     const v = env[o.env];
     values.set(o.flag, v !== undefined && v !== '' ? v : o.default);
   }
+  // Heroku sets WEB_CONCURRENCY by dyno size: the workers' default (SPEC §8).
+  if (values.get('workers') === '') values.set('workers', env.WEB_CONCURRENCY !== undefined && env.WEB_CONCURRENCY !== '' ? env.WEB_CONCURRENCY : '1');
   const known = new Set([...OPTIONS.map((o) => o.flag), ...extra]);
   const booleans = new Set(['insecure', 'help', 'version', 'now']);
   const args: string[] = [];
@@ -138,6 +150,11 @@ export function configFrom(values: Map<string, string>): Config {
     throw new ConfigError(`DRAINMETER_PUBLIC_URL (--public-url) must be a base URL such as https://metrics.example.com, not ${JSON.stringify(url)}`);
   }
   const host = values.get('host') ?? '';
+  const tlsUrl = values.get('redis-tls-url') ?? '';
+  const redisUrl = tlsUrl !== '' ? tlsUrl : (values.get('redis-url') ?? '');
+  if (redisUrl !== '' && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    throw new ConfigError(`${tlsUrl !== '' ? 'REDIS_TLS_URL' : 'REDIS_URL'} must be a redis:// or rediss:// URL, not ${JSON.stringify(redisUrl.replace(/:[^:@/]*@/, ':…@'))}`);
+  }
   return {
     port: integer(values, 'port', 0, 65535),
     host: host === '' ? (secrets.length === 0 ? '127.0.0.1' : '0.0.0.0') : host,
@@ -155,6 +172,9 @@ export function configFrom(values: Map<string, string>): Config {
     insecure: bool(values, 'insecure'),
     url: url.replace(/\/$/, ''),
     outlets: configureOutlets(values),
+    workers: integer(values, 'workers', 1, 64),
+    redisUrl,
+    instance: instanceOf(values),
   };
 }
 

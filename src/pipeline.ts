@@ -9,7 +9,14 @@ import { Ingest } from './ingest/index.js';
 import { budgetsFor, Catalog } from './model/index.js';
 import { PrometheusOutlet } from './outlets/prometheus.js';
 
-export function pipeline(config: Config, clock: number, watermark = false) {
+export interface PipelineOptions {
+  /** Close windows by the largest line time seen (tail). */
+  watermark?: boolean;
+  /** Collect for a merge elsewhere (scale-out): see AggregatorOptions.exporting. */
+  exporting?: boolean;
+}
+
+export function pipeline(config: Config, clock: number, { watermark = false, exporting = false }: PipelineOptions = {}) {
   const catalog = new Catalog();
   const budgets = budgetsFor({ ...config, maxInflightPerApp: Math.ceil(config.maxInflight / 4) });
   const aggregator = new Aggregator(
@@ -21,6 +28,7 @@ export function pipeline(config: Config, clock: number, watermark = false) {
       maxSeriesPerApp: config.maxSeriesPerApp,
       seriesTtl: config.seriesTtl,
       watermark,
+      exporting,
     },
     clock,
     budgets,

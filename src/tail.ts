@@ -37,7 +37,7 @@ export interface TailIO {
 
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
   // The window clock starts at the epoch and follows the data.
-  const { aggregator, ingest, outlet } = pipeline(config, 0, true);
+  const { aggregator, ingest, outlet } = pipeline(config, 0, { watermark: true });
   // Push outlets too (heroku logs -t | drainmeter tail, to a hosted store); serve's
   // --windows printer is tail's own --format here.
   const pushLog = stdoutLogger((l) => io.stderr.write(`drainmeter: ${l}\n`));

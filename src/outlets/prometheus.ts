@@ -38,6 +38,11 @@ export class RequestCounts {
     yield* this.counts.values();
   }
 
+  /** Every count back to zero (scale-out reads them back whole from Redis). */
+  clear(): void {
+    for (const c of this.counts.values()) c.n = c.sent = 0;
+  }
+
   /** What was counted since the last call, by route and status (scale-out exports it). */
   *unsent(): Generator<{ route: string; status: number; n: number }> {
     for (const c of this.counts.values()) {
@@ -79,6 +84,8 @@ export class PrometheusOutlet {
   private readonly rendering = new Map<string, Promise<Rendering>>();
   /** Expositions rendered: concurrent scrapes of one scope share one. */
   renderings = 0;
+  /** More self-metrics of the whole process, each one sample (scale-out: Redis). */
+  extra: { name: string; help: string; type: FamilyType; value: () => number }[] = [];
 
   constructor(aggregator: Aggregator, catalog: Catalog, quantiles: number[]) {
     this.aggregator = aggregator;
@@ -181,6 +188,10 @@ export class PrometheusOutlet {
     writeHeader(out, 'drainmeter_requests_total', 'HTTP requests answered, by route and status.', 'counter', om);
     for (const c of this.requests.entries()) writeSample(out, 'drainmeter_requests_total', c.labels, c.n);
     this.writePush(out, om);
+    for (const e of this.extra) {
+      writeHeader(out, e.name, e.help, e.type, om);
+      writeSample(out, e.name, '', e.value());
+    }
   }
 
   private writePush(out: ByteWriter, om: boolean): void {

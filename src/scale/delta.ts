@@ -267,3 +267,76 @@ function readWindow(r: Reader, p: PartialWindow, kind: Kind): void {
     p.last = r.double();
   }
 }
+
+/** Totals read back from a store (the Redis snapshot), to encode as a payload. */
+export interface TotalsSnapshot {
+  metrics: { name: string; kind: Kind; labels: string[]; help: string }[];
+  requests: { route: string; status: number; n: number }[];
+  apps: {
+    name: string;
+    lines: number;
+    late: number;
+    duplicates: number;
+    rejected: [reason: number, n: number][];
+    series: { metric: number; label1: string; label2: string; resolution: number; count: number; sum: number; lastTime: number; last: number }[];
+  }[];
+}
+
+/** A payload of totals only (no windows), as mergeDelta reads it. */
+export function encodeTotals(t: TotalsSnapshot): Buffer {
+  const w = new Writer();
+  w.uint(VERSION);
+  w.uint(t.metrics.length);
+  for (const m of t.metrics) {
+    w.string(m.name);
+    w.uint(m.kind);
+    w.uint(m.labels.length);
+    for (const l of m.labels) w.string(l);
+    w.string(m.help);
+  }
+  w.uint(t.requests.length);
+  for (const r of t.requests) {
+    w.string(r.route);
+    w.uint(r.status);
+    w.uint(r.n);
+  }
+  w.uint(t.apps.length);
+  for (const a of t.apps) {
+    w.string(a.name);
+    w.uint(a.lines);
+    w.uint(a.late);
+    w.uint(a.duplicates);
+    w.uint(a.rejected.length);
+    for (const [r, n] of a.rejected) {
+      w.uint(r);
+      w.uint(n);
+    }
+    w.uint(a.series.length);
+    for (const s of a.series) {
+      w.uint(s.metric);
+      w.string(s.label1);
+      w.string(s.label2);
+      w.uint(s.resolution);
+      w.double(s.count);
+      w.double(s.sum);
+      w.double(s.lastTime);
+      w.double(s.last);
+      w.uint(0);
+    }
+  }
+  return w.take();
+}
+
+/** Sets every total of `into` to zero, windows untouched (before totals are read back whole). */
+export function zeroTotals(into: MergeTarget): void {
+  for (const app of into.aggregator.apps.values()) {
+    app.lines = app.late = app.duplicates = 0;
+    app.rejected.fill(0);
+    for (const s of app.each()) {
+      s.count = s.sum = 0;
+      s.last = NaN;
+      s.lastTime = -Infinity;
+    }
+  }
+  into.requests.clear();
+}

@@ -5,9 +5,16 @@ import type { Config } from '../config.js';
 import { type Logger, silentLogger } from '../log.js';
 import { pipeline } from '../pipeline.js';
 import { createApp } from './app.js';
+import type { FrameGate, Render } from './context.js';
 
-export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger) {
-  const p = pipeline(config, now());
-  const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log });
+/** Scale-out: Frame-Ids decided and /metrics rendered elsewhere, lines collected for a merge. */
+export interface Elsewhere {
+  frames: FrameGate;
+  render: Render;
+}
+
+export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
+  const p = pipeline(config, now(), { exporting: elsewhere !== undefined });
+  const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log, frames: elsewhere?.frames, render: elsewhere?.render });
   return { ...p, app, state };
 }

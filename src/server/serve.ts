@@ -8,7 +8,9 @@ import { type Config, ConfigError, isLoopback } from '../config.js';
 import type { Logger } from '../log.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { sweep as sweepPipeline } from '../pipeline.js';
+import { exportDelta } from '../scale/delta.js';
 import { build } from './build.js';
+import type { FrameGate, Render } from './context.js';
 
 const TICK_MS = 250;
 const STOP_DEADLINE_MS = 25_000;
@@ -34,18 +36,40 @@ export interface ServeLimits {
   checkInterval: number;
 }
 
+/**
+ * Scale-out (SPEC §8): where this process's numbers go instead of its own /metrics
+ * and outlets. It collects with an exporting pipeline and hands over every tick.
+ */
+export interface Receiver {
+  frames: FrameGate;
+  render: Render;
+  /** What the process collected since the last hand-over (a delta payload). */
+  handOver(payload: Buffer): void;
+  /** Every tick, after the hand-over. */
+  tick?(): void;
+  /** After the last hand-over at stop: flush what is downstream by the deadline. */
+  stop?(deadline: number): Promise<void>;
+  /** Said in the listening line (`worker=2`). */
+  fields?: Record<string, string | number>;
+}
+
 const LIMITS: ServeLimits = { headersTimeout: 10_000, requestTimeout: 60_000, checkInterval: 1_000 };
 
-export async function serve(config: Config, log: Logger, limits: ServeLimits = LIMITS): Promise<Running> {
+export async function serve(config: Config, log: Logger, limits: ServeLimits = LIMITS, receiver?: Receiver): Promise<Running> {
   const open = config.secrets.length === 0;
   if (open && !isLoopback(config.host) && !config.insecure) {
     throw new ConfigError(
       `DRAINMETER_HOST ${config.host} without DRAINMETER_SECRETS would take anyone's drains: set DRAINMETER_SECRETS, or pass --insecure`,
     );
   }
-  const parts = build(config, Date.now, log);
+  const parts = build(config, Date.now, log, receiver);
   const { app, state, aggregator } = parts;
-  const outlets: Outlet[] = startOutlets(config.outlets, {
+  const handOver = () => {
+    if (receiver === undefined) return;
+    const payload = exportDelta(aggregator, parts.outlet.requests);
+    if (payload !== null) receiver.handOver(payload);
+  };
+  const outlets: Outlet[] = startOutlets(receiver === undefined ? config.outlets : [], {
     aggregator,
     quantiles: config.quantiles,
     log,
@@ -66,12 +90,14 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   if (open) log.warn('open mode: no DRAINMETER_SECRETS, drains need no credentials, listening on loopback only', { host: config.host });
-  log.info('listening', { port, host: config.host, resolution: config.resolution, grace: config.grace });
+  log.info('listening', { port, host: config.host, resolution: config.resolution, grace: config.grace, ...receiver?.fields });
 
   const tick = setInterval(() => {
     const now = Date.now();
     aggregator.advance(now);
     state.reads.check(now);
+    handOver();
+    receiver?.tick?.();
   }, TICK_MS);
   // Every 10 s, or twice per TTL when the TTL is shorter.
   const sweepMs = Math.min(10_000, Math.max(500, config.seriesTtl * 500));
@@ -98,6 +124,8 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
       clearInterval(tick);
       clearInterval(sweep);
       aggregator.advance(Date.now());
+      handOver();
+      await receiver?.stop?.(started + FLUSH_DEADLINE_MS);
       aggregator.closeAll();
       await flushOutlets(outlets, started + FLUSH_DEADLINE_MS, log);
       log.info('stopped', { series: aggregator.seriesCount });

@@ -1,0 +1,207 @@
+// `drainmeter serve` beyond one process (SPEC §8). With DRAINMETER_WORKERS > 1 the
+// primary forks the workers, which share the port (node:cluster) and take the drains;
+// the primary holds the hub: the merged view every worker's /metrics shows (asked
+// for over IPC), the Frame-Ids of the dyno, the push outlets, and the Redis link.
+// With one worker and Redis, the hub runs in the serving process itself.
+
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Tenant } from '../model/index.js';
+import type { Rendering } from '../outlets/prometheus.js';
+import { type Receiver, type Running, serve } from '../server/serve.js';
+import { HAND_OVER_MS, Hub } from './hub.js';
+import { RedisLink } from './redis.js';
+
+/** A worker's question waits at most this for the primary, then the worker decides alone, ms. */
+export const ASK_TIMEOUT_MS = 250;
+/** A scrape waits at most this for the primary's rendering, ms. */
+const SCRAPE_TIMEOUT_MS = 30_000;
+const SWEEP_MS = 10_000;
+/** Heroku kills a dyno 30 s after SIGTERM. */
+const STOP_DEADLINE_MS = 28_000;
+
+type ToPrimary =
+  | { t: 'delta'; b: Uint8Array }
+  | { t: 'claim'; n: number; app: string; id: string }
+  | { t: 'scrape'; n: number; scope: string | null; om: boolean };
+type ToWorker = { t: 'claimed'; n: number; ok: boolean } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
+
+export function scaledOut(config: Config): boolean {
+  return config.workers > 1 || config.redisUrl !== '';
+}
+
+function hubFor(config: Config, log: Logger): Hub {
+  const hub = new Hub(config, log, Date.now, config.redisUrl !== '');
+  const out = hub.view.outlet;
+  out.extra.push({ name: 'drainmeter_workers', help: 'Worker processes taking drains in this dyno.', type: 'gauge', value: () => config.workers });
+  if (config.redisUrl !== '') {
+    const link = new RedisLink({
+      url: config.redisUrl,
+      instance: config.instance,
+      retentionMs: (config.quantileWindow + config.grace + config.resolution + 10) * 1000,
+      appTtlS: config.seriesTtl,
+      log,
+    });
+    hub.redis = link;
+    out.extra.push(
+      { name: 'drainmeter_redis_up', help: '1 while Redis takes and gives payloads, else 0 (this receiver works alone and catches up).', type: 'gauge', value: () => (link.up ? 1 : 0) },
+      { name: 'drainmeter_redis_pending_payloads', help: "This receiver's payloads waiting for Redis.", type: 'gauge', value: () => link.pending },
+      { name: 'drainmeter_redis_dropped_payloads_total', help: 'Payloads dropped from a full queue while Redis was away.', type: 'counter', value: () => link.dropped },
+    );
+    link.start({ remote: (p, totals, windows) => hub.applyRemote(p, totals, windows), zeroTotals: () => hub.zeroTotals() });
+  }
+  return hub;
+}
+
+function timers(hub: Hub, log: Logger): () => void {
+  const tick = setInterval(() => hub.tick(), HAND_OVER_MS);
+  const sweep = setInterval(() => {
+    const gone = hub.sweep();
+    if (gone.series > 0 || gone.apps > 0) log.info('expired', { series: gone.series, apps: gone.apps, live: hub.view.aggregator.seriesCount });
+  }, SWEEP_MS);
+  tick.unref();
+  sweep.unref();
+  return () => {
+    clearInterval(tick);
+    clearInterval(sweep);
+  };
+}
+
+/** Starts serving as the configuration asks; resolves with a stop(). */
+export async function serveScaled(config: Config, log: Logger): Promise<{ stop(reason: string): Promise<void> }> {
+  if (cluster.isWorker) return worker(config, log);
+  const hub = hubFor(config, log);
+  const stopTimers = timers(hub, log);
+  if (config.workers === 1) {
+    const receiver: Receiver = {
+      frames: { claim: (t: Tenant, id: string) => hub.claim(t.name, id) },
+      render: (scope, om) => hub.render(scope, om),
+      handOver: (p) => hub.apply(p),
+      stop: async (deadline) => {
+        stopTimers();
+        await hub.stop(deadline);
+      },
+    };
+    return serve(config, log, undefined, receiver);
+  }
+  return primary(config, log, hub, stopTimers);
+}
+
+function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void): { stop(reason: string): Promise<void> } {
+  cluster.setupPrimary({ serialization: 'advanced' });
+  let stopping = false;
+  const answer = (w: Worker, m: ToWorker) => {
+    if (w.isConnected()) w.send(m);
+  };
+  const fork = () => {
+    const w = cluster.fork();
+    w.on('message', (m: ToPrimary) => {
+      if (m.t === 'delta') hub.apply(Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
+      else if (m.t === 'claim') {
+        const r = hub.claim(m.app, m.id);
+        if (typeof r === 'boolean') answer(w, { t: 'claimed', n: m.n, ok: r });
+        else r.then((ok) => answer(w, { t: 'claimed', n: m.n, ok }));
+      } else if (m.t === 'scrape') {
+        hub.render(m.scope, m.om).then(
+          (r) => answer(w, { t: 'rendered', n: m.n, contentType: r.contentType, chunks: r.chunks }),
+          (err: Error) => answer(w, { t: 'failed', n: m.n, error: err.message }),
+        );
+      }
+    });
+  };
+  for (let i = 0; i < config.workers; i++) fork();
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    log.error('worker died, starting another', { worker: w.id, code: code ?? undefined, signal: signal ?? undefined });
+    fork();
+  });
+  log.info('workers started', { workers: config.workers, redis: config.redisUrl !== '' });
+  let stopped: Promise<void> | null = null;
+  return {
+    stop(reason: string) {
+      stopped ??= (async () => {
+        stopping = true;
+        const started = Date.now();
+        log.info('stopping', { reason, workers: Object.keys(cluster.workers ?? {}).length });
+        // Each worker drains its requests and hands over its last lines before it exits.
+        const exits = Object.values(cluster.workers ?? {}).map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              if (w === undefined || w.isDead()) return resolve();
+              w.once('exit', () => resolve());
+              w.process.kill('SIGTERM');
+            }),
+        );
+        await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, STOP_DEADLINE_MS - 3_000))]);
+        stopTimers();
+        await hub.stop(started + STOP_DEADLINE_MS);
+        log.info('stopped', { series: hub.view.aggregator.seriesCount });
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** A worker: serves drains, asks the primary about Frame-Ids and for /metrics, hands its lines over every tick. */
+async function worker(config: Config, log: Logger): Promise<Running> {
+  let next = 0;
+  const waiting = new Map<number, (m: ToWorker | null) => void>();
+  process.on('message', (m: ToWorker) => {
+    const done = waiting.get(m.n);
+    if (done === undefined) return;
+    waiting.delete(m.n);
+    done(m);
+  });
+  const ask = (m: ToPrimary & { n: number }, timeout: number): Promise<ToWorker | null> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        waiting.delete(m.n);
+        resolve(null);
+      }, timeout);
+      waiting.set(m.n, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      process.send?.(m);
+    });
+  const send = (m: ToPrimary): Promise<void> => new Promise((resolve) => (process.connected ? process.send?.(m, undefined, {}, () => resolve()) : resolve()));
+  // Without an answer in time, the worker decides alone (its own memory of ids).
+  let local: ((t: Tenant, id: string) => boolean) | null = null;
+  let sent = Promise.resolve();
+  const receiver: Receiver = {
+    frames: {
+      claim: async (t: Tenant, id: string) => {
+        const r = await ask({ t: 'claim', n: next++, app: t.name, id }, ASK_TIMEOUT_MS);
+        if (r !== null && r.t === 'claimed') return r.ok;
+        return local === null ? true : local(t, id);
+      },
+    },
+    render: async (scope, om): Promise<Rendering> => {
+      const r = await ask({ t: 'scrape', n: next++, scope, om }, SCRAPE_TIMEOUT_MS);
+      if (r === null || r.t !== 'rendered') throw new Error(r?.t === 'failed' ? r.error : 'no rendering from the primary in time');
+      return { contentType: r.contentType, chunks: r.chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)) };
+    },
+    handOver: (payload) => {
+      sent = send({ t: 'delta', b: payload });
+    },
+    stop: () => sent,
+    fields: { worker: cluster.worker?.id ?? 0 },
+  };
+  const running = await serve(config, log, undefined, receiver);
+  const ids = running.parts.state.frameIds;
+  if (ids !== null) local = (t, id) => ids.claim(t, id);
+  const stop = (signal: string) => {
+    running.stop(signal).then(
+      () => process.disconnect(),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('disconnect', () => {
+    // The primary is gone: nobody would see these numbers.
+    if (!running.parts.state.draining) process.exit(0);
+  });
+  return running;
+}

@@ -1,0 +1,122 @@
+// Where a dyno's numbers meet (SPEC §8). Receivers (the workers of a dyno, or the
+// one process) collect with exporting aggregators and hand their payloads here every
+// tick; the hub merges them into the view /metrics shows, decides Frame-Ids, runs the
+// push outlets once for the dyno, and, with Redis, sends its payloads to every other
+// receiver and merges theirs.
+//
+// The view closes a window MERGE_MARGIN_S later than a receiver would: a payload
+// comes at most one tick after its lines, so a line a receiver took in time is in
+// time here too.
+
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
+import type { Rendering } from '../outlets/prometheus.js';
+import { type Pipeline, pipeline, sweep as sweepPipeline } from '../pipeline.js';
+import { FrameIds } from '../server/frame-ids.js';
+import { type MergeTarget, mergeDelta, zeroTotals } from './delta.js';
+import type { RedisLink } from './redis.js';
+
+export const MERGE_MARGIN_S = 1;
+/** How often receivers hand over what they collected, ms. */
+export const HAND_OVER_MS = 250;
+
+function targetOf(p: Pipeline): MergeTarget {
+  return { aggregator: p.aggregator, catalog: p.catalog, requests: p.outlet.requests };
+}
+
+export class Hub {
+  /** What /metrics shows: this dyno's lines, and every other receiver's with Redis. */
+  readonly view: Pipeline;
+  /** This dyno's lines only, for the push outlets, when Redis brings in others'. */
+  private readonly own: Pipeline | null;
+  readonly frameIds: FrameIds;
+  readonly outlets: Outlet[];
+  redis: RedisLink | null = null;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  /** Payloads that could not be read (a bug, or a foreign writer on our Redis keys). */
+  refused = 0;
+
+  constructor(config: Config, log: Logger, now: () => number, joined: boolean) {
+    this.log = log;
+    this.now = now;
+    const merged = { ...config, grace: config.grace + MERGE_MARGIN_S };
+    this.view = pipeline(merged, now());
+    this.own = joined && config.outlets.length > 0 ? pipeline(merged, now()) : null;
+    this.frameIds = new FrameIds(this.view.budgets.frameIds, now);
+    const pushFrom = this.own ?? this.view;
+    this.outlets = startOutlets(config.outlets, {
+      aggregator: pushFrom.aggregator,
+      quantiles: config.quantiles,
+      log,
+      now,
+      write: (t) => process.stdout.write(t),
+    });
+    this.view.outlet.pushers = this.outlets;
+  }
+
+  /** A payload of this dyno's lines: merged here, pushed, and sent to the others. */
+  apply(payload: Buffer): void {
+    try {
+      mergeDelta(targetOf(this.view), payload, { totals: true, windows: true, visitor: this.redis?.visitor });
+      if (this.own !== null) mergeDelta(targetOf(this.own), payload);
+    } catch (err) {
+      this.refused++;
+      this.redis?.discard();
+      this.log.error('payload refused', { error: (err as Error).message });
+      return;
+    }
+    this.redis?.send(payload);
+  }
+
+  /** A payload of another receiver's lines (Redis): merged into the view only. */
+  applyRemote(payload: Buffer, totals: boolean, windows: boolean): void {
+    try {
+      mergeDelta(targetOf(this.view), payload, { totals, windows });
+    } catch (err) {
+      this.refused++;
+      this.log.error('payload refused', { error: (err as Error).message });
+    }
+  }
+
+  /** Every total of the view to zero (Redis reads them back whole). */
+  zeroTotals(): void {
+    zeroTotals(targetOf(this.view));
+  }
+
+  /** True when the batch id is new for the app everywhere we can tell. */
+  claim(app: string, id: string): boolean | Promise<boolean> {
+    const tenant = this.view.aggregator.appState(app);
+    if (!this.frameIds.claim(tenant, id)) return false;
+    return this.redis === null ? true : this.redis.claim(app, id);
+  }
+
+  render(scope: string | null, openMetrics: boolean): Promise<Rendering> {
+    this.view.aggregator.advance(this.now());
+    return this.view.outlet.scrape(scope, openMetrics);
+  }
+
+  tick(): void {
+    const t = this.now();
+    this.view.aggregator.advance(t);
+    this.own?.aggregator.advance(t);
+  }
+
+  sweep(): { series: number; apps: number } {
+    this.frameIds.purge();
+    if (this.own !== null) sweepPipeline(this.own);
+    return sweepPipeline(this.view);
+  }
+
+  /** Closes every window, flushes the outlets and Redis by the deadline. */
+  async stop(deadline: number): Promise<void> {
+    const t = this.now();
+    for (const p of [this.view, this.own]) {
+      if (p === null) continue;
+      p.aggregator.advance(t);
+      p.aggregator.closeAll();
+    }
+    await Promise.all([flushOutlets(this.outlets, deadline, this.log), this.redis?.stop(deadline)]);
+  }
+}

@@ -1,0 +1,443 @@
+// Receivers joined through Redis (SPEC §8). Keys, all under the hash tag {dm} (one
+// slot, so the scripts run on a Redis Cluster too):
+//
+//   {dm}:s          a stream: one entry per payload (o = origin, p = payload), kept
+//                   for the quantile window and a margin (XADD MINID): how a receiver
+//                   gets every other receiver's lines, and rebuilds its quantile
+//                   window after a restart
+//   {dm}:a:APP      a hash per app of every total (HINCRBYFLOAT; samples keep the
+//                   newest by time): what a restarted receiver starts from. It
+//                   expires whole after DRAINMETER_SERIES_TTL without a line, as the
+//                   app's series would
+//   {dm}:apps       the apps with a hash;  {dm}:m  metric definitions;
+//   {dm}:r          request counts;        {dm}:q  each origin's last payload number
+//   {dm}:f:APP:ID   a Frame-Id accepted in the last 10 minutes (SET NX EX 600)
+//
+// One script adds a payload to the stream and its totals to the hashes at once, and
+// only once: an origin (instance and boot) numbers its payloads, and a number already
+// applied is skipped, so a payload re-sent after a lost reply never counts twice.
+// A receiver shows its own payloads as it makes them and others' as it reads the
+// stream; at start it reads the hashes and the stream position in one script, then
+// the stream's windows up to there.
+//
+// Redis trouble never stops a drain: payloads wait in a queue bounded in bytes
+// (QUEUE_BYTES; past it the oldest are dropped and counted), Frame-Id claims give up
+// after CLAIM_TIMEOUT_MS and fall back to this receiver's memory, and the link
+// reconnects by itself. drainmeter_redis_up says which.
+
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../log.js';
+import { type Kind, REASONS } from '../model/index.js';
+import { encodeTotals, type TotalsSnapshot, type TotalsVisitor } from './delta.js';
+
+/** A Frame-Id claim waits at most this for Redis, then the receiver decides alone, ms. */
+export const CLAIM_TIMEOUT_MS = 250;
+/** A write (one payload) waits at most this before it is tried again, ms. */
+export const WRITE_TIMEOUT_MS = 5_000;
+/** Payloads waiting for Redis, at most, bytes. */
+export const QUEUE_BYTES = 64 * 1024 * 1024;
+export const FRAME_ID_TTL_S = 600;
+
+const P = '{dm}';
+const STREAM = `${P}:s`;
+const SEQS = `${P}:q`;
+const METRICS = `${P}:m`;
+const REQUESTS = `${P}:r`;
+const APPS = `${P}:apps`;
+const appKey = (app: string) => `${P}:a:${app}`;
+
+const APPLY = `
+local done = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local seq = tonumber(ARGV[2])
+if seq <= done then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], seq)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('XADD', KEYS[1], 'MINID', '~', tostring(now - tonumber(ARGV[4])), '*', 'o', ARGV[1], 'p', ARGV[3])
+local i = 6
+local m = tonumber(ARGV[i]); i = i + 1
+for j = 1, m do redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 1]); i = i + 2 end
+local r = tonumber(ARGV[i]); i = i + 1
+for j = 1, r do redis.call('HINCRBYFLOAT', KEYS[4], ARGV[i], ARGV[i + 1]); i = i + 2 end
+for k = 6, #KEYS do
+  local app = ARGV[i]; i = i + 1
+  local f = tonumber(ARGV[i]); i = i + 1
+  for j = 1, f do
+    local op, field, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    i = i + 3
+    if op == 'i' then
+      redis.call('HINCRBYFLOAT', KEYS[k], field, v)
+    else
+      local cur = redis.call('HGET', KEYS[k], field)
+      if not cur or tonumber(string.match(cur, '^%S+')) <= tonumber(string.match(v, '^%S+')) then
+        redis.call('HSET', KEYS[k], field, v)
+      end
+    end
+  end
+  redis.call('EXPIRE', KEYS[k], ARGV[5])
+  redis.call('SADD', KEYS[5], app)
+end
+return 1
+`;
+
+const SNAPSHOT = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if #last > 0 then id = last[1][1] end
+local out = {id, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+for _, a in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  local h = redis.call('HGETALL', ARGV[1] .. a)
+  if #h == 0 then redis.call('SREM', KEYS[4], a) else table.insert(out, a); table.insert(out, h) end
+end
+return out
+`;
+
+interface Item {
+  seq: number;
+  payload: Buffer;
+  keys: string[];
+  args: (string | Buffer)[];
+  bytes: number;
+}
+
+interface Scripted {
+  dmApply(numKeys: number, ...args: (string | Buffer | number)[]): Promise<number>;
+  dmSnapshot(numKeys: number, ...args: string[]): Promise<unknown[]>;
+}
+
+/** What the link needs of the hub. */
+export interface Joined {
+  /** Another receiver's payload. */
+  remote(payload: Buffer, totals: boolean, windows: boolean): void;
+  /** Every total of the view to zero, before the stored totals are read back. */
+  zeroTotals(): void;
+}
+
+export interface RedisLinkOptions {
+  url: string;
+  /** This receiver, for logs (DRAINMETER_INSTANCE). */
+  instance: string;
+  /** How long the stream keeps payloads, ms (the quantile window and a margin). */
+  retentionMs: number;
+  /** An app's totals outlive its last line by this, s (the series TTL). */
+  appTtlS: number;
+  log: Logger;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+function options(url: string, extra: RedisOptions): RedisOptions {
+  // Heroku Redis serves TLS with a self-signed certificate (Dev Center, "Connecting to
+  // Heroku Key-Value Store"): the connection is encrypted, the peer is not verified.
+  const tls = url.startsWith('rediss://') ? { tls: { rejectUnauthorized: false } } : {};
+  return { lazyConnect: false, connectTimeout: 5_000, retryStrategy: (n) => Math.min(200 * n, 2_000), ...tls, ...extra };
+}
+
+export class RedisLink {
+  /** Reachable and answering: drainmeter_redis_up. */
+  up = false;
+  readonly origin: string;
+  /** Payloads dropped because the queue was full. */
+  dropped = 0;
+  readonly visitor: TotalsVisitor;
+  private readonly writer: Redis & Scripted;
+  private readonly reader: Redis;
+  private readonly claims: Redis;
+  private readonly o: RedisLinkOptions;
+  private hub: Joined | null = null;
+  private readonly queue: Item[] = [];
+  private queueBytes = 0;
+  private seq = 0;
+  private lastId = '0-0';
+  private synced = false;
+  /** The first sync also rebuilds the quantile window from the stream. */
+  private rebuilt = false;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private loops: Promise<void>[] = [];
+  // What the visitor gathered of the payload being merged.
+  private metrics: string[] = [];
+  private requests: string[] = [];
+  private apps = new Map<string, string[]>();
+  private current: string[] = [];
+
+  constructor(o: RedisLinkOptions) {
+    this.o = o;
+    this.origin = `${o.instance}:${randomBytes(4).toString('hex')}`;
+    // Writes wait for nothing: the queue here holds them across reconnects.
+    this.writer = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: WRITE_TIMEOUT_MS })) as Redis & Scripted;
+    this.writer.defineCommand('dmApply', { lua: APPLY });
+    this.writer.defineCommand('dmSnapshot', { lua: SNAPSHOT });
+    this.reader = new Redis(o.url, options(o.url, { maxRetriesPerRequest: 0 }));
+    this.claims = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CLAIM_TIMEOUT_MS }));
+    for (const c of [this.writer, this.reader, this.claims]) c.on('error', () => {}); // said once, by up/down
+    this.writer.on('ready', () => this.nudge());
+    this.writer.on('close', () => this.down('connection closed'));
+    this.visitor = {
+      metric: (name, kind, labels, help) => this.metrics.push(name, JSON.stringify({ kind, labels, help })),
+      request: (route, status, n) => this.requests.push(`${route} ${status}`, String(n)),
+      app: (name, lines, late, duplicates) => {
+        let fields = this.apps.get(name);
+        if (fields === undefined) this.apps.set(name, (fields = []));
+        this.current = fields;
+        if (lines !== 0) fields.push('i', '["lines"]', String(lines));
+        if (late !== 0) fields.push('i', '["late"]', String(late));
+        if (duplicates !== 0) fields.push('i', '["duplicates"]', String(duplicates));
+      },
+      rejected: (reason, n) => this.current.push('i', JSON.stringify(['rejected', REASONS[reason]]), String(n)),
+      series: (metric, kind, l1, l2, res, count, sum, lastTime, last) => {
+        const id = JSON.stringify([kind, metric, l1, l2, res]).slice(1, -1);
+        const f = this.current;
+        if (count !== 0 && Number.isFinite(count)) f.push('i', `[${id},"count"]`, String(count));
+        if (sum !== 0 && Number.isFinite(sum)) f.push('i', `[${id},"sum"]`, String(sum));
+        if (lastTime !== -Infinity) f.push('g', `[${id},"last"]`, `${lastTime} ${last}`);
+      },
+    };
+  }
+
+  start(hub: Joined): void {
+    this.hub = hub;
+    this.loops = [this.writeLoop(), this.readLoop()];
+  }
+
+  /** Queues the payload the visitor just saw, for every other receiver. */
+  send(payload: Buffer): void {
+    const keys = [STREAM, SEQS, METRICS, REQUESTS, APPS];
+    const args: (string | Buffer)[] = [this.origin, String(++this.seq), payload, String(this.o.retentionMs), String(this.o.appTtlS)];
+    args.push(String(this.metrics.length / 2), ...this.metrics, String(this.requests.length / 2), ...this.requests);
+    let bytes = payload.length;
+    for (const [app, fields] of this.apps) {
+      keys.push(appKey(app));
+      args.push(app, String(fields.length / 3), ...fields);
+      for (const f of fields) bytes += f.length;
+    }
+    this.metrics = [];
+    this.requests = [];
+    this.apps = new Map();
+    this.queue.push({ seq: this.seq, payload, keys, args, bytes });
+    this.queueBytes += bytes;
+    while (this.queueBytes > QUEUE_BYTES && this.queue.length > 1) {
+      const old = this.queue.shift() as Item;
+      this.queueBytes -= old.bytes;
+      this.dropped++;
+    }
+    this.nudge();
+  }
+
+  /** Forgets what the visitor saw of a payload that was refused. */
+  discard(): void {
+    this.metrics = [];
+    this.requests = [];
+    this.apps = new Map();
+  }
+
+  /** True when no receiver accepted this batch id for the app in the last 10 minutes; true also when Redis cannot tell in time. */
+  async claim(app: string, id: string): Promise<boolean> {
+    try {
+      const r = await this.claims.set(`${P}:f:${app}:${id}`, '1', 'EX', FRAME_ID_TTL_S, 'NX');
+      return r === 'OK';
+    } catch (err) {
+      this.down((err as Error).message);
+      return true;
+    }
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  async stop(deadline: number): Promise<void> {
+    while (this.queue.length > 0 && this.up && Date.now() < deadline) await sleep(20);
+    this.stopped = true;
+    this.nudge();
+    if (this.queue.length > 0) this.o.log.warn('redis: payloads not sent by shutdown', { payloads: this.queue.length });
+    this.reader.disconnect();
+    await Promise.race([Promise.allSettled(this.loops), sleep(Math.max(0, deadline - Date.now()))]);
+    this.writer.disconnect();
+    this.claims.disconnect();
+  }
+
+  private nudge(): void {
+    this.wake?.();
+  }
+
+  private down(reason: string): void {
+    if (!this.up) return;
+    this.up = false;
+    this.o.log.warn('redis down: taking drains alone, will catch up', { reason, pending: this.queue.length });
+  }
+
+  private isUp(): void {
+    if (this.up) return;
+    this.up = true;
+    this.o.log.info('redis up', { origin: this.origin, pending: this.queue.length });
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (!this.stopped) {
+      if (this.writer.status !== 'ready' || (this.queue.length === 0 && this.synced)) {
+        await new Promise<void>((r) => {
+          this.wake = r;
+          setTimeout(r, 1_000).unref();
+        });
+        this.wake = null;
+        continue;
+      }
+      try {
+        if (!this.synced) await this.sync();
+        const item = this.queue[0];
+        if (item === undefined) continue;
+        await this.writer.dmApply(item.keys.length, ...item.keys, ...item.args);
+        this.isUp();
+        if (this.queue[0] === item) {
+          this.queue.shift();
+          this.queueBytes -= item.bytes;
+        }
+      } catch (err) {
+        const e = err as Error;
+        if (e.name === 'ReplyError' && !/BUSY|LOADING|READONLY|MASTERDOWN/.test(e.message)) {
+          // Redis refused the script itself: sending it again would fail again.
+          const item = this.queue.shift();
+          if (item !== undefined) this.queueBytes -= item.bytes;
+          this.dropped++;
+          this.o.log.error('redis refused a payload', { error: e.message });
+        } else {
+          this.down(e.message);
+          await sleep(200);
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads the stored totals and the stream position in one script: the view's totals
+   * become them plus this receiver's payloads not yet stored. The first time, the
+   * stream's windows up to that position rebuild the quantile window.
+   */
+  private async sync(): Promise<void> {
+    const hub = this.hub as Joined;
+    const raw = (await this.writer.dmSnapshot(4, STREAM, METRICS, REQUESTS, APPS, `${P}:a:`)) as [string, string[], string[], ...(string | string[])[]];
+    const [id, metricFields, requestFields, ...appParts] = raw;
+    hub.zeroTotals();
+    hub.remote(encodeTotals(snapshotOf(metricFields, requestFields, appParts)), true, false);
+    for (const item of this.queue) hub.remote(item.payload, true, false);
+    if (!this.rebuilt) {
+      const min = Date.now() - this.o.retentionMs;
+      const entries = await this.writer.xrangeBuffer(STREAM, String(min), id);
+      for (const [, fields] of entries) {
+        const e = entryOf(fields);
+        if (e !== null && e.origin !== this.origin) hub.remote(e.payload, false, true);
+      }
+      this.rebuilt = true;
+    }
+    this.lastId = id;
+    this.synced = true;
+    this.isUp();
+  }
+
+  private async readLoop(): Promise<void> {
+    let failed = false;
+    while (!this.stopped) {
+      if (!this.synced) {
+        await sleep(50);
+        continue;
+      }
+      try {
+        if (failed && this.lastId !== '0-0') {
+          // Back after trouble: if the stream no longer holds where we were, payloads
+          // were trimmed unread, and the totals are read back whole.
+          const here = await this.reader.xrange(STREAM, this.lastId, this.lastId);
+          failed = false;
+          if (here.length === 0) {
+            this.o.log.warn('redis: missed payloads while away, reading the totals again');
+            this.synced = false;
+            this.nudge();
+            continue;
+          }
+        }
+        const got = await this.reader.xreadBuffer('COUNT', 512, 'BLOCK', 1_000, 'STREAMS', STREAM, this.lastId);
+        if (got === null) continue;
+        for (const [, entries] of got) {
+          for (const [entryId, fields] of entries) {
+            this.lastId = entryId.toString();
+            const e = entryOf(fields);
+            if (e !== null && e.origin !== this.origin) (this.hub as Joined).remote(e.payload, true, true);
+          }
+        }
+      } catch (err) {
+        if (this.stopped) return;
+        failed = true;
+        this.down((err as Error).message);
+        await sleep(500);
+      }
+    }
+  }
+}
+
+function entryOf(fields: Buffer[]): { origin: string; payload: Buffer } | null {
+  let origin: string | null = null;
+  let payload: Buffer | null = null;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const k = fields[i].toString();
+    if (k === 'o') origin = fields[i + 1].toString();
+    else if (k === 'p') payload = fields[i + 1];
+  }
+  return origin === null || payload === null ? null : { origin, payload };
+}
+
+/** The stored hashes, as the totals of a payload. */
+function snapshotOf(metricFields: string[], requestFields: string[], appParts: (string | string[])[]): TotalsSnapshot {
+  const snap: TotalsSnapshot = { metrics: [], requests: [], apps: [] };
+  const metricIndex = new Map<string, number>();
+  for (let i = 0; i + 1 < metricFields.length; i += 2) {
+    const def = JSON.parse(metricFields[i + 1]) as { kind: Kind; labels: string[]; help: string };
+    metricIndex.set(metricFields[i], snap.metrics.length);
+    snap.metrics.push({ name: metricFields[i], kind: def.kind, labels: def.labels, help: def.help });
+  }
+  for (let i = 0; i + 1 < requestFields.length; i += 2) {
+    const [route, status] = requestFields[i].split(' ');
+    snap.requests.push({ route, status: Number(status), n: Math.round(Number(requestFields[i + 1])) });
+  }
+  for (let a = 0; a + 1 < appParts.length; a += 2) {
+    const name = appParts[a] as string;
+    const fields = appParts[a + 1] as string[];
+    const app: TotalsSnapshot['apps'][number] = { name, lines: 0, late: 0, duplicates: 0, rejected: [], series: [] };
+    const series = new Map<string, TotalsSnapshot['apps'][number]['series'][number]>();
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const key = JSON.parse(fields[i]) as (string | number)[];
+      const value = fields[i + 1];
+      if (key.length === 1) {
+        const n = Math.round(Number(value));
+        if (key[0] === 'lines') app.lines = n;
+        else if (key[0] === 'late') app.late = n;
+        else if (key[0] === 'duplicates') app.duplicates = n;
+        continue;
+      }
+      if (key[0] === 'rejected') {
+        const r = REASONS.indexOf(key[1] as (typeof REASONS)[number]);
+        if (r >= 0) app.rejected.push([r, Math.round(Number(value))]);
+        continue;
+      }
+      const [, metric, l1, l2, res, what] = key as [Kind, string, string, string, number, string];
+      const m = metricIndex.get(metric);
+      if (m === undefined) continue;
+      const id = JSON.stringify(key.slice(0, 5));
+      let s = series.get(id);
+      if (s === undefined) {
+        s = { metric: m, label1: l1, label2: l2, resolution: res, count: 0, sum: 0, lastTime: -Infinity, last: NaN };
+        series.set(id, s);
+      }
+      if (what === 'count') s.count = Number(value);
+      else if (what === 'sum') s.sum = Number(value);
+      else {
+        const space = value.indexOf(' ');
+        s.lastTime = Number(value.slice(0, space));
+        s.last = Number(value.slice(space + 1));
+      }
+    }
+    app.series = [...series.values()];
+    snap.apps.push(app);
+  }
+  return snap;
+}
