@@ -249,9 +249,10 @@ export class Aggregator implements ObservationSink {
    * Another process's part of a window of `s`, merged as if its lines had come
    * here. When the window is closed here already, a measure's part still joins the
    * quantile window while that covers it (a receiver catching up after Redis came
-   * back); otherwise its lines are late.
+   * back); otherwise its lines are late (counted when `late`; not when the windows
+   * of payloads already counted are read again).
    */
-  mergeWindow(s: Series, p: PartialWindow): void {
+  mergeWindow(s: Series, p: PartialWindow, late = true): void {
     const app = s.app;
     const kind = s.metric.kind;
     if (this.isClosed(p.start, s.resolution)) {
@@ -264,7 +265,7 @@ export class Aggregator implements ObservationSink {
         w.pushTo(s.sliding);
         this.version++;
         if (this.pool.length < POOL_MAX) this.pool.push(w);
-      } else app.late += p.count;
+      } else if (late) app.late += p.count;
       return;
     }
     let w = s.window(p.start);

@@ -150,3 +150,46 @@ describe('deltas: two receivers merged equal one', () => {
     expect(() => mergeDelta(target, Buffer.from([9]))).toThrow(WireError);
   });
 });
+
+describe('deltas that come late (a receiver catching up after Redis)', () => {
+  it('join the quantile window while it covers them', async () => {
+    const cfg = config();
+    const view = pipeline({ ...cfg, grace: cfg.grace + 1 }, T0);
+    const target = { aggregator: view.aggregator, catalog: view.catalog, requests: view.outlet.requests };
+    const oneProcess = pipeline(cfg, T0);
+    const parts = [pipeline(cfg, T0, { exporting: true }), pipeline(cfg, T0, { exporting: true })];
+    const held: Buffer[] = [];
+    let seed = 3;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let i = 0; i < 2000; i++) {
+      const t = T0 + i * 10;
+      const v = Math.round(Math.exp(rand() * 7) * 1000) / 1000;
+      const lines = [`${new Date(t).toISOString()} app[web.1]: measure#db.latency=${v}ms`];
+      feed(oneProcess, 'shop', lines, t);
+      feed(parts[i % 2], 'shop', lines, t);
+      view.aggregator.advance(t);
+      if (i % 25 === 0) {
+        // part 0 hands over at once; part 1's payloads wait, as while Redis is away
+        for (const [n, p] of parts.entries()) {
+          const d = exportDelta(p.aggregator, p.outlet.requests);
+          if (d === null) continue;
+          if (n === 0) mergeDelta(target, d);
+          else held.push(d);
+        }
+      }
+    }
+    for (const p of parts) {
+      const d = exportDelta(p.aggregator, p.outlet.requests);
+      if (d !== null) held.push(d);
+    }
+    view.aggregator.advance(T0 + 25_000);
+    for (const d of held) mergeDelta(target, d);
+    const want = await samples(oneProcess, T0 + 25_000);
+    const got = await samples(view, T0 + 25_000);
+    for (const q of ['0', '0.5', '0.95', '0.99', '1']) {
+      const w = want.find((s) => s.name === 'db_latency_seconds' && s.labels.quantile === q);
+      const g = got.find((s) => s.name === 'db_latency_seconds' && s.labels.quantile === q);
+      expect(g?.value, `quantile ${q}`).toBe(w?.value);
+    }
+  });
+});

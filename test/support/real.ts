@@ -108,3 +108,39 @@ export async function startPrometheus(config: string, flags: string[] = [], port
     stop: () => child.kill('SIGTERM'),
   };
 }
+
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** Runs a redis-cli command against it, returns its output. */
+  cli(...args: string[]): string;
+  /** Stops it (SIGTERM: it writes its append-only file first). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port with the same data. */
+  start(): Promise<void>;
+}
+
+/** A real redis-server on a free loopback port, its data in a temp dir, persisted (append-only file) across stop()/start(). */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'drainmeter-redis-'));
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
+    for (let i = 0; i < 200 && !(await listening(port)); i++) await sleep(25);
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    cli: (...args) => execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }),
+    stop: async () => {
+      const c = child as ChildProcess | null;
+      if (c === null || c.exitCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await exited;
+    },
+    start,
+  };
+}
