@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
-import { check } from './lib.js';
+import { check, freePort } from './lib.js';
 
 const BODIES = 200;
 const LINES = 100;
@@ -83,20 +83,34 @@ export async function httpBench(rounds: number): Promise<string> {
   const here = new URL('.', import.meta.url).pathname;
   const cli = new URL('../src/cli.js', import.meta.url).pathname;
   const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
-  const results: Record<string, number[]> = { discard: [], drainmeter: [] };
+  const results: Record<string, number[]> = { discard: [], drainmeter: [], workers: [], redis: [] };
+  // Scale-out (SPEC §8): two workers, and one process joined through a real Redis.
+  let redis: ChildProcess | null = null;
+  let redisUrl = '';
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    const rport = await freePort();
+    redis = spawn('redis-server', ['--port', String(rport), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'drainmeter-http-redis-'))], { stdio: 'ignore' });
+    redisUrl = `redis://127.0.0.1:${rport}`;
+    await new Promise((r) => setTimeout(r, 300));
+  } catch {
+    delete results.redis;
+  }
+  const env: Record<string, Record<string, string>> = { drainmeter: {}, workers: { DRAINMETER_WORKERS: '2' }, redis: { REDIS_URL: redisUrl } };
   let avg = 0;
   for (let r = 0; r < rounds; r++) {
-    for (const which of ['discard', 'drainmeter'] as const) {
+    for (const which of Object.keys(results)) {
       const dir = mkdtempSync(join(tmpdir(), 'drainmeter-http-'));
       const { script, avgBytes } = prepare(dir);
       avg = avgBytes;
       const { child, port } =
-        which === 'discard' ? await start(join(here, 'discard-server.js'), [], {}) : await start(cli, ['serve'], {});
+        which === 'discard' ? await start(join(here, 'discard-server.js'), [], {}) : await start(cli, ['serve'], env[which]);
       try {
         wrk(script, `http://127.0.0.1:${port}`, 1); // warm-up
         const { rps, non2xx, requests } = wrk(script, `http://127.0.0.1:${port}`, seconds);
         check(non2xx === 0, `${which}: ${non2xx} non-2xx answers`);
-        if (which === 'drainmeter') {
+        if (which !== 'discard') {
+          await new Promise((r) => setTimeout(r, 1_500)); // scale-out: the last hand-over
           const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
           const lines = Number(/drainmeter_lines_total\{app="default"\} (\d+)/.exec(text)?.[1]);
           // Every line of every batch answered 204 (warm-up included) was counted.
@@ -105,9 +119,11 @@ export async function httpBench(rounds: number): Promise<string> {
         results[which].push(rps * LINES);
       } finally {
         child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
       }
     }
   }
+  redis?.kill('SIGTERM');
   const discard = median(results.discard);
   const ours = median(results.drainmeter);
   const ratios = results.drainmeter.map((x, i) => x / results.discard[i]);
@@ -120,5 +136,12 @@ export async function httpBench(rounds: number): Promise<string> {
     '|---|---:|---:|---:|',
     `| node:http, reads and discards the body | ${f(discard)} | ${mbs(discard).toFixed(0)} | 1.00× |`,
     `| drainmeter serve (hono, ingest, aggregate) | ${f(ours)} | ${mbs(ours).toFixed(0)} | ${median(ratios).toFixed(2)}× |`,
+    ...(['workers', 'redis'] as const)
+      .filter((w) => results[w] !== undefined)
+      .map((w) => {
+        const lps = median(results[w]);
+        const label = w === 'workers' ? 'DRAINMETER_WORKERS=2 (a primary merging two workers)' : 'one process with REDIS_URL (a real redis-server on the same machine)';
+        return `| ${label} | ${f(lps)} | ${mbs(lps).toFixed(0)} | ${median(results[w].map((x, i) => x / results.discard[i])).toFixed(2)}× |`;
+      }),
   ].join('\n');
 }

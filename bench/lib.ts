@@ -3,6 +3,7 @@
 // seconds slows every function alike, so a ratio is taken within each round (both
 // tasks under the same conditions) and the median of the rounds' ratios reported.
 
+import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
 import type { Metric, ObservationSink, Tenant } from '../src/model/index.js';
@@ -84,4 +85,14 @@ export function table(rows: Row[], baseline: string): string {
 
 export function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`correctness check failed before timing: ${what}`);
+}
+
+/** A free loopback port, for a server a suite starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -7,6 +7,7 @@ import { ingestBench } from './ingest.js';
 import { mtailBench } from './mtail.js';
 import { otlpBench } from './otlp.js';
 import { pushBench } from './push.js';
+import { redisBench } from './redis.js';
 import { machine } from './lib.js';
 
 /** Runs a suite file in a process of its own (a clean heap, for RSS), with --expose-gc. */
@@ -69,6 +70,7 @@ const suites: Record<string, (rounds: number) => Promise<string>> = {
   sketch: () => isolated('./sketch.js'),
   mtail: (rounds) => mtailBench(Math.min(rounds, 3)),
   push: async (rounds) => pushBench(rounds),
+  redis: () => redisBench(),
 };
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
