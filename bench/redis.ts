@@ -108,7 +108,7 @@ export async function redisBench(): Promise<string> {
       '| measure | value |',
       '|---|---:|',
       `| steady traffic: 100-line batches, 50 live series, ${f(batches / seconds)} batches/s | ${f(steadyCalls / seconds, 1)} Redis commands/s, ${f(steadyBytes / seconds / 1024, 1)} KB/s |`,
-      `| per batch (a Frame-Id SET NX, its share of the payloads) | ${f(steadyCalls / batches, 2)} commands, ${f(steadyBytes / batches)} bytes |`,
+      `| per batch (a Frame-Id SET NX, its share of the payloads; the scripts' inner HINCRBYFLOATs counted as commands) | ${f(steadyCalls / batches, 2)} commands, ${f(steadyBytes / batches)} bytes |`,
       `| per hand-over (one EVALSHA per 250 ms tick with lines; ~${f(handOvers)} in the run) | ${f(steadyBytes / handOvers)} bytes |`,
       `| Redis memory, 100,000 measure series, totals (hashes) | ${f(hashes / series, 1)} bytes/series |`,
       `| Redis memory, the stream holding those lines' payloads (kept ${60 + 2 + 1 + 10} s) | ${f(stream / series, 1)} bytes/series |`,
