@@ -114,23 +114,28 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts): Bu
     }
   }
   if (apps === 0 && reqs.length === 0) return null;
-  body.uint(VERSION);
-  body.uint(metrics.size);
-  for (const m of metrics.keys()) {
-    body.string(m.name);
-    body.uint(m.kind);
-    body.uint(m.labels.length);
-    for (const l of m.labels) body.string(l);
-    body.string(m.help);
-  }
-  body.uint(reqs.length);
-  for (const r of reqs) {
-    body.string(r.route);
-    body.uint(r.status);
-    body.uint(r.n);
-  }
+  writeHead(body, [...metrics.keys()], reqs);
   body.uint(apps);
   return Buffer.concat([body.take(), appWriter.take()]);
+}
+
+/** The version, the metric table and the request counts. */
+function writeHead(w: Writer, metrics: readonly { name: string; kind: Kind; labels: readonly string[]; help: string }[], requests: readonly { route: string; status: number; n: number }[]): void {
+  w.uint(VERSION);
+  w.uint(metrics.length);
+  for (const m of metrics) {
+    w.string(m.name);
+    w.uint(m.kind);
+    w.uint(m.labels.length);
+    for (const l of m.labels) w.string(l);
+    w.string(m.help);
+  }
+  w.uint(requests.length);
+  for (const r of requests) {
+    w.string(r.route);
+    w.uint(r.status);
+    w.uint(r.n);
+  }
 }
 
 function writeWindow(w: Writer, win: Window, kind: Kind): void {
@@ -285,21 +290,7 @@ export interface TotalsSnapshot {
 /** A payload of totals only (no windows), as mergeDelta reads it. */
 export function encodeTotals(t: TotalsSnapshot): Buffer {
   const w = new Writer();
-  w.uint(VERSION);
-  w.uint(t.metrics.length);
-  for (const m of t.metrics) {
-    w.string(m.name);
-    w.uint(m.kind);
-    w.uint(m.labels.length);
-    for (const l of m.labels) w.string(l);
-    w.string(m.help);
-  }
-  w.uint(t.requests.length);
-  for (const r of t.requests) {
-    w.string(r.route);
-    w.uint(r.status);
-    w.uint(r.n);
-  }
+  writeHead(w, t.metrics, t.requests);
   w.uint(t.apps.length);
   for (const a of t.apps) {
     w.string(a.name);

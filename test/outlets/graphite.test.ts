@@ -106,6 +106,7 @@ describe.skipIf(!available)('the Graphite outlet, against a real carbon', () => 
     const t0 = Math.floor(Date.now() / 1000) - 1;
     await postWindow(drain, t0, 'shop', ['measure#db.latency=21ms count#orders=2 sample#depth=7 source=web.1', 'measure#db.latency=40ms count#orders=1 sample#depth=9 source=web.1', 'measure#db.latency=4ms source=web.1']);
     await sleep(2500); // the window closes (grace 1 s) while carbon is down
+    for (let i = 0; i < 50 && (drain.outlets[0].push?.queueBytes ?? 0) === 0; i++) await sleep(100); // a loaded machine
     expect(drain.outlets[0].push?.queueBytes ?? 0).toBeGreaterThan(0);
     children.push(await startCarbon(dir, port));
     const path = 'dm.shop.db_latency_seconds.web_1';

@@ -242,7 +242,8 @@ describe('two workers in one dyno', () => {
     const got = await scrape(workers.port);
     expectSame(got, want, 'two workers');
     expect(got.find((s) => s.name === 'drainmeter_duplicate_batches_total' && s.labels.app === 'shop')?.value).toBe(4);
-    expect(quantileErrors(got)).toEqual([]);
+    // Quantiles can follow the counters by a few seconds on a loaded machine (see the README).
+    await until('the quantiles of all lines', async () => quantileErrors(await scrape(workers.port)).length === 0, 10_000);
     expect(got.find((s) => s.name === 'drainmeter_workers')?.value).toBe(2);
     // Both workers took drains (the port is shared).
     expect((workers.output().match(/msg=listening/g) ?? []).length).toBe(2);
