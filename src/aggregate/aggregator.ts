@@ -256,15 +256,14 @@ export class Aggregator implements ObservationSink {
     const app = s.app;
     const kind = s.metric.kind;
     if (this.isClosed(p.start, s.resolution)) {
-      const o = this.options;
-      if (s.sliding !== null && p.start + s.resolution > Math.floor(this.clock / 1000) - o.grace - o.quantileWindow) {
+      if (s.sliding !== null && p.start >= this.horizon(s)) {
         const w = this.pool.pop() ?? new Window();
         w.reset(p.start);
         fill(w, p, kind);
         this.expire(s);
         w.pushTo(s.sliding);
         this.version++;
-        if (this.pool.length < POOL_MAX) this.pool.push(w);
+        this.recycle(w);
       } else if (late) app.late += p.count;
       return;
     }
@@ -282,10 +281,7 @@ export class Aggregator implements ObservationSink {
     for (let i = 0; i < open.length; i++) {
       const w = open[i];
       each(w);
-      this.budgets.windows.give(s.app, w.charged);
-      w.charged = 0;
-      w.owner = null;
-      if (this.pool.length < POOL_MAX) this.pool.push(w);
+      this.recycle(w);
     }
     open.length = 0;
   }
@@ -393,8 +389,13 @@ export class Aggregator implements ObservationSink {
    * in the quantileWindow seconds before that.
    */
   expire(s: Series): void {
+    s.sliding?.expire(this.horizon(s));
+  }
+
+  /** The earliest window start (epoch s) the quantile span of `s` still covers. */
+  private horizon(s: Series): number {
     const o = this.options;
-    s.sliding?.expire(Math.floor(this.clock / 1000) - o.grace - o.quantileWindow - s.resolution + 1);
+    return Math.floor(this.clock / 1000) - o.grace - o.quantileWindow - s.resolution + 1;
   }
 
   /** True when the window [start, start + res) is due by the clock, so closed. */
@@ -450,11 +451,18 @@ export class Aggregator implements ObservationSink {
       w.pushTo(s.sliding);
     }
     this.version++;
-    this.budgets.windows.give(s.app, w.charged);
+    this.recycle(w);
+  }
+
+  /**
+   * Gives back what an open window cost its app and pools it, up to POOL_MAX, each
+   * with at most POOL_BUCKETS of buckets: what the pool keeps is bounded whatever
+   * windows were open at the peak.
+   */
+  private recycle(w: Window): void {
+    if (w.owner !== null) this.budgets.windows.give(w.owner, w.charged);
     w.charged = 0;
     w.owner = null;
-    // Pooled, up to POOL_MAX, each with at most POOL_BUCKETS of buckets: what the
-    // pool keeps is bounded whatever windows were open at the peak.
     if (this.pool.length >= POOL_MAX) return;
     if (w.more !== null && w.more.keys.length > POOL_BUCKETS) w.more = null;
     this.pool.push(w);

@@ -45,8 +45,6 @@ export interface Receiver {
   render: Render;
   /** What the process collected since the last hand-over (a delta payload). */
   handOver(payload: Buffer): void;
-  /** Every tick, after the hand-over. */
-  tick?(): void;
   /** After the last hand-over at stop: flush what is downstream by the deadline. */
   stop?(deadline: number): Promise<void>;
   /** Said in the listening line (`worker=2`). */
@@ -97,7 +95,6 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
     aggregator.advance(now);
     state.reads.check(now);
     handOver();
-    receiver?.tick?.();
   }, TICK_MS);
   // Every 10 s, or twice per TTL when the TTL is shorter.
   const sweepMs = Math.min(10_000, Math.max(500, config.seriesTtl * 500));
