@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
-import { check, freePort } from './lib.js';
+import { check, redisServer } from './lib.js';
 
 const BODIES = 200;
 const LINES = 100;
@@ -85,18 +85,9 @@ export async function httpBench(rounds: number): Promise<string> {
   const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
   const results: Record<string, number[]> = { discard: [], drainmeter: [], workers: [], redis: [] };
   // Scale-out (SPEC §8): two workers, and one process joined through a real Redis.
-  let redis: ChildProcess | null = null;
-  let redisUrl = '';
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    const rport = await freePort();
-    redis = spawn('redis-server', ['--port', String(rport), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'drainmeter-http-redis-'))], { stdio: 'ignore' });
-    redisUrl = `redis://127.0.0.1:${rport}`;
-    await new Promise((r) => setTimeout(r, 300));
-  } catch {
-    delete results.redis;
-  }
-  const env: Record<string, Record<string, string>> = { drainmeter: {}, workers: { DRAINMETER_WORKERS: '2' }, redis: { REDIS_URL: redisUrl } };
+  const redis = await redisServer();
+  if (redis === null) delete results.redis;
+  const env: Record<string, Record<string, string>> = { drainmeter: {}, workers: { DRAINMETER_WORKERS: '2' }, redis: { REDIS_URL: redis?.url ?? '' } };
   let avg = 0;
   for (let r = 0; r < rounds; r++) {
     for (const which of Object.keys(results)) {
@@ -123,7 +114,7 @@ export async function httpBench(rounds: number): Promise<string> {
       }
     }
   }
-  redis?.kill('SIGTERM');
+  redis?.stop();
   const discard = median(results.discard);
   const ours = median(results.drainmeter);
   const ratios = results.drainmeter.map((x, i) => x / results.discard[i]);

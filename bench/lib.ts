@@ -3,8 +3,11 @@
 // seconds slows every function alike, so a ratio is taken within each round (both
 // tasks under the same conditions) and the median of the rounds' ratios reported.
 
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import type { Metric, ObservationSink, Tenant } from '../src/model/index.js';
 
@@ -95,4 +98,21 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A redis-server on a free loopback port with its data in a temp dir, nothing
+ * persisted; null when redis-server is not installed.
+ */
+export async function redisServer(): Promise<{ port: number; url: string; stop(): void } | null> {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'drainmeter-bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  return { port, url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }

@@ -4,10 +4,7 @@
 // commandstats and stats, memory from MEMORY USAGE of our keys.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from './lib.js';
+import { redisServer } from './lib.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -56,15 +53,9 @@ async function post(port: number, body: string, frameId: string): Promise<void> 
 }
 
 export async function redisBench(): Promise<string> {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return '### Redis\n\nskipped: redis-server is not installed (Debian package `redis-server`).';
-  }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'drainmeter-bench-redis-'));
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await sleep(300);
+  const redis = await redisServer();
+  if (redis === null) return '### Redis\n\nskipped: redis-server is not installed (Debian package `redis-server`).';
+  const port = redis.port;
   const { child, port: http } = await serve(port);
   try {
     await sleep(1_000);
@@ -117,6 +108,6 @@ export async function redisBench(): Promise<string> {
   } finally {
     child.kill('SIGTERM');
     await sleep(500);
-    redis.kill('SIGTERM');
+    redis.stop();
   }
 }
