@@ -6,7 +6,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config, configFrom, OPTIONS, parseArgs } from './config.js';
 import { stdoutLogger } from './log.js';
-import { replay } from './replay.js';
+import { replay, UnreachableError } from './replay.js';
 import { APP_NAME, drainPassword } from './server/auth.js';
 import { serveScaled, scaledOut } from './scale/cluster.js';
 import { serve } from './server/serve.js';
@@ -14,28 +14,47 @@ import { FORMATS, type Format, tail } from './tail.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-const USAGE = `drainmeter ${VERSION}: turns log lines into Prometheus metrics
-
-usage:
-  drainmeter serve              the log drain server: POST /logs, GET /metrics, GET /healthz
-  drainmeter token APP          prints APP's drain password, drain URL and heroku drains:add line
-  drainmeter tail [FILE…]       reads lines from files or stdin (heroku logs -t | drainmeter tail),
+/** Each command's usage: what `drainmeter COMMAND --help` prints. */
+const COMMANDS: Record<string, string> = {
+  serve: `drainmeter serve              the log drain server: POST /logs (logplex), POST /v1/logs (OTLP),
+                                GET /metrics, GET / (the dashboard), GET /healthz
+      every option below, each also an environment variable (flags win)`,
+  token: `drainmeter token APP          prints APP's drain password, drain URL and heroku drains:add line
+                                (needs DRAINMETER_SECRETS; DRAINMETER_PUBLIC_URL names the host)`,
+  tail: `drainmeter tail [FILE…]       reads lines from files or stdin (heroku logs -t | drainmeter tail),
                                 prints each closed window; at EOF flushes every window, exits 0
       --format F                table (live view, the default on a terminal), logfmt (the default
                                 otherwise), json, or prom (the exposition, once, at EOF)
-      --listen PORT             serve GET /metrics on 127.0.0.1:PORT while reading
-      --app NAME                the app label of every series [default]
-  drainmeter replay FILE --url URL
+      --listen PORT             serve GET /metrics and the dashboard (GET /) on 127.0.0.1:PORT
+      --app NAME                the app label of every series [default]`,
+  replay: `drainmeter replay FILE --url URL
                                 sends FILE to a drain as logplex batches, progress on stderr
       --rate N                  lines per second at most [as fast as the drain takes them]
       --batch N                 lines per batch [100]
-      --now                     stamp every line with the time it is sent
+      --now                     stamp every line with the time it is sent (use it when a
+                                Prometheus is to see rates: --now --rate 20)`,
+};
+
+const OPTION_LINES = OPTIONS.map((o) => `  --${o.flag.padEnd(20)} ${o.env.padEnd(31)} ${o.describe}${o.default ? ` [${o.default}]` : ''}`).join('\n');
+
+const USAGE = `drainmeter ${VERSION}: turns log lines into Prometheus metrics
+
+usage:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c}`)
+  .join('\n')}
+  drainmeter COMMAND --help     one command's usage
+  drainmeter version, -v        the version
 
 options (each also an environment variable; flags win):
-${OPTIONS.map((o) => `  --${o.flag.padEnd(20)} ${o.env.padEnd(31)} ${o.describe}${o.default ? ` [${o.default}]` : ''}`).join('\n')}
-  --help, -h                                                this text
-  --version                                                 the version
+${OPTION_LINES}
 `;
+
+/** `drainmeter COMMAND --help`: that command's usage, and the options it reads. */
+function commandUsage(command: string): string {
+  const options = command === 'replay' ? '' : `\noptions (each also an environment variable; flags win):\n${OPTION_LINES}\n`;
+  return `usage:\n  ${COMMANDS[command]}\n${options}`;
+}
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`drainmeter: ${message}\n`);
@@ -67,14 +86,20 @@ function refuseOpenDyno(config: Config): void {
 
 async function main(argv: string[]): Promise<void> {
   const parsed = parseArgs(argv, process.env, ['help', 'version', 'format', 'listen', 'app', 'url', 'rate', 'batch', 'now']);
-  if (parsed.values.get('version') === 'true') {
+  const [command, ...rest] = parsed.args;
+  if (parsed.values.get('version') === 'true' || command === 'version') {
     process.stdout.write(`${VERSION}\n`);
     return;
   }
-  const [command, ...rest] = parsed.args;
-  if (parsed.values.get('help') === 'true' || command === undefined || command === 'help') {
-    process.stdout.write(USAGE);
+  if (parsed.values.get('help') === 'true' || command === 'help') {
+    const about = command === 'help' ? rest[0] : command;
+    process.stdout.write(about !== undefined && about in COMMANDS ? commandUsage(about) : USAGE);
     return;
+  }
+  // No command: the usage, on stderr, and the exit code of a usage error.
+  if (command === undefined) {
+    process.stderr.write(USAGE);
+    process.exit(2);
   }
   if (parsed.unknown.length > 0) fail(`unknown option ${parsed.unknown[0]} (see drainmeter --help)`);
   const config = configFrom(parsed.values);
@@ -157,6 +182,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) fail(err.message);
+  if (err instanceof UnreachableError) fail(err.message, 1);
   // A file that is not there is the user's to fix: one line, no stack.
   if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail((err as Error).message, 1);
   fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);

@@ -92,6 +92,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv, extra: string[
     }
     if (!a.startsWith('--')) {
       if (a === '-h') values.set('help', 'true');
+      else if (a === '-v') values.set('version', 'true');
       else args.push(a);
       continue;
     }

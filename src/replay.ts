@@ -39,6 +39,14 @@ export interface ReplaySummary {
 
 const header = new LineHeader();
 
+/** A drain that cannot be reached at all: said at once, not after every batch's retries. */
+export class UnreachableError extends Error {
+  readonly code = 'DRAINMETER_UNREACHABLE';
+}
+
+/** Network errors that retrying will not fix while nothing listens or the name is wrong. */
+const HOPELESS: Record<string, string> = { ECONNREFUSED: 'connection refused', ENOTFOUND: 'host not found', EAI_AGAIN: 'host not found', EHOSTUNREACH: 'host unreachable' };
+
 /** One line as an RFC 5424 message (with its LF), stamped `now` when given or when it has no time. */
 export function toSyslog(line: string, now: string | null): string {
   const buf = Buffer.from(line);
@@ -79,6 +87,7 @@ class Progress {
     private readonly total: number,
   ) {}
 
+  /** `sent`: lines the drain took (not lines read: a dropped batch is not progress). */
   show(sent: number, started: number, force = false): void {
     const now = this.io.now();
     if (!force && now - this.last < 200) return;
@@ -130,8 +139,14 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
       } catch (err) {
         // The drain could not be reached: retry, and say why if it never is.
         const cause = (err as Error & { cause?: Error & { code?: string } }).cause;
-        failure = cause?.code ?? cause?.message ?? (err as Error).message;
+        const code = cause?.code ?? '';
+        failure = HOPELESS[code] ?? (code || cause?.message || (err as Error).message);
         status = 0;
+        // Before any batch went through, a refused connection is a wrong URL or a
+        // drain not started: say so now rather than after every batch's retries.
+        if (summary.batches === 0 && code in HOPELESS) {
+          throw new UnreachableError(`cannot reach ${target.origin}: ${failure}${code === 'ECONNREFUSED' ? ' (is drainmeter serve running there?)' : ''}`);
+        }
       }
       if (status >= 200 && status < 300) {
         summary.lines += batch.length;
@@ -158,7 +173,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
     if (batch.length === options.batch) {
       await send(batch);
       batch = [];
-      progress.show(read, started);
+      progress.show(summary.lines, started);
       if (options.rate > 0) {
         const due = started + (read / options.rate) * 1000;
         const wait = due - io.now();
@@ -167,7 +182,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
     }
   }
   if (batch.length > 0) await send(batch);
-  progress.show(read, started, true);
+  progress.show(summary.lines, started, true);
   summary.seconds = (io.now() - started) / 1000;
   return summary;
 }

@@ -144,6 +144,10 @@ export async function tail(files: string[], config: Config, options: TailOptions
     for (const chunk of chunks) io.stdout.write(chunk);
   }
   const reasons = REASONS.map((r, i) => `${r}=${app.rejected[i]}`).filter((_, i) => app.rejected[i] > 0);
-  if (reasons.length > 0) io.stderr.write(`drainmeter: ${app.lines} lines, rejected ${reasons.join(' ')}\n`);
+  // Late lines are told as rejected ones are: counted in the totals, but in no window.
+  const told: string[] = [];
+  if (app.late > 0) told.push(`late ${app.late} (their window had closed: --grace ${config.grace} s after its end; a larger --grace waits longer)`);
+  if (reasons.length > 0) told.push(`rejected ${reasons.join(' ')}`);
+  if (told.length > 0) io.stderr.write(`drainmeter: ${app.lines} lines, ${told.join(', ')}\n`);
   return 0;
 }

@@ -25,6 +25,25 @@ describe('drainmeter command', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('drainmeter serve');
     expect(help.stdout).toContain('DRAINMETER_MAX_SERIES_PER_APP');
+    for (const v of [['-v'], ['version']]) expect(run(v)).toMatchObject({ code: 0, stdout: run(['--version']).stdout });
+  });
+
+  it("prints one command's usage for COMMAND --help, and the usage with exit 2 for no command", () => {
+    const tail = run(['tail', '--help']);
+    expect(tail.code).toBe(0);
+    expect(tail.stdout).toMatch(/^usage:\n  drainmeter tail \[FILE…\]/);
+    expect(tail.stdout).toContain('--format F');
+    expect(tail.stdout).not.toContain('drainmeter replay');
+    const replay = run(['replay', '-h']);
+    expect(replay.stdout).toMatch(/^usage:\n  drainmeter replay FILE --url URL/);
+    expect(replay.stdout).not.toContain('DRAINMETER_MAX_SERIES');
+    expect(run(['help', 'token']).stdout).toMatch(/^usage:\n  drainmeter token APP/);
+    expect(run(['serve', '--help']).stdout).toContain('DRAINMETER_MAX_SERIES_PER_APP');
+    const bare = run([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toContain('drainmeter serve');
+    expect(bare.stderr).toContain('drainmeter tail');
   });
 
   it('stops on a bad value with one line naming the variable, exit 2', () => {

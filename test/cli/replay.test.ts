@@ -107,26 +107,52 @@ describe('drainmeter replay', () => {
   });
 });
 
-describe('drainmeter replay, errors', () => {
-  it('says why a drain could not be reached, rather than "none"', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-replay-'));
-    const file = join(dir, 'one.log');
-    writeFileSync(file, 'count#x=1\n');
-    // A port with nothing listening: take a free one and close it.
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
+/** A port with nothing listening: a free one, closed. */
+function deadPort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
     });
+  });
+}
+
+describe('drainmeter replay, errors', () => {
+  it('fails at once with "connection refused" when nothing listens, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-replay-'));
+    const file = join(dir, 'many.log');
+    writeFileSync(file, 'count#x=1\n'.repeat(1000));
+    const port = await deadPort();
+    const started = Date.now();
+    const r = await run(['replay', file, '--url', `http://127.0.0.1:${port}/logs`, '--batch', '10']);
+    // 100 batches of up to 8 tries with pauses would take minutes; one refusal is enough.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`drainmeter: cannot reach http://127.0.0.1:${port}: connection refused (is drainmeter serve running there?)\n`);
+  });
+
+  it('counts what the drain took in its progress, not what it read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-replay-'));
+    const file = join(dir, 'some.log');
+    writeFileSync(file, 'count#x=1\n'.repeat(30));
+    // A drain that takes the first batch of 10, then refuses every other with a 400.
+    let n = 0;
+    const refusing = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(n++ === 0 ? 204 : 400).end());
+    });
+    const port = await new Promise<number>((resolve) => refusing.listen(0, '127.0.0.1', () => resolve((refusing.address() as { port: number }).port)));
     const { replay } = await import('../../src/replay.js');
     let err = '';
     const summary = await replay(
       file,
-      { url: `http://127.0.0.1:${port}/logs`, rate: 0, batch: 100, now: false, tries: 2 },
+      { url: `http://127.0.0.1:${port}/logs`, rate: 0, batch: 10, now: false },
       { stdout: process.stdout, stderr: { write: (t: string) => ((err += t), true), isTTY: false } as never, now: Date.now, sleep: async () => {} },
     );
-    expect(summary.failedBatches).toBe(1);
-    expect(err).toContain('last answer ECONNREFUSED');
+    refusing.close();
+    expect(summary).toMatchObject({ lines: 10, failedBatches: 2, failedLines: 20 });
+    expect(err).toContain('replay: 10/30 lines');
+    expect(err).not.toContain('replay: 30/30');
+    expect(err).toContain('dropped after 1 tries (last answer 400)');
   });
 });

@@ -95,6 +95,8 @@ describe('drainmeter tail', () => {
     expect(find(samples, 'db_latency_seconds_count')[0].value).toBe(4);
     expect(find(samples, 'drainmeter_lines_total')[0].value).toBe(6);
     expect(find(samples, 'drainmeter_late_lines_total')[0].value).toBe(1);
+    // and tells it on stderr, as it tells rejected lines.
+    expect(r.stderr).toBe('drainmeter: 6 lines, late 1 (their window had closed: --grace 2 s after its end; a larger --grace waits longer)\n');
   });
 
   it('says what it rejected on stderr, and still exits 0', () => {
