@@ -7,6 +7,7 @@ import { Aggregator } from './aggregate/index.js';
 import type { Config } from './config.js';
 import { Ingest } from './ingest/index.js';
 import { budgetsFor, Catalog } from './model/index.js';
+import { History } from './outlets/history.js';
 import { PrometheusOutlet } from './outlets/prometheus.js';
 
 export interface PipelineOptions {
@@ -14,9 +15,11 @@ export interface PipelineOptions {
   watermark?: boolean;
   /** Collect for a merge elsewhere (scale-out): see AggregatorOptions.exporting. */
   exporting?: boolean;
+  /** Keep the dashboard's history (default: unless exporting, whose windows close elsewhere). */
+  history?: boolean;
 }
 
-export function pipeline(config: Config, clock: number, { watermark = false, exporting = false }: PipelineOptions = {}) {
+export function pipeline(config: Config, clock: number, { watermark = false, exporting = false, history = !exporting }: PipelineOptions = {}) {
   const catalog = new Catalog();
   const budgets = budgetsFor({ ...config, maxInflightPerApp: Math.ceil(config.maxInflight / 4) });
   const aggregator = new Aggregator(
@@ -36,7 +39,7 @@ export function pipeline(config: Config, clock: number, { watermark = false, exp
   // tail (watermark) gives a bare line the stream's latest time; serve its arrival (SPEC §4).
   const ingest = new Ingest(aggregator, { names: budgets.names, bareTime: watermark ? 'latest' : 'arrival' }, catalog);
   const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
-  return { catalog, budgets, aggregator, ingest, outlet };
+  return { catalog, budgets, aggregator, ingest, outlet, history: history ? new History(aggregator, budgets.history) : null };
 }
 
 export type Pipeline = ReturnType<typeof pipeline>;
@@ -48,6 +51,7 @@ export type Pipeline = ReturnType<typeof pipeline>;
  */
 export function sweep(p: Pipeline): { series: number; apps: number } {
   const series = p.aggregator.sweep();
+  p.history?.sweep();
   p.catalog.retireUnused();
   p.ingest.sweep();
   const cutoff = Math.floor(p.aggregator.clock / 1000) - p.aggregator.options.seriesTtl;

@@ -99,6 +99,7 @@ export class Aggregator implements ObservationSink {
   /** Called for every window as it closes; null when nobody reports windows. */
   /** Called with each window as it closes (outlets that report windows: tail, push). */
   private listeners: CloseListener[] = [];
+  private advanced: ((closedThrough: number) => void)[] = [];
 
   // The line being read (set by at()).
   private app: AppState | null = null;
@@ -292,6 +293,14 @@ export class Aggregator implements ObservationSink {
   }
 
   /**
+   * Adds a listener told, after the windows of a clock move closed, the second every
+   * window ending at or before it (plus grace) has closed through: Infinity at closeAll.
+   */
+  onAdvance(listener: (closedThrough: number) => void): void {
+    this.advanced = [...this.advanced, listener];
+  }
+
+  /**
    * Watermark only: the stream's first own timestamp, after bare lines moved the
    * clock by their arrival. The clock goes back to it; windows already closed stay
    * closed, the bare lines' open windows close when the clock reaches them again.
@@ -315,12 +324,14 @@ export class Aggregator implements ObservationSink {
       for (let t = this.closedTo + 1; t <= to; t++) this.closeAt(t);
     }
     this.closedTo = to;
+    for (const f of this.advanced) f(to - this.options.grace);
   }
 
   /** Closes every open window (end of input, shutdown). */
   closeAll(): void {
     const seconds = [...this.due.keys()].sort((a, b) => a - b);
     for (const t of seconds) this.closeAt(t, true);
+    for (const f of this.advanced) f(Infinity);
   }
 
   /**

@@ -9,9 +9,10 @@ export const NAMES = 1; // metric keys remembered, with their tables (bytes)
 export const WINDOWS = 2; // open windows and their buckets (bytes)
 export const FRAME_IDS = 3; // Logplex-Frame-Ids remembered for 10 minutes (bytes)
 export const INFLIGHT = 4; // request body bytes being read
-export const BUDGET_SLOTS = 5;
+export const HISTORY = 5; // the dashboard's rings of closed windows (bytes)
+export const BUDGET_SLOTS = 6;
 
-export const BUDGET_NAMES = ['series', 'names', 'windows', 'frame_ids', 'inflight'] as const;
+export const BUDGET_NAMES = ['series', 'names', 'windows', 'frame_ids', 'inflight', 'history'] as const;
 
 /** What one app holds of every budget. */
 export class Holder {
@@ -60,6 +61,7 @@ export interface Budgets {
   windows: Budget;
   frameIds: Budget;
   inflight: Budget;
+  history: Budget;
 }
 
 /** The limits budgets are made from (Config has them all; tests give a few). */
@@ -82,5 +84,8 @@ export function budgetsFor(o: Limits): Budgets {
     windows: new Budget(WINDOWS, o.maxWindowBytes ?? o.maxSeries * 1024, o.maxWindowBytesPerApp ?? o.maxSeriesPerApp * 2048),
     frameIds: new Budget(FRAME_IDS, o.maxFrameIdBytes ?? 32 << 20, o.maxFrameIdBytesPerApp ?? 2 << 20),
     inflight: new Budget(INFLIGHT, o.maxInflight ?? 64 << 20, o.maxInflightPerApp ?? 16 << 20),
+    // The dashboard's history: 512 bytes a series in all (a measure's ring is 1,440),
+    // an app's own series in full (outlets/history.ts).
+    history: new Budget(HISTORY, o.maxSeries * 512, o.maxSeriesPerApp * 1536),
   };
 }

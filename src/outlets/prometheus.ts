@@ -175,7 +175,7 @@ export class PrometheusOutlet {
       for (let b = 0; b < BUDGET_NAMES.length; b++) writeSample(out, 'drainmeter_app_budget_used', l[b], a.held[b]);
     }
     if (!all) return;
-    const budgets = [this.budgets.series, this.budgets.names, this.budgets.windows, this.budgets.frameIds, this.budgets.inflight];
+    const budgets = [this.budgets.series, this.budgets.names, this.budgets.windows, this.budgets.frameIds, this.budgets.inflight, this.budgets.history];
     writeHeader(out, 'drainmeter_budget_used', 'What all apps hold of each budget.', 'gauge', om);
     for (const b of budgets) writeSample(out, 'drainmeter_budget_used', `budget="${BUDGET_NAMES[b.slot]}"`, b.used);
     writeHeader(out, 'drainmeter_budget_limit', 'Each budget, for all apps together (per="all") and for one app (per="app").', 'gauge', om);

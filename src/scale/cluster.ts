@@ -8,6 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Tenant } from '../model/index.js';
+import type { HistoryQuery } from '../outlets/history.js';
 import type { Rendering } from '../outlets/prometheus.js';
 import { type Receiver, type Running, serve } from '../server/serve.js';
 import { HAND_OVER_MS, Hub } from './hub.js';
@@ -24,8 +25,9 @@ const STOP_DEADLINE_MS = 28_000;
 type ToPrimary =
   | { t: 'delta'; b: Uint8Array }
   | { t: 'claim'; n: number; app: string; id: string }
-  | { t: 'scrape'; n: number; scope: string | null; om: boolean };
-type ToWorker = { t: 'claimed'; n: number; ok: boolean } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
+  | { t: 'scrape'; n: number; scope: string | null; om: boolean }
+  | { t: 'look'; n: number; what: 'index' | 'history'; q: HistoryQuery };
+type ToWorker = { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
 
 export function scaledOut(config: Config): boolean {
   return config.workers > 1 || config.redisUrl !== '';
@@ -77,6 +79,7 @@ export async function serveScaled(config: Config, log: Logger): Promise<{ stop(r
     const receiver: Receiver = {
       frames: { claim: (t: Tenant, id: string) => hub.claim(t.name, id) },
       render: (scope, om) => hub.render(scope, om),
+      look: hub.look,
       handOver: (p) => hub.apply(p),
       stop: async (deadline) => {
         stopTimers();
@@ -105,6 +108,11 @@ function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void):
       } else if (m.t === 'scrape') {
         hub.render(m.scope, m.om).then(
           (r) => answer(w, { t: 'rendered', n: m.n, contentType: r.contentType, chunks: r.chunks }),
+          (err: Error) => answer(w, { t: 'failed', n: m.n, error: err.message }),
+        );
+      } else if (m.t === 'look') {
+        hub.look(m.what, m.q).then(
+          (json) => answer(w, { t: 'looked', n: m.n, json }),
           (err: Error) => answer(w, { t: 'failed', n: m.n, error: err.message }),
         );
       }
@@ -181,6 +189,11 @@ async function worker(config: Config, log: Logger): Promise<Running> {
       const r = await ask({ t: 'scrape', n: next++, scope, om }, SCRAPE_TIMEOUT_MS);
       if (r === null || r.t !== 'rendered') throw new Error(r?.t === 'failed' ? r.error : 'no rendering from the primary in time');
       return { contentType: r.contentType, chunks: r.chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)) };
+    },
+    look: async (what, q) => {
+      const r = await ask({ t: 'look', n: next++, what, q }, SCRAPE_TIMEOUT_MS);
+      if (r === null || r.t !== 'looked') throw new Error(r?.t === 'failed' ? r.error : 'no answer from the primary in time');
+      return r.json;
     },
     handOver: (payload) => {
       sent = send({ t: 'delta', b: payload });

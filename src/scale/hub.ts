@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import type { Rendering } from '../outlets/prometheus.js';
 import { type Pipeline, pipeline, sweep as sweepPipeline } from '../pipeline.js';
+import { type Look, lookAt } from '../server/context.js';
 import { FrameIds } from '../server/frame-ids.js';
 import { type MergeTarget, mergeDelta, zeroTotals } from './delta.js';
 import type { RedisLink } from './redis.js';
@@ -35,6 +36,8 @@ export class Hub {
   redis: RedisLink | null = null;
   private readonly log: Logger;
   private readonly now: () => number;
+  /** The dashboard's data, from the view's history. */
+  readonly look: Look;
   /** Payloads that could not be read (a bug, or a foreign writer on our Redis keys). */
   refused = 0;
 
@@ -43,7 +46,7 @@ export class Hub {
     this.now = now;
     const merged = { ...config, grace: config.grace + MERGE_MARGIN_S };
     this.view = pipeline(merged, now());
-    this.own = joined && config.outlets.length > 0 ? pipeline(merged, now()) : null;
+    this.own = joined && config.outlets.length > 0 ? pipeline(merged, now(), { history: false }) : null;
     this.frameIds = new FrameIds(this.view.budgets.frameIds, now);
     const pushFrom = this.own ?? this.view;
     this.outlets = startOutlets(config.outlets, {
@@ -54,6 +57,7 @@ export class Hub {
       write: (t) => process.stdout.write(t),
     });
     this.view.outlet.pushers = this.outlets;
+    this.look = lookAt(this.view.history);
   }
 
   /** A payload of this dyno's lines: merged here, pushed, and sent to the others. */

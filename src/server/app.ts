@@ -3,7 +3,7 @@
 
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { type AppDeps, type Env, type RouteContext, ServerState } from './context.js';
+import { type AppDeps, type Env, lookAt, type RouteContext, ServerState } from './context.js';
 import { FrameIds } from './frame-ids.js';
 import { ROUTES } from './routes/index.js';
 
@@ -29,6 +29,7 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
     frameIds,
     frames: deps.frames ?? frameIds,
     render: deps.render ?? ((scope, om) => outlet.scrape(scope, om)),
+    look: deps.look ?? lookAt(null),
     open: config.secrets.length === 0,
     answer,
   };
@@ -44,7 +45,7 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
   });
   for (const route of ROUTES) app.route('/', route(ctx));
 
-  app.notFound((c) => answer(c, 'other', 404, 'not found: POST /logs, POST /v1/logs, GET /metrics, GET /healthz'));
+  app.notFound((c) => answer(c, 'other', 404, 'not found: POST /logs, POST /v1/logs, GET /metrics, GET / (the dashboard), GET /healthz'));
   app.onError((err, c) => {
     log.error('request failed', { error: err.message, stack: err.stack });
     return answer(c, 'other', 500, 'internal error');

@@ -44,3 +44,18 @@ export function verifyBearer(header: string | undefined, token: string): boolean
   if (token === '' || header === undefined || !/^bearer /i.test(header)) return false;
   return sameBytes(header.slice(7).trim(), token);
 }
+
+/**
+ * Who a reader of /metrics or the dashboard is: null for every app (the bearer
+ * token; in a browser's Basic prompt, any user name with the token as password), an
+ * app's name (Basic APP:PASSWORD), or undefined (refused). Open mode: every app.
+ */
+export function readerScope(open: boolean, authorization: string | undefined, secrets: readonly string[], metricsToken: string): string | null | undefined {
+  if (open) return null;
+  if (verifyBearer(authorization, metricsToken)) return null;
+  const creds = basicCredentials(authorization);
+  if (creds === null) return undefined;
+  if (metricsToken !== '' && sameBytes(creds.password, metricsToken)) return null;
+  if (APP_NAME.test(creds.user) && verifyDrain(secrets, creds.user, creds.password)) return creds.user;
+  return undefined;
+}

@@ -5,16 +5,17 @@ import type { Config } from '../config.js';
 import { type Logger, silentLogger } from '../log.js';
 import { pipeline } from '../pipeline.js';
 import { createApp } from './app.js';
-import type { FrameGate, Render } from './context.js';
+import { type FrameGate, type Look, lookAt, type Render } from './context.js';
 
 /** Scale-out: Frame-Ids decided and /metrics rendered elsewhere, lines collected for a merge. */
 export interface Elsewhere {
   frames: FrameGate;
   render: Render;
+  look: Look;
 }
 
 export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
   const p = pipeline(config, now(), { exporting: elsewhere !== undefined });
-  const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log, frames: elsewhere?.frames, render: elsewhere?.render });
+  const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log, frames: elsewhere?.frames, render: elsewhere?.render, look: elsewhere?.look ?? lookAt(p.history) });
   return { ...p, app, state };
 }

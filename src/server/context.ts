@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Ingest } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import type { Tenant } from '../model/index.js';
+import type { History, HistoryQuery } from '../outlets/history.js';
 import type { PrometheusOutlet, Rendering } from '../outlets/prometheus.js';
 import { BodyReads } from './body.js';
 import type { FrameIds } from './frame-ids.js';
@@ -26,6 +27,17 @@ export interface FrameGate {
 /** The exposition for one app or (null) all, in either format. */
 export type Render = (scope: string | null, openMetrics: boolean) => Promise<Rendering>;
 
+/** The dashboard's data as JSON text: the apps and metrics with history (`index`), or a query's points. */
+export type Look = (what: 'index' | 'history', q: HistoryQuery) => Promise<string>;
+
+/** A Look over a History in this process (an empty one when there is none). */
+export function lookAt(history: History | null): Look {
+  return async (what, q) => {
+    if (history === null) return what === 'index' ? '{"apps":[]}' : '{"through":null,"series":[]}';
+    return what === 'index' ? history.index(q.scope) : history.read(q);
+  };
+}
+
 export interface AppDeps {
   config: Config;
   aggregator: Aggregator;
@@ -38,6 +50,8 @@ export interface AppDeps {
   frames?: FrameGate;
   /** What /metrics shows; default: this process's outlet (scale-out: the merged view). */
   render?: Render;
+  /** What the dashboard shows; default: nothing kept (scale-out: the merged view's history). */
+  look?: Look;
 }
 
 /** What the process around the app needs to see: requests in flight, draining. */
@@ -58,6 +72,7 @@ export interface RouteContext extends AppDeps {
   frameIds: FrameIds;
   frames: FrameGate;
   render: Render;
+  look: Look;
   /** No DRAINMETER_SECRETS: drains need no credentials. */
   open: boolean;
   /** A text answer (204 without a body), counted by route and status. */

@@ -10,7 +10,7 @@ import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { sweep as sweepPipeline } from '../pipeline.js';
 import { exportDelta } from '../scale/delta.js';
 import { build } from './build.js';
-import type { FrameGate, Render } from './context.js';
+import type { FrameGate, Look, Render } from './context.js';
 
 const TICK_MS = 250;
 const STOP_DEADLINE_MS = 25_000;
@@ -43,6 +43,7 @@ export interface ServeLimits {
 export interface Receiver {
   frames: FrameGate;
   render: Render;
+  look: Look;
   /** What the process collected since the last hand-over (a delta payload). */
   handOver(payload: Buffer): void;
   /** After the last hand-over at stop: flush what is downstream by the deadline. */

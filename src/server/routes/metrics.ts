@@ -4,7 +4,7 @@
 // nothing for SCRAPE_STALL_MS is cut off.
 
 import { Hono } from 'hono';
-import { APP_NAME, basicCredentials, verifyBearer, verifyDrain } from '../auth.js';
+import { readerScope } from '../auth.js';
 import type { Env, RouteContext } from '../context.js';
 
 /** /metrics responses of one scope being written at once; past it, 429. */
@@ -27,17 +27,11 @@ export function metricsRoute(ctx: RouteContext): Hono<Env> {
   const { config, aggregator, outlet, now, state, answer, render } = ctx;
   const r = new Hono<Env>();
   r.get('/metrics', async (c) => {
-    let scope: string | null = null;
-    if (!ctx.open) {
-      const authorization = c.req.header('authorization');
-      const creds = basicCredentials(authorization);
-      if (verifyBearer(authorization, config.metricsToken)) scope = null;
-      else if (creds !== null && APP_NAME.test(creds.user) && verifyDrain(config.secrets, creds.user, creds.password)) scope = creds.user;
-      else {
-        return answer(c, 'metrics', 401, 'credentials missing or wrong: Basic APP:PASSWORD for one app, Bearer DRAINMETER_METRICS_TOKEN for all', {
-          'WWW-Authenticate': 'Basic realm="drainmeter"',
-        });
-      }
+    const scope = readerScope(ctx.open, c.req.header('authorization'), config.secrets, config.metricsToken);
+    if (scope === undefined) {
+      return answer(c, 'metrics', 401, 'credentials missing or wrong: Basic APP:PASSWORD for one app, Bearer DRAINMETER_METRICS_TOKEN for all', {
+        'WWW-Authenticate': 'Basic realm="drainmeter"',
+      });
     }
     const key = scope ?? '';
     const writing = state.scrapes.get(key) ?? 0;

@@ -1,0 +1,231 @@
+// What the dashboard draws (SPEC §9): for every series, a ring of the last 15 minutes
+// in steps of HISTORY_STEP seconds (the series' resolution when that is longer), made
+// from closed windows as they close. A step's windows are merged exactly as /metrics
+// merges them (their histogram buckets added), so a point is
+//
+//   measure  count, p50, p95, p99 of every value in the step's windows
+//   counter  the sum of the step's windows (the page divides by the step: a rate)
+//   sample   the last value of the step
+//
+// Points are Float32 (seven digits; a chart needs fewer): 90 points a series, so a
+// measure's ring is 1,440 bytes and a counter's or sample's 360. Each ring is charged
+// to its app's history budget (model/budget.ts, SPEC §6); a series past it has no
+// history. A step's point is written once all its windows have closed, so the page
+// shows a new point every step, grace seconds after the step's end.
+
+import type { Aggregator, ClosedWindow, Series } from '../aggregate/index.js';
+import { Window } from '../aggregate/index.js';
+import { type Budget, COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
+
+export const HISTORY_SECONDS = 900;
+export const HISTORY_STEP = 10;
+export const HISTORY_QUANTILES = [0.5, 0.95, 0.99] as const;
+/** What a ring costs beyond its points: the Track and its typed array's objects. */
+const TRACK_OVERHEAD = 160;
+const POOL_MAX = 1024;
+const FIELDS: Record<string, readonly string[]> = { measure: ['count', 'p50', 'p95', 'p99'], counter: ['sum'], sample: ['last'] };
+
+class Track {
+  readonly series: Series;
+  readonly step: number;
+  readonly slots: number;
+  readonly fields: number;
+  readonly values: Float32Array;
+  readonly bytes: number;
+  /** Step indexes (start / step) of the first and the newest point written; -1: none yet. */
+  oldest = -1;
+  newest = -1;
+  /** The step being gathered (index), and its windows merged so far. */
+  gathering = -1;
+  merged: Window | null = null;
+
+  constructor(series: Series, step: number, fields: number) {
+    this.series = series;
+    this.step = step;
+    this.slots = Math.ceil(HISTORY_SECONDS / step);
+    this.fields = fields;
+    this.values = new Float32Array(this.slots * fields).fill(NaN);
+    this.bytes = this.values.byteLength + TRACK_OVERHEAD;
+  }
+}
+
+export interface HistoryQuery {
+  /** One app's series (Basic credentials), or every app's (null). */
+  scope: string | null;
+  /** Only this app (a bearer's choice), when given. */
+  app?: string;
+  /** Only this metric (family name), when given. */
+  metric?: string;
+  /** Points whose step starts at or after this, epoch s (a poll asks for what is new). */
+  since?: number;
+}
+
+export class History {
+  private readonly tracks = new Map<Series, Track>();
+  /** Tracks with a step being gathered, by the step's end (epoch s). */
+  private readonly pending = new Map<number, Track[]>();
+  private readonly pool: Window[] = [];
+  private readonly budget: Budget;
+  /** The latest second every window ending by it has closed through. */
+  through = -Infinity;
+  /** Series that had no ring for want of their app's history budget (windows seen). */
+  refused = 0;
+  private target: Window | null = null;
+  private readonly addBucket = (key: number, count: number) => {
+    (this.target as Window).addBucket(key, count);
+  };
+
+  constructor(aggregator: Aggregator, budget: Budget) {
+    this.budget = budget;
+    aggregator.onClose((c) => this.window(c));
+    aggregator.onAdvance((t) => this.settle(t));
+  }
+
+  /** Bytes held by rings. */
+  get bytes(): number {
+    return this.budget.used;
+  }
+
+  private window(c: ClosedWindow): void {
+    const s = c.series;
+    let t = this.tracks.get(s);
+    if (t === undefined) {
+      const kind = s.metric.kind;
+      t = new Track(s, Math.max(HISTORY_STEP, s.resolution), kind === MEASURE ? 4 : 1);
+      if (!this.budget.take(s.app, t.bytes)) {
+        this.refused++;
+        return;
+      }
+      this.tracks.set(s, t);
+    }
+    const index = Math.floor(c.start / t.step);
+    if (t.merged !== null && index !== t.gathering) this.finish(t);
+    let m = t.merged;
+    if (m === null) {
+      m = this.pool.pop() ?? new Window();
+      m.reset(index * t.step);
+      t.merged = m;
+      t.gathering = index;
+      const end = (index + 1) * t.step;
+      const list = this.pending.get(end);
+      if (list === undefined) this.pending.set(end, [t]);
+      else list.push(t);
+    }
+    const w = c.window;
+    m.count += w.count;
+    m.sum += w.sum;
+    if (w.min < m.min) m.min = w.min;
+    if (w.max > m.max) m.max = w.max;
+    if (w.lastTime >= m.lastTime) {
+      m.last = w.last;
+      m.lastTime = w.lastTime;
+    }
+    if (s.metric.kind === MEASURE) {
+      this.target = m;
+      w.buckets(this.addBucket);
+    }
+  }
+
+  /** Writes the points of every step whose windows have all closed by `through`. */
+  settle(through: number): void {
+    if (through > this.through) this.through = through;
+    for (const [end, list] of this.pending) {
+      if (end > through) continue;
+      this.pending.delete(end);
+      for (const t of list) if (t.merged !== null && (t.gathering + 1) * t.step === end) this.finish(t);
+    }
+  }
+
+  private finish(t: Track): void {
+    const m = t.merged as Window;
+    const index = t.gathering;
+    t.merged = null;
+    t.gathering = -1;
+    if (index > t.newest - t.slots) {
+      // Steps with no window between the newest point and this one: no point.
+      for (let i = Math.max(t.newest + 1, index - t.slots + 1); i < index; i++) t.values.fill(NaN, (i % t.slots) * t.fields, (i % t.slots) * t.fields + t.fields);
+      const at = (index % t.slots) * t.fields;
+      const kind = t.series.metric.kind;
+      if (kind === MEASURE) {
+        t.values[at] = m.count;
+        for (let q = 0; q < HISTORY_QUANTILES.length; q++) t.values[at + 1 + q] = m.quantile(HISTORY_QUANTILES[q]);
+      } else t.values[at] = kind === COUNTER ? m.sum : m.last;
+      if (index > t.newest) t.newest = index;
+      if (t.oldest < 0 || index < t.oldest) t.oldest = index;
+    }
+    if (this.pool.length < POOL_MAX) this.pool.push(m);
+  }
+
+  /** Drops the rings of series the aggregator no longer holds, giving their bytes back. */
+  sweep(): number {
+    let dropped = 0;
+    for (const [s, t] of this.tracks) {
+      if (s.app.find(s.metric, s.label1, s.label2) === s) continue;
+      this.tracks.delete(s);
+      this.budget.give(s.app, t.bytes);
+      if (t.merged !== null && this.pool.length < POOL_MAX) this.pool.push(t.merged);
+      t.merged = null;
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** The apps and metrics with history in a scope: what the page's selectors list. */
+  index(scope: string | null): string {
+    const apps = new Map<string, Map<string, { kind: string; series: number }>>();
+    for (const [s] of this.tracks) {
+      const app = s.app.name;
+      if (scope !== null && app !== scope) continue;
+      let metrics = apps.get(app);
+      if (metrics === undefined) apps.set(app, (metrics = new Map()));
+      const m = metrics.get(s.metric.name);
+      if (m === undefined) metrics.set(s.metric.name, { kind: KIND_NAMES[s.metric.kind], series: 1 });
+      else m.series++;
+    }
+    const out = [...apps.keys()].sort().map((app) => ({
+      app,
+      metrics: [...(apps.get(app) ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, m]) => ({ name, ...m })),
+    }));
+    return JSON.stringify({ step: HISTORY_STEP, seconds: HISTORY_SECONDS, quantiles: HISTORY_QUANTILES, apps: out });
+  }
+
+  /**
+   * The points of the series a query selects, as JSON text: per series its labels,
+   * step, the start of its first point (epoch s) and one array per field, null where
+   * a step had no window. Written by hand: no object per point.
+   */
+  read(q: HistoryQuery): string {
+    const parts: string[] = [];
+    const since = q.since ?? -Infinity;
+    for (const [s, t] of this.tracks) {
+      const app = s.app.name;
+      if ((q.scope !== null && app !== q.scope) || (q.app !== undefined && app !== q.app) || (q.metric !== undefined && s.metric.name !== q.metric)) continue;
+      if (t.newest < 0) continue;
+      const first = Math.max(t.oldest, t.newest - t.slots + 1, Math.ceil(since / t.step));
+      if (first > t.newest) continue;
+      const kind = KIND_NAMES[s.metric.kind];
+      const names = FIELDS[kind];
+      const labels: Record<string, string> = {};
+      for (const [k, v] of s.labels) if (k !== 'app') labels[k] = v;
+      let text = `{"app":${JSON.stringify(app)},"metric":${JSON.stringify(s.metric.name)},"kind":"${kind}","labels":${JSON.stringify(labels)},"step":${t.step},"start":${first * t.step}`;
+      for (let f = 0; f < names.length; f++) {
+        text += `,"${names[f]}":[`;
+        for (let i = first; i <= t.newest; i++) {
+          const v = t.values[(i % t.slots) * t.fields + f];
+          text += `${i === first ? '' : ','}${number(v)}`;
+        }
+        text += ']';
+      }
+      parts.push(`${text}}`);
+    }
+    return `{"through":${Number.isFinite(this.through) ? this.through : null},"series":[${parts.join(',')}]}`;
+  }
+}
+
+/** A Float32 point as JSON: null for no point, seven significant digits (what a Float32 holds). */
+function number(v: number): string {
+  if (v !== v) return 'null';
+  if (Number.isInteger(v) && Math.abs(v) < 2 ** 24) return String(v);
+  if (!Number.isFinite(v)) return 'null';
+  return String(Number(v.toPrecision(7)));
+}

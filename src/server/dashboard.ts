@@ -1,0 +1,75 @@
+// The dashboard (SPEC §9), for the hono route and `tail --listen` alike: the page and
+// its scripts (web/, and uPlot from its package: no CDN), and its data as JSON, which
+// the page polls (dashboard/history.json?since=…: only the points it lacks). Polling,
+// not server-sent events: a poll is one short request, through any proxy or router
+// (Heroku's closes idle connections after 55 s), over the same seam as a scrape when
+// workers and Redis merge the numbers elsewhere.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { HistoryQuery } from '../outlets/history.js';
+import { APP_NAME } from './auth.js';
+import type { Look } from './context.js';
+
+export interface DashboardAnswer {
+  status: number;
+  type: string;
+  body: string | Buffer;
+  /** Data: no credentials needed (the page's scripts and styles). */
+  public?: boolean;
+}
+
+const WEB = new URL('../../../web/', import.meta.url);
+const require = createRequire(import.meta.url);
+
+const ASSETS: Record<string, [string, () => string]> = {
+  '/': ['text/html; charset=utf-8', () => new URL('index.html', WEB).pathname],
+  '/dashboard/app.js': ['text/javascript; charset=utf-8', () => new URL('dashboard.js', WEB).pathname],
+  '/dashboard/app.css': ['text/css; charset=utf-8', () => new URL('dashboard.css', WEB).pathname],
+  '/dashboard/uplot.js': ['text/javascript; charset=utf-8', () => require.resolve('uplot/dist/uPlot.iife.min.js')],
+  '/dashboard/uplot.css': ['text/css; charset=utf-8', () => require.resolve('uplot/dist/uPlot.min.css')],
+};
+const cache = new Map<string, Buffer>();
+
+function asset(path: string): Buffer {
+  let b = cache.get(path);
+  if (b === undefined) {
+    b = readFileSync(ASSETS[path][1]());
+    cache.set(path, b);
+  }
+  return b;
+}
+
+const METRIC = /^[A-Za-z_:][A-Za-z0-9_:]{0,199}$/;
+
+/** True for the paths the dashboard answers. */
+export function isDashboard(path: string): boolean {
+  return path in ASSETS || path === '/dashboard/index.json' || path === '/dashboard/history.json';
+}
+
+/**
+ * The answer to a dashboard path for a reader of `scope` (null: every app), or a
+ * 400 naming the parameter that is wrong.
+ */
+export async function dashboard(path: string, params: URLSearchParams, scope: string | null, look: Look): Promise<DashboardAnswer> {
+  if (path in ASSETS) return { status: 200, type: ASSETS[path][0], body: asset(path), public: path !== '/' };
+  const json = 'application/json; charset=utf-8';
+  if (path === '/dashboard/index.json') return { status: 200, type: json, body: await look('index', { scope }) };
+  const q: HistoryQuery = { scope };
+  const app = params.get('app');
+  if (app !== null) {
+    if (!APP_NAME.test(app)) return { status: 400, type: 'text/plain', body: 'app: 1 to 64 of A-Z a-z 0-9 . _ -\n' };
+    q.app = app;
+  }
+  const metric = params.get('metric');
+  if (metric !== null) {
+    if (!METRIC.test(metric)) return { status: 400, type: 'text/plain', body: 'metric: a Prometheus metric name\n' };
+    q.metric = metric;
+  }
+  const since = params.get('since');
+  if (since !== null) {
+    if (!/^\d{1,12}$/.test(since)) return { status: 400, type: 'text/plain', body: 'since: epoch seconds\n' };
+    q.since = Number(since);
+  }
+  return { status: 200, type: json, body: await look('history', q) };
+}
