@@ -15,6 +15,8 @@ import { windowPrinter } from './outlets/windows.js';
 import { flushOutlets, startOutlets } from './outlets/index.js';
 import { stdoutLogger } from './log.js';
 import { pipeline } from './pipeline.js';
+import { lookAt } from './server/context.js';
+import { dashboard, isDashboard } from './server/dashboard.js';
 
 export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -37,7 +39,7 @@ export interface TailIO {
 
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
   // The window clock starts at the epoch and follows the data.
-  const { aggregator, ingest, outlet } = pipeline(config, 0, { watermark: true });
+  const { aggregator, ingest, outlet, history } = pipeline(config, 0, { watermark: true });
   // Push outlets too (heroku logs -t | drainmeter tail, to a hosted store); serve's
   // --windows printer is tail's own --format here.
   const pushLog = stdoutLogger((l) => io.stderr.write(`drainmeter: ${l}\n`));
@@ -54,16 +56,33 @@ export async function tail(files: string[], config: Config, options: TailOptions
   let table: Table | null = null;
   if (options.format === 'logfmt' || options.format === 'json') aggregator.onClose(windowPrinter(options.format, config.quantiles, write));
   else if (options.format === 'table') {
-    const t = new Table(write, config.quantiles);
+    const out = io.stdout as Writable & { columns?: number; rows?: number; isTTY?: boolean };
+    const color = out.isTTY === true && (process.env.NO_COLOR ?? '') === '' && process.env.TERM !== 'dumb';
+    const t = new Table(write, { columns: () => out.columns ?? 0, rows: () => out.rows ?? 0, color });
     table = t;
     aggregator.onClose((c) => t.window(c));
+    // Ctrl-C on `heroku logs -t | drainmeter tail`: give the terminal its screen back.
+    process.once('SIGINT', () => {
+      t.end();
+      process.exit(130);
+    });
   }
 
   let server: Server | null = null;
   if (options.listen > 0) {
+    const look = lookAt(history);
     server = createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end('not found: GET /metrics\n');
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (isDashboard(url.pathname)) {
+        // Loopback only, like /metrics here: every series, no credentials.
+        dashboard(url.pathname, url.searchParams, null, look).then(
+          (a) => res.writeHead(a.status, { 'Content-Type': a.type, 'Cache-Control': 'no-store' }).end(a.body),
+          (err: Error) => res.writeHead(500).end(`internal error: ${err.message}\n`),
+        );
+        return;
+      }
+      if (url.pathname !== '/metrics') {
+        res.writeHead(404).end('not found: GET /metrics, GET / (the dashboard)\n');
         return;
       }
       const openMetrics = (req.headers.accept ?? '').includes('application/openmetrics-text');
@@ -137,7 +156,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
   await flushOutlets(outlets, io.now() + 30_000, pushLog);
   if (table !== null) {
     table.lines = app.lines;
-    table.draw(io.now(), true);
+    table.end();
   }
   if (options.format === 'prom') {
     const { chunks } = await outlet.scrape(null, false, false);

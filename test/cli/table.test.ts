@@ -1,6 +1,8 @@
-// The live table of `drainmeter tail`, seen through a real terminal (tmux): on a
-// terminal, table is the default format, and the rows are what a user sees.
-// Skips where tmux is missing; fails in CI.
+// The live table of `drainmeter tail` (SPEC §9), seen through a real terminal (tmux)
+// at 160×45 and 80×24: on a terminal, table is the default format; the rows a user
+// sees are sorted by traffic, with rates and quantiles over the last 10 s of the
+// stream in human units, stale rows dimmed, rows gone quiet for a minute dropped, and
+// every line within the terminal's width. Skips where tmux is missing; fails in CI.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,51 +10,76 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { iso } from '../../fixtures/corpus.js';
-import { cliLine, ROUTER_INFO } from '../../fixtures/heroku.js';
+import { cliLine } from '../../fixtures/heroku.js';
+import { installed, sleep } from '../support/real.js';
 
-function hasTmux(): boolean {
+const available = installed('the live table test', 'tmux', ['tmux', '-V']);
+const CLI = new URL('../../dist/src/cli.js', import.meta.url).pathname;
+
+/** 80 seconds of a day-old log: latencies of i+1 ms and 2 orders each second; one series only at the start, one that stops at 65 s. */
+function corpus(): string {
+  const T = Date.UTC(2026, 10, 21, 12, 0, 0);
+  const lines: string[] = [cliLine(iso(T), 'app', 'web.1', 'count#early=1 source=web.1')];
+  for (let i = 0; i < 80; i++) {
+    lines.push(cliLine(iso(T + i * 1000 + 500), 'app', 'web.1', `measure#db.latency=${i + 1}ms count#orders=2 sample#queue.depth=${i} source=web.1`));
+    if (i <= 65) lines.push(cliLine(iso(T + i * 1000 + 500), 'app', 'web.2', 'count#paused=1 source=web.2'));
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'drainmeter-table-'));
+  writeFileSync(join(dir, 'app.log'), lines.join('\n') + '\n');
+  return join(dir, 'app.log');
+}
+
+/** Runs tail on `file` in a tmux pane of width × height; returns the final screen, with escapes (-e) and without. */
+async function screenOf(file: string, width: number, height: number): Promise<{ plain: string; styled: string }> {
+  const session = `drainmeter-${process.pid}-${width}`;
+  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', String(width), '-y', String(height), `node ${CLI} tail ${file}; sleep 30`]);
   try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+    let plain = '';
+    for (let i = 0; i < 100 && !plain.includes('db_latency_seconds'); i++) {
+      await sleep(100);
+      plain = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+    }
+    await sleep(300);
+    plain = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+    const styled = execFileSync('tmux', ['capture-pane', '-p', '-e', '-t', session], { encoding: 'utf8' });
+    return { plain, styled };
+  } finally {
+    execFileSync('tmux', ['kill-session', '-t', session]);
   }
 }
 
-const available = hasTmux();
-if (!available && process.env.CI === 'true') throw new Error('CI: tmux must be installed (.ci/run installs it)');
-if (!available) console.warn('skipping the live table test: install tmux');
-
-const CLI = new URL('../../dist/src/cli.js', import.meta.url).pathname;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe.skipIf(!available)('drainmeter tail on a terminal', () => {
-  it('shows the live table by default: a row per series with count and percentiles', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-table-'));
-    const T = Date.UTC(2026, 10, 21, 12, 0, 0);
-    const lines: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      lines.push(cliLine(iso(T + i * 20), 'heroku', 'router', ROUTER_INFO.replace('service=37ms', `service=${10 + i}ms`)));
-      lines.push(cliLine(iso(T + i * 20), 'app', 'web.1', `measure#db.latency=${i + 1}ms count#orders=1 source=web.1`));
-    }
-    writeFileSync(join(dir, 'app.log'), lines.join('\n') + '\n');
-    const session = `drainmeter-${process.pid}`;
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '40', `node ${CLI} tail ${join(dir, 'app.log')}; sleep 30`]);
-    try {
-      let screen = '';
-      for (let i = 0; i < 50 && !screen.includes('db_latency_seconds'); i++) {
-        await sleep(100);
-        screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
-      }
-      expect(screen).toContain('drainmeter tail: 100 lines');
-      expect(screen).toMatch(/metric\s+labels\s+count\/sum\/last\s+p50\s+p95\s+p99\s+max/);
-      // 50 latencies of 1..50 ms: p50 about 0.025, p95 about 0.048; the p99 rank is
-      // the 50th value, so p99 and max are exactly 0.05.
-      expect(screen).toMatch(/db_latency_seconds\s+source=web\.1\s+50\s+0\.02\d+\s+0\.04\d+\s+0\.05\s+0\.05\n/);
-      expect(screen).toMatch(/orders_total\s+source=web\.1\s+50/);
-      expect(screen).toMatch(/heroku_router_requests_total\s+dyno=web\.1 status=201\s+50/);
-    } finally {
-      execFileSync('tmux', ['kill-session', '-t', session]);
-    }
+  const file = available ? corpus() : '';
+
+  it('at 160×45: rows by traffic, rates and quantiles over the last 10 s with units, stale rows dimmed, quiet ones gone', async () => {
+    const { plain, styled } = await screenOf(file, 160, 45);
+    const rows = plain.split('\n');
+    expect(plain).toContain('drainmeter tail: 147 lines');
+    expect(plain).toMatch(/metric labels\s+per s\s+p50\s+p95\s+p99\s+max\/last/);
+    const at = (name: string) => rows.findIndex((r) => r.startsWith(name));
+    // Traffic: orders (2/s) before the 1/s rows; the stale row last; early (quiet for over a minute) gone.
+    expect(at('orders_total source=web.1')).toBeGreaterThan(0);
+    expect(at('orders_total source=web.1')).toBeLessThan(at('db_latency_seconds source=web.1'));
+    expect(at('paused_total source=web.2')).toBeGreaterThan(at('queue_depth source=web.1'));
+    expect(at('early_total')).toBe(-1);
+    expect(rows[at('orders_total source=web.1')]).toMatch(/^orders_total source=web\.1\s+2$/);
+    // The last 10 s hold latencies 71..80 ms: p50 the 5th (75 ms), p95 and p99 the 10th (80 ms), within 1%.
+    const latency = rows[at('db_latency_seconds source=web.1')];
+    expect(latency).toMatch(/^db_latency_seconds source=web\.1\s+1\s+(74\.\d|75(\.\d)?) ms\s+(79\.\d|80(\.\d)?) ms\s+(79\.\d|80(\.\d)?) ms\s+80 ms$/);
+    expect(rows[at('queue_depth source=web.1')]).toMatch(/\s79$/);
+    // The stale row is dimmed (SGR 2); the live ones are not.
+    expect(styled.split('\n').find((l) => l.includes('paused_total'))).toMatch(/\u001b\[2m/);
+    expect(styled.split('\n').find((l) => l.includes('orders_total'))).not.toMatch(/\u001b\[2m/);
+    // One copy of the table: the alternate screen kept the redraws out of the scrollback.
+    expect(plain.match(/metric labels/g)).toHaveLength(1);
+  });
+
+  it('at 80×24: fitted to the width, p50 left out, long names cut with …', async () => {
+    const { plain } = await screenOf(file, 80, 24);
+    const rows = plain.split('\n').filter((r) => r !== '');
+    for (const r of rows) expect(r.length).toBeLessThanOrEqual(80);
+    expect(plain).toMatch(/metric labels\s+per s\s+p95\s+p99\s+max\/last/);
+    expect(plain).not.toContain('p50');
+    expect(plain).toMatch(/^db_latency_seconds source=web\.1\s+1\s+/m);
   });
 });

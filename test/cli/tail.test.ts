@@ -121,6 +121,16 @@ describe('drainmeter tail', () => {
       text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
     }
     expect(find(parseExposition(text), 'orders_total', { source: 'web.1' })[0].value).toBe(4);
+    // The dashboard too: a line 30 s later closes the step of the first (by the
+    // stream's time), whose point is the counter's sum over its step.
+    child.stdin.write(`${syslog(iso(T + 30_000), 'app', 'web.1', 'count#orders=1 source=web.1')}`);
+    let history = { series: [] as { metric: string; start: number; sum: number[] }[] };
+    for (let i = 0; i < 50 && history.series.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      history = await fetch(`http://127.0.0.1:${port}/dashboard/history.json?metric=orders_total`).then((r) => r.json() as Promise<typeof history>, () => history);
+    }
+    expect(history.series).toMatchObject([{ metric: 'orders_total', start: Math.floor(T / 10_000) * 10, sum: [4] }]);
+    expect((await fetch(`http://127.0.0.1:${port}/`)).headers.get('content-type')).toBe('text/html; charset=utf-8');
     child.stdin.end();
     expect(await exited).toBe(0);
   });

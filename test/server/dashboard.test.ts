@@ -74,13 +74,13 @@ describe.skipIf(!available)('the dashboard, in chromium', () => {
     });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${served.base}/`);
-    await page.waitForFunction(() => (window as unknown as { drainmeter?: { charts(): unknown[] } }).drainmeter?.charts().length === 1);
+    await page.waitForFunction(() => (globalThis as unknown as { drainmeter?: { charts(): unknown[] } }).drainmeter?.charts().length === 1);
 
     // One app: shop's credentials list shop only, though blog has series too.
-    expect(await page.$$eval('#app option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['shop']);
-    expect(await page.$$eval('#metric option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['db_latency_seconds', 'orders_total', 'queue_depth']);
+    expect(await page.$$eval('#app option', (os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['shop']);
+    expect(await page.$$eval('#metric option', (os) => os.map((o) => (o as unknown as { value: string }).value))).toEqual(['db_latency_seconds', 'orders_total', 'queue_depth']);
 
-    const charts = () => page.evaluate(() => (window as unknown as { drainmeter: { charts(): Chart[] } }).drainmeter.charts());
+    const charts = () => page.evaluate(() => (globalThis as unknown as { drainmeter: { charts(): Chart[] } }).drainmeter.charts());
     const [latency] = await charts();
     expect(latency).toMatchObject({ title: 'source=web.1', kind: 'measure', step: HISTORY_STEP });
     expect(latency.data[0]).toEqual([stepA]);
@@ -93,10 +93,10 @@ describe.skipIf(!available)('the dashboard, in chromium', () => {
 
     // The counter as a rate per second over the step; the gauge as its last value.
     await page.selectOption('#metric', 'orders_total');
-    await page.waitForFunction(() => (window as unknown as { drainmeter: { charts(): Chart[] } }).drainmeter.charts()[0]?.kind === 'counter');
+    await page.waitForFunction(() => (globalThis as unknown as { drainmeter: { charts(): Chart[] } }).drainmeter.charts()[0]?.kind === 'counter');
     expect((await charts())[0].data).toEqual([[stepA], [7 / HISTORY_STEP]]);
     await page.selectOption('#metric', 'queue_depth');
-    await page.waitForFunction(() => (window as unknown as { drainmeter: { charts(): Chart[] } }).drainmeter.charts()[0]?.kind === 'sample');
+    await page.waitForFunction(() => (globalThis as unknown as { drainmeter: { charts(): Chart[] } }).drainmeter.charts()[0]?.kind === 'sample');
     expect((await charts())[0].data).toEqual([[stepA], [59]]);
 
     // Step B, posted while the page is open: its point appears without a reload.
@@ -105,13 +105,13 @@ describe.skipIf(!available)('the dashboard, in chromium', () => {
     await waitUntil(stepB * 1000 + 100);
     const latenciesB = [300, 310, 320];
     await post(served.port, 'shop', stepB * 1000 + 100, latenciesB.map((v) => `measure#db.latency=${v}ms source=web.1`));
-    await page.waitForFunction((b) => (window as unknown as { drainmeter: { charts(): Chart[] } }).drainmeter.charts()[0]?.data[0].includes(b), stepB, { timeout: 25_000 });
+    await page.waitForFunction((b) => (globalThis as unknown as { drainmeter: { charts(): Chart[] } }).drainmeter.charts()[0]?.data[0].includes(b), stepB, { timeout: 25_000 });
     const after = (await charts())[0];
     // The step between had no line: a gap (null), not a zero.
     expect(after.data[0]).toEqual([stepA, stepA + HISTORY_STEP, stepB]);
     expect(after.data[3][1]).toBeNull();
     expect(Math.abs((after.data[3][2] as number) - 0.32) / 0.32).toBeLessThanOrEqual(0.01);
-    expect(await page.evaluate(() => (window as unknown as { drainmeter: { polls(): number } }).drainmeter.polls())).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (globalThis as unknown as { drainmeter: { polls(): number } }).drainmeter.polls())).toBeGreaterThan(0);
 
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
