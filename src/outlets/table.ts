@@ -10,6 +10,7 @@
 import type { ClosedWindow } from '../aggregate/index.js';
 import { Histogram } from '../aggregate/index.js';
 import { COUNTER, MEASURE } from '../model/index.js';
+import { quantileKey } from './windows.js';
 
 export const RECENT_S = 10;
 export const STALE_S = 60;
@@ -46,11 +47,6 @@ export interface TableOptions {
   columns: () => number;
   rows: () => number;
   color: boolean;
-}
-
-/** `p50`, `p99.9`: a quantile header without float noise. */
-export function quantileHeader(q: number): string {
-  return `p${Math.round(q * 100_000) / 1000}`;
 }
 
 /** The unit a metric's name says its values are in (Prometheus base units). */
@@ -162,7 +158,7 @@ export class Table {
     }
     shown.sort((a, b) => Number(a.stale) - Number(b.stale) || b.rate - a.rate || (a.row.name < b.row.name ? -1 : 1));
     // Numbers first; the name column takes what is left. Narrow terminals lose p50, then p95.
-    const numbers = ['per s', ...QUANTILES.map(quantileHeader), 'max/last'];
+    const numbers = ['per s', ...QUANTILES.map(quantileKey), 'max/last'];
     let keep = [0, 1, 2, 3, 4];
     const NUM = 10;
     if (width < 100) keep = [0, 2, 3, 4];
