@@ -15,8 +15,6 @@ export interface DashboardAnswer {
   status: number;
   type: string;
   body: string | Buffer;
-  /** Data: no credentials needed (the page's scripts and styles). */
-  public?: boolean;
 }
 
 const WEB = new URL('../../../web/', import.meta.url);
@@ -47,12 +45,17 @@ export function isDashboard(path: string): boolean {
   return path in ASSETS || path === '/dashboard/index.json' || path === '/dashboard/history.json';
 }
 
+/** The page and its data need a reader's credentials; its scripts and styles (no data) do not. */
+export function needsCredentials(path: string): boolean {
+  return path === '/' || !(path in ASSETS);
+}
+
 /**
  * The answer to a dashboard path for a reader of `scope` (null: every app), or a
  * 400 naming the parameter that is wrong.
  */
 export async function dashboard(path: string, params: URLSearchParams, scope: string | null, look: Look): Promise<DashboardAnswer> {
-  if (path in ASSETS) return { status: 200, type: ASSETS[path][0], body: asset(path), public: path !== '/' };
+  if (path in ASSETS) return { status: 200, type: ASSETS[path][0], body: asset(path) };
   const json = 'application/json; charset=utf-8';
   if (path === '/dashboard/index.json') return { status: 200, type: json, body: await look('index', { scope }) };
   const q: HistoryQuery = { scope };

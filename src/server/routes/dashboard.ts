@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { readerScope } from '../auth.js';
 import type { Env, RouteContext } from '../context.js';
-import { dashboard, isDashboard } from '../dashboard.js';
+import { dashboard, isDashboard, needsCredentials } from '../dashboard.js';
 
 export function dashboardRoute(ctx: RouteContext): Hono<Env> {
   const { config, look, answer, outlet } = ctx;
@@ -14,7 +14,7 @@ export function dashboardRoute(ctx: RouteContext): Hono<Env> {
     if (!isDashboard(path)) return next();
     const scope = readerScope(ctx.open, c.req.header('authorization'), config.secrets, config.metricsToken);
     const url = new URL(c.req.url);
-    if (scope === undefined && !path.startsWith('/dashboard/app.') && !path.startsWith('/dashboard/uplot.')) {
+    if (scope === undefined && needsCredentials(path)) {
       return answer(c, 'dashboard', 401, 'credentials missing or wrong: Basic APP:PASSWORD for one app; for all, any user name and DRAINMETER_METRICS_TOKEN as the password', {
         'WWW-Authenticate': 'Basic realm="drainmeter"',
       });
@@ -23,7 +23,7 @@ export function dashboardRoute(ctx: RouteContext): Hono<Env> {
     outlet.requests.add('dashboard', a.status);
     return c.body(typeof a.body === 'string' ? a.body : new Uint8Array(a.body), a.status as 200, {
       'Content-Type': a.type,
-      'Cache-Control': a.public === true ? 'public, max-age=3600' : 'no-store',
+      'Cache-Control': needsCredentials(path) ? 'no-store' : 'public, max-age=3600',
     });
   });
   return r;
