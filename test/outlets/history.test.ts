@@ -1,0 +1,86 @@
+// The dashboard's history on an injected clock: a step's point is the merge of its
+// windows (count exact, quantiles within 1% of the exact nearest rank of the values),
+// a counter's sum, a sample's newest value; steps without windows are gaps; `since`
+// returns only newer points; a series past its app's history budget has no ring, and
+// a swept series gives its bytes back.
+
+import { describe, expect, it } from 'vitest';
+import { Aggregator } from '../../src/aggregate/index.js';
+import { Budget, Catalog, COUNTER, HISTORY, MEASURE, type Metric, SAMPLE } from '../../src/model/index.js';
+import { History, HISTORY_STEP } from '../../src/outlets/history.js';
+
+const T0 = Date.UTC(2026, 10, 22, 10, 0, 0); // a step boundary
+const catalog = new Catalog();
+const latency = catalog.metric('latency_seconds', MEASURE, ['source'], '') as Metric;
+const orders = catalog.metric('orders_total', COUNTER, ['source'], '') as Metric;
+const depth = catalog.metric('depth', SAMPLE, ['source'], '') as Metric;
+
+interface Read {
+  through: number;
+  series: { metric: string; labels: Record<string, string>; start: number; step: number; count?: (number | null)[]; p50?: (number | null)[]; p95?: (number | null)[]; p99?: (number | null)[]; sum?: (number | null)[]; last?: (number | null)[] }[];
+}
+
+function setup(budget = new Budget(HISTORY, 1 << 20, 1 << 20)) {
+  const agg = new Aggregator({ resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 1000, maxSeriesPerApp: 100, seriesTtl: 30 }, T0);
+  const history = new History(agg, budget);
+  const at = (ms: number, f: () => void) => {
+    agg.at(agg.appState('shop'), T0 + ms);
+    f();
+  };
+  const read = (q: Partial<Parameters<History['read']>[0]> = {}) => JSON.parse(history.read({ scope: null, ...q })) as Read;
+  return { agg, history, at, read };
+}
+
+const nearestRank = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.ceil(q * values.length) - 1];
+
+describe('the dashboard history', () => {
+  it('makes one point a step from its windows merged, with gaps for steps without any', () => {
+    const { agg, at, read } = setup();
+    // Step 0: 30 latencies over three windows, 6 orders, depths 1..3 (the newest by time wins).
+    const values = Array.from({ length: 30 }, (_, i) => ((i * 7) % 30) + 1);
+    values.forEach((v, i) => at((i % 3) * 1000 + i, () => agg.observe(latency, 'web.1', '', v / 1000)));
+    at(100, () => agg.observe(orders, 'web.1', '', 4));
+    at(5100, () => agg.observe(orders, 'web.1', '', 2));
+    at(900, () => agg.observe(depth, 'web.1', '', 3));
+    at(200, () => agg.observe(depth, 'web.1', '', 1));
+    // Step 2 (20 s): one latency; step 1 has nothing.
+    at(2 * HISTORY_STEP * 1000 + 10, () => agg.observe(latency, 'web.1', '', 0.5));
+    // The point of step 0 waits for its last window to close: its end plus grace.
+    agg.advance(T0 + (HISTORY_STEP + 2) * 1000 - 1);
+    expect(read().series).toEqual([]);
+    agg.advance(T0 + (3 * HISTORY_STEP + 2) * 1000);
+    const r = read();
+    const byName = new Map(r.series.map((s) => [s.metric, s]));
+    const l = byName.get('latency_seconds');
+    expect(l).toMatchObject({ labels: { source: 'web.1' }, step: HISTORY_STEP, start: T0 / 1000, count: [30, null, 1] });
+    [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]].forEach(([key, q]) => {
+      const exact = nearestRank(values, q as number) / 1000;
+      const got = (l as unknown as Record<string, number[]>)[key as string][0];
+      expect(Math.abs(got - exact) / exact, `${key}: ${got} vs ${exact}`).toBeLessThanOrEqual(0.01);
+    });
+    expect(l?.p99?.[1]).toBeNull();
+    expect(Math.abs((l?.p99?.[2] as number) - 0.5) / 0.5).toBeLessThanOrEqual(0.01);
+    expect(byName.get('orders_total')).toMatchObject({ start: T0 / 1000, sum: [6] });
+    expect(byName.get('depth')).toMatchObject({ start: T0 / 1000, last: [3] });
+    // A poll for what is new: only the points from `since` on.
+    const newer = read({ metric: 'latency_seconds', since: T0 / 1000 + 1 });
+    expect(newer.series).toMatchObject([{ start: T0 / 1000 + HISTORY_STEP, count: [null, 1] }]);
+    expect(read({ app: 'blog' }).series).toEqual([]);
+  });
+
+  it('keeps no ring for a series past its app\'s budget, and gives a swept series\' bytes back', () => {
+    // Room for one counter ring (90 Float32 points and the overhead), not two.
+    const budget = new Budget(HISTORY, 1000, 1000);
+    const { agg, history, at, read } = setup(budget);
+    at(100, () => agg.observe(orders, 'web.1', '', 1));
+    at(100, () => agg.observe(orders, 'web.2', '', 1));
+    agg.advance(T0 + (HISTORY_STEP + 2) * 1000);
+    expect(read().series.map((s) => s.labels.source)).toEqual(['web.1']);
+    expect(budget.used).toBeGreaterThan(0);
+    agg.advance(T0 + 100_000);
+    agg.sweep();
+    history.sweep();
+    expect(budget.used).toBe(0);
+    expect(read().series).toEqual([]);
+  });
+});
