@@ -14,7 +14,7 @@
 // shows a new point every step, grace seconds after the step's end.
 
 import type { Aggregator, ClosedWindow, Series } from '../aggregate/index.js';
-import { Window } from '../aggregate/index.js';
+import { Histogram } from '../aggregate/index.js';
 import { type Budget, COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
 
 export const HISTORY_SECONDS = 900;
@@ -23,6 +23,8 @@ export const HISTORY_QUANTILES = [0.5, 0.95, 0.99] as const;
 /** What a ring costs beyond its points: the Track and its typed array's objects. */
 const TRACK_OVERHEAD = 160;
 const POOL_MAX = 1024;
+/** Pooled histograms keep their arrays up to this many buckets (the aggregator's rule). */
+const POOL_BUCKETS = 64;
 const FIELDS: Record<string, readonly string[]> = { measure: ['count', 'p50', 'p95', 'p99'], counter: ['sum'], sample: ['last'] };
 
 class Track {
@@ -35,9 +37,15 @@ class Track {
   /** Step indexes (start / step) of the first and the newest point written; -1: none yet. */
   oldest = -1;
   newest = -1;
-  /** The step being gathered (index), and its windows merged so far. */
+  /**
+   * The step being gathered (index; -1: none), and its windows merged so far: a
+   * measure's buckets and totals in `merged`, a counter's sum, a sample's newest value.
+   */
   gathering = -1;
-  merged: Window | null = null;
+  merged: Histogram | null = null;
+  sum = 0;
+  last = NaN;
+  lastTime = -Infinity;
 
   constructor(series: Series, step: number, fields: number) {
     this.series = series;
@@ -45,7 +53,12 @@ class Track {
     this.slots = Math.ceil(HISTORY_SECONDS / step);
     this.fields = fields;
     this.values = new Float32Array(this.slots * fields).fill(NaN);
-    this.bytes = this.values.byteLength + TRACK_OVERHEAD;
+    this.bytes = Track.bytesFor(step, fields);
+  }
+
+  /** What a ring costs, known before it is made. */
+  static bytesFor(step: number, fields: number): number {
+    return Math.ceil(HISTORY_SECONDS / step) * fields * Float32Array.BYTES_PER_ELEMENT + TRACK_OVERHEAD;
   }
 }
 
@@ -64,16 +77,10 @@ export class History {
   private readonly tracks = new Map<Series, Track>();
   /** Tracks with a step being gathered, by the step's end (epoch s). */
   private readonly pending = new Map<number, Track[]>();
-  private readonly pool: Window[] = [];
+  private readonly pool: Histogram[] = [];
   private readonly budget: Budget;
   /** The latest second every window ending by it has closed through. */
   through = -Infinity;
-  /** Series that had no ring for want of their app's history budget (windows seen). */
-  refused = 0;
-  private target: Window | null = null;
-  private readonly addBucket = (key: number, count: number) => {
-    (this.target as Window).addBucket(key, count);
-  };
 
   constructor(aggregator: Aggregator, budget: Budget) {
     this.budget = budget;
@@ -81,48 +88,47 @@ export class History {
     aggregator.onAdvance((t) => this.settle(t));
   }
 
-  /** Bytes held by rings. */
-  get bytes(): number {
-    return this.budget.used;
-  }
-
   private window(c: ClosedWindow): void {
     const s = c.series;
     let t = this.tracks.get(s);
+    const kind = s.metric.kind;
     if (t === undefined) {
-      const kind = s.metric.kind;
-      t = new Track(s, Math.max(HISTORY_STEP, s.resolution), kind === MEASURE ? 4 : 1);
-      if (!this.budget.take(s.app, t.bytes)) {
-        this.refused++;
-        return;
-      }
+      const step = Math.max(HISTORY_STEP, s.resolution);
+      const fields = kind === MEASURE ? 4 : 1;
+      // A series past its app's budget has no ring: asked again at its next window.
+      if (!this.budget.take(s.app, Track.bytesFor(step, fields))) return;
+      t = new Track(s, step, fields);
       this.tracks.set(s, t);
     }
     const index = Math.floor(c.start / t.step);
-    if (t.merged !== null && index !== t.gathering) this.finish(t);
-    let m = t.merged;
-    if (m === null) {
-      m = this.pool.pop() ?? new Window();
-      m.reset(index * t.step);
-      t.merged = m;
+    if (t.gathering >= 0 && index !== t.gathering) this.finish(t);
+    if (t.gathering < 0) {
       t.gathering = index;
+      t.sum = 0;
+      t.last = NaN;
+      t.lastTime = -Infinity;
+      if (kind === MEASURE) {
+        const h = this.pool.pop() ?? new Histogram();
+        h.clear();
+        t.merged = h;
+      }
       const end = (index + 1) * t.step;
       const list = this.pending.get(end);
       if (list === undefined) this.pending.set(end, [t]);
       else list.push(t);
     }
     const w = c.window;
-    m.count += w.count;
-    m.sum += w.sum;
-    if (w.min < m.min) m.min = w.min;
-    if (w.max > m.max) m.max = w.max;
-    if (w.lastTime >= m.lastTime) {
-      m.last = w.last;
-      m.lastTime = w.lastTime;
-    }
-    if (s.metric.kind === MEASURE) {
-      this.target = m;
-      w.buckets(this.addBucket);
+    const h = t.merged;
+    if (h !== null) {
+      w.mergeInto(h);
+      h.count += w.count;
+      h.sum += w.sum;
+      if (w.min < h.min) h.min = w.min;
+      if (w.max > h.max) h.max = w.max;
+    } else if (kind === COUNTER) t.sum += w.sum;
+    else if (w.lastTime >= t.lastTime) {
+      t.last = w.last;
+      t.lastTime = w.lastTime;
     }
   }
 
@@ -132,12 +138,12 @@ export class History {
     for (const [end, list] of this.pending) {
       if (end > through) continue;
       this.pending.delete(end);
-      for (const t of list) if (t.merged !== null && (t.gathering + 1) * t.step === end) this.finish(t);
+      for (const t of list) if (t.gathering >= 0 && (t.gathering + 1) * t.step === end) this.finish(t);
     }
   }
 
   private finish(t: Track): void {
-    const m = t.merged as Window;
+    const m = t.merged;
     const index = t.gathering;
     t.merged = null;
     t.gathering = -1;
@@ -145,15 +151,19 @@ export class History {
       // Steps with no window between the newest point and this one: no point.
       for (let i = Math.max(t.newest + 1, index - t.slots + 1); i < index; i++) t.values.fill(NaN, (i % t.slots) * t.fields, (i % t.slots) * t.fields + t.fields);
       const at = (index % t.slots) * t.fields;
-      const kind = t.series.metric.kind;
-      if (kind === MEASURE) {
+      if (m !== null) {
         t.values[at] = m.count;
         for (let q = 0; q < HISTORY_QUANTILES.length; q++) t.values[at + 1 + q] = m.quantile(HISTORY_QUANTILES[q]);
-      } else t.values[at] = kind === COUNTER ? m.sum : m.last;
+      } else t.values[at] = t.series.metric.kind === COUNTER ? t.sum : t.last;
       if (index > t.newest) t.newest = index;
       if (t.oldest < 0 || index < t.oldest) t.oldest = index;
     }
-    if (this.pool.length < POOL_MAX) this.pool.push(m);
+    this.recycle(m);
+  }
+
+  /** Pools a step's histogram, unless the pool is full or its arrays grew past POOL_BUCKETS. */
+  private recycle(h: Histogram | null): void {
+    if (h !== null && this.pool.length < POOL_MAX && h.keys.length <= POOL_BUCKETS) this.pool.push(h);
   }
 
   /** Drops the rings of series the aggregator no longer holds, giving their bytes back. */
@@ -163,7 +173,7 @@ export class History {
       if (s.app.find(s.metric, s.label1, s.label2) === s) continue;
       this.tracks.delete(s);
       this.budget.give(s.app, t.bytes);
-      if (t.merged !== null && this.pool.length < POOL_MAX) this.pool.push(t.merged);
+      this.recycle(t.merged);
       t.merged = null;
       dropped++;
     }
