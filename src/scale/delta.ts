@@ -71,20 +71,11 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts): Bu
     if (series.length === 0 && !appDirty(app)) continue;
     apps++;
     const w = appWriter;
-    w.string(app.name);
-    w.uint(app.lines);
-    w.uint(app.late);
-    w.uint(app.duplicates);
+    const rejected: [number, number][] = [];
+    for (let r = 0; r < REASONS.length; r++) if (app.rejected[r] !== 0) rejected.push([r, app.rejected[r]]);
+    writeApp(w, app.name, app.lines, app.late, app.duplicates, rejected);
     app.lines = app.late = app.duplicates = 0;
-    let reasons = 0;
-    for (let r = 0; r < REASONS.length; r++) if (app.rejected[r] !== 0) reasons++;
-    w.uint(reasons);
-    for (let r = 0; r < REASONS.length; r++) {
-      if (app.rejected[r] === 0) continue;
-      w.uint(r);
-      w.uint(app.rejected[r]);
-      app.rejected[r] = 0;
-    }
+    app.rejected.fill(0);
     w.uint(series.length);
     for (const s of series) {
       let m = metrics.get(s.metric);
@@ -92,22 +83,13 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts): Bu
         m = metrics.size;
         metrics.set(s.metric, m);
       }
-      w.uint(m);
-      w.string(s.label1);
-      w.string(s.label2);
-      w.uint(s.resolution);
-      w.double(s.count);
-      w.double(s.sum);
-      s.count = s.sum = 0;
       const kind = s.metric.kind;
-      if (kind === SAMPLE && (s.lastTime !== s.sentTime || !Object.is(s.last, s.sentLast))) {
-        w.double(s.lastTime);
-        w.double(s.last);
+      const sample = kind === SAMPLE && (s.lastTime !== s.sentTime || !Object.is(s.last, s.sentLast));
+      writeSeries(w, m, s.label1, s.label2, s.resolution, s.count, s.sum, sample ? s.lastTime : -Infinity, sample ? s.last : NaN);
+      s.count = s.sum = 0;
+      if (sample) {
         s.sentTime = s.lastTime;
         s.sentLast = s.last;
-      } else {
-        w.double(-Infinity);
-        w.double(NaN);
       }
       w.uint(s.open.length);
       aggregator.takeWindows(s, (win) => writeWindow(w, win, kind));
@@ -136,6 +118,31 @@ function writeHead(w: Writer, metrics: readonly { name: string; kind: Kind; labe
     w.uint(r.status);
     w.uint(r.n);
   }
+}
+
+/** An app's name and self-metric counts, and its rejections by reason. */
+function writeApp(w: Writer, name: string, lines: number, late: number, duplicates: number, rejected: readonly (readonly [reason: number, n: number])[]): void {
+  w.string(name);
+  w.uint(lines);
+  w.uint(late);
+  w.uint(duplicates);
+  w.uint(rejected.length);
+  for (const [r, n] of rejected) {
+    w.uint(r);
+    w.uint(n);
+  }
+}
+
+/** A series' key and totals; its windows follow (a count, then each). */
+function writeSeries(w: Writer, metric: number, label1: string, label2: string, resolution: number, count: number, sum: number, lastTime: number, last: number): void {
+  w.uint(metric);
+  w.string(label1);
+  w.string(label2);
+  w.uint(resolution);
+  w.double(count);
+  w.double(sum);
+  w.double(lastTime);
+  w.double(last);
 }
 
 function writeWindow(w: Writer, win: Window, kind: Kind): void {
@@ -293,26 +300,11 @@ export function encodeTotals(t: TotalsSnapshot): Buffer {
   writeHead(w, t.metrics, t.requests);
   w.uint(t.apps.length);
   for (const a of t.apps) {
-    w.string(a.name);
-    w.uint(a.lines);
-    w.uint(a.late);
-    w.uint(a.duplicates);
-    w.uint(a.rejected.length);
-    for (const [r, n] of a.rejected) {
-      w.uint(r);
-      w.uint(n);
-    }
+    writeApp(w, a.name, a.lines, a.late, a.duplicates, a.rejected);
     w.uint(a.series.length);
     for (const s of a.series) {
-      w.uint(s.metric);
-      w.string(s.label1);
-      w.string(s.label2);
-      w.uint(s.resolution);
-      w.double(s.count);
-      w.double(s.sum);
-      w.double(s.lastTime);
-      w.double(s.last);
-      w.uint(0);
+      writeSeries(w, s.metric, s.label1, s.label2, s.resolution, s.count, s.sum, s.lastTime, s.last);
+      w.uint(0); // no windows
     }
   }
   return w.take();
