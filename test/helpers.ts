@@ -85,3 +85,9 @@ export function split(buf: Buffer, cuts: number[]): Buffer[] {
 export function named(seen: Observation[], name: string): Observation[] {
   return seen.filter((o) => o.name === name);
 }
+
+/** Nearest rank (the definition SPEC §5 uses): the ceil(q·n)-th smallest of `values`. */
+export function nearestRank(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+}

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Aggregator } from '../../src/aggregate/index.js';
 import { Budget, Catalog, COUNTER, HISTORY, MEASURE, type Metric, SAMPLE } from '../../src/model/index.js';
 import { History, HISTORY_STEP } from '../../src/outlets/history.js';
+import { nearestRank } from '../helpers.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0); // a step boundary
 const catalog = new Catalog();
@@ -31,7 +32,6 @@ function setup(budget = new Budget(HISTORY, 1 << 20, 1 << 20)) {
   return { agg, history, at, read };
 }
 
-const nearestRank = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.ceil(q * values.length) - 1];
 
 describe('the dashboard history', () => {
   it('makes one point a step from its windows merged, with gaps for steps without any', () => {

@@ -17,7 +17,8 @@ import type { PushStats } from '../../src/outlets/index.js';
 import { type Running, serve } from '../../src/server/serve.js';
 import { basic, config, find, parseExposition, SECRET } from '../server/helpers.js';
 import { startServe } from '../support/served.js';
-import { freePort, type HistogramValue, installed, type Prometheus, sleep, startPrometheus } from '../support/real.js';
+import { nearestRank } from '../helpers.js';
+import { freePort, type HistogramValue, installed, type Prometheus, sleep, startPrometheus, until } from '../support/real.js';
 
 const CLI = new URL('../../dist/src/cli.js', import.meta.url).pathname;
 const available = installed('the remote-write tests', 'prometheus', ['prometheus', '--version']);
@@ -64,21 +65,6 @@ function pushOf(d: Running): PushStats {
   return o?.push as PushStats;
 }
 
-/** Waits until `f` gives what `done` accepts, or about `ms`. */
-async function until<T>(f: () => Promise<T>, done: (v: T) => boolean, ms = 20_000): Promise<T> {
-  let v = await f();
-  for (let waited = 0; !done(v) && waited < ms; waited += 200) {
-    await sleep(200);
-    v = await f();
-  }
-  return v;
-}
-
-/** Nearest rank (the definition SPEC §5 uses): the ceil(q·n)-th smallest. */
-function nearestRank(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
-}
 
 /** The native histogram of the one series `q` selects. */
 async function histogramOf(prom: Prometheus, q: string): Promise<HistogramValue | undefined> {

@@ -8,7 +8,8 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { drainPassword } from '../../src/server/auth.js';
-import { installed, type Prometheus, type RedisServer, sleep, startPrometheus, startRedis } from '../support/real.js';
+import { nearestRank } from '../helpers.js';
+import { installed, type Prometheus, type RedisServer, sleep, startPrometheus, startRedis, until } from '../support/real.js';
 import { type Served, startServe } from '../support/served.js';
 
 const SECRET = 'scale-rw-secret-0123456789';
@@ -40,21 +41,6 @@ async function post(port: number, frameId: string, body: string): Promise<number
   return r.status;
 }
 
-/** Nearest rank (SPEC §5): the ceil(q·n)-th smallest. */
-function nearestRank(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
-}
-
-async function until<T>(f: () => Promise<T>, done: (v: T) => boolean, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await f();
-  while (!done(v) && Date.now() < end) {
-    await sleep(250);
-    v = await f();
-  }
-  return v;
-}
 
 describe.skipIf(!available)('three receivers remote-writing to a real Prometheus', () => {
   it('sum over instances to the whole drain: counts exact, histogram_quantile of the summed rate within a bucket of the exact p99', async () => {

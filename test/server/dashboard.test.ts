@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { drainPassword } from '../../src/server/auth.js';
 import { HISTORY_STEP } from '../../src/outlets/history.js';
+import { nearestRank } from '../helpers.js';
 import { installed, sleep } from '../support/real.js';
 import { type Served, startServe } from '../support/served.js';
 
@@ -32,10 +33,6 @@ async function post(port: number, app: string, at: number, messages: string[]): 
   expect(r.status).toBe(204);
 }
 
-function nearestRank(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.ceil(q * sorted.length) - 1];
-}
 
 async function waitUntil(ms: number): Promise<void> {
   const wait = ms - Date.now();

@@ -25,6 +25,16 @@ export function installed(what: string, packages: string, ...commands: string[][
   return ok;
 }
 
+/** Waits until `f` gives what `done` accepts, or about `ms`; gives the last value either way. */
+export async function until<T>(f: () => Promise<T>, done: (v: T) => boolean, ms = 20_000): Promise<T> {
+  let v = await f();
+  for (let waited = 0; !done(v) && waited < ms; waited += 200) {
+    await sleep(200);
+    v = await f();
+  }
+  return v;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
