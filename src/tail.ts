@@ -39,7 +39,8 @@ export interface TailIO {
 
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
   // The window clock starts at the epoch and follows the data.
-  const { aggregator, ingest, outlet, history } = pipeline(config, 0, { watermark: true });
+  // The dashboard's history only where a dashboard can read it (--listen).
+  const { aggregator, ingest, outlet, history } = pipeline(config, 0, { watermark: true, history: options.listen > 0 });
   // Push outlets too (heroku logs -t | drainmeter tail, to a hosted store); serve's
   // --windows printer is tail's own --format here.
   const pushLog = stdoutLogger((l) => io.stderr.write(`drainmeter: ${l}\n`));
