@@ -103,7 +103,10 @@ describe.skipIf(!available)('the Graphite outlet, against a real carbon', () => 
       silentLogger,
     );
     drains.push(drain);
-    const t0 = Math.floor(Date.now() / 1000) - 1;
+    // The present second: its window closes at t0 + 2 (grace 1 s), a second or more
+    // after this post. (The second before left as little as no time on a loaded
+    // machine: the lines came late, in no window, and nothing waited for carbon.)
+    const t0 = Math.floor(Date.now() / 1000);
     await postWindow(drain, t0, 'shop', ['measure#db.latency=21ms count#orders=2 sample#depth=7 source=web.1', 'measure#db.latency=40ms count#orders=1 sample#depth=9 source=web.1', 'measure#db.latency=4ms source=web.1']);
     await sleep(2500); // the window closes (grace 1 s) while carbon is down
     for (let i = 0; i < 50 && (drain.outlets[0].push?.queueBytes ?? 0) === 0; i++) await sleep(100); // a loaded machine
