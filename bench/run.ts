@@ -61,6 +61,34 @@ async function spread(): Promise<string> {
   ].join('\n');
 }
 
+/** The dashboard's data endpoint at 10,000 series of one metric, and what the rings of 100,000 measure series cost. */
+async function history(): Promise<string> {
+  const e = JSON.parse(await isolated('./history.js')) as Record<string, { ms: number; bytes: number; gzipBytes: number }> & { total: number; points: number };
+  const on = JSON.parse(await isolated('./history.js', ['memory', 'on'])) as Record<string, number>;
+  const off = JSON.parse(await isolated('./history.js', ['memory', 'off'])) as Record<string, number>;
+  const size = (n: number) => (n < 10_240 ? `${n.toLocaleString('en-US')} B` : `${Math.round(n / 1024).toLocaleString('en-US')} KB`);
+  const row = (what: string, r: { ms: number; bytes: number; gzipBytes: number }) => `| ${what} | ${r.ms} ms | ${size(r.bytes)} | ${size(r.gzipBytes)} |`;
+  const per = (mb: number) => Math.round((mb * 1024 * 1024) / on.series).toLocaleString('en-US');
+  return [
+    `### Dashboard data: one metric with ${e.total.toLocaleString('en-US')} measure series, ${e.points} points each (15 minutes)`,
+    '',
+    '| request | time (median of 5) | JSON | gzipped |',
+    '|---|---:|---:|---:|',
+    row('index.json (apps and metrics)', e.index),
+    row('history.json, the page\'s load (the busiest 30)', e.load),
+    row('history.json?since=…, a poll (the newest step of the busiest 30)', e.poll),
+    row('history.json?limit=1000, the most one request may ask', e.most),
+    '',
+    `### History rings: ${on.series.toLocaleString('en-US')} measure series (10 apps × 10,000), 40 s of windows, with and without rings (after a full GC)`,
+    '',
+    '| | RSS | heap used | array buffers | charged to the budget |',
+    '|---|---:|---:|---:|---:|',
+    `| without history | ${off.rssMb} MB | ${off.heapMb} MB | ${off.arrayBuffersMb} MB | |`,
+    `| with a ring each | ${on.rssMb} MB | ${on.heapMb} MB | ${on.arrayBuffersMb} MB | ${on.chargedMb} MB |`,
+    `| a ring costs | ${per(on.rssMb - off.rssMb)} B | ${per(on.heapMb - off.heapMb)} B | ${per(on.arrayBuffersMb - off.arrayBuffersMb)} B | ${per(on.chargedMb)} B |`,
+  ].join('\n');
+}
+
 const suites: Record<string, (rounds: number) => Promise<string>> = {
   ingest: (rounds) => ingestBench(20_000, rounds, 600),
   otlp: (rounds) => otlpBench(20_000, rounds, 600),
@@ -71,6 +99,7 @@ const suites: Record<string, (rounds: number) => Promise<string>> = {
   mtail: (rounds) => mtailBench(Math.min(rounds, 3)),
   push: async (rounds) => pushBench(rounds),
   redis: () => redisBench(),
+  history: () => history(),
 };
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

@@ -188,11 +188,8 @@
     showNow(c);
   }
 
-  function traffic(s) {
-    var a = s.count || s.sum || [];
-    var t = 0;
-    for (var i = 0; i < a.length; i++) t += Math.abs(a[i] || 0);
-    return t;
+  function historyUrl(app, metric, since) {
+    return 'dashboard/history.json?app=' + encodeURIComponent(app) + '&metric=' + encodeURIComponent(metric) + '&limit=' + MAX_CHARTS + since;
   }
 
   function load() {
@@ -205,16 +202,16 @@
     latest = -Infinity;
     shown = { app: app, metric: metric };
     if (!app || !metric) return Promise.resolve();
-    return get('dashboard/history.json?app=' + encodeURIComponent(app) + '&metric=' + encodeURIComponent(metric)).then(function (r) {
+    // The server sends the busiest MAX_CHARTS series, busiest first, and how many matched.
+    return get(historyUrl(app, metric, '')).then(function (r) {
       if (shown.app !== app || shown.metric !== metric) return;
       var fmt = formatter(metric);
-      var list = r.series.slice().sort(function (a, b) { return traffic(b) - traffic(a); });
-      list.slice(0, MAX_CHARTS).forEach(function (s) {
+      r.series.forEach(function (s) {
         makeChart(JSON.stringify(s.labels), s, fmt);
         latest = Math.max(latest, s.start + ((s.count || s.sum || s.last).length - 1) * s.step);
       });
-      if (list.length > MAX_CHARTS) $charts.append(empty((list.length - MAX_CHARTS) + ' more series, the quietest, not drawn.'));
-      if (list.length === 0) $charts.append(empty('No points yet for ' + metric + '.'));
+      if (r.total > r.series.length) $charts.append(empty((r.total - r.series.length) + ' more series, the quietest, not drawn.'));
+      if (r.series.length === 0) $charts.append(empty('No points yet for ' + metric + '.'));
       say('updated ' + new Date().toLocaleTimeString());
     });
   }
@@ -224,7 +221,7 @@
     var metric = shown.metric;
     if (!app || !metric) return refreshIndex().then(function () { if ($metric.value) return load(); });
     var since = Number.isFinite(latest) ? '&since=' + (latest + 1) : '';
-    return get('dashboard/history.json?app=' + encodeURIComponent(app) + '&metric=' + encodeURIComponent(metric) + since).then(function (r) {
+    return get(historyUrl(app, metric, since)).then(function (r) {
       if (shown.app !== app || shown.metric !== metric) return;
       var fmt = formatter(metric);
       r.series.forEach(function (s) {

@@ -84,8 +84,8 @@ export function budgetsFor(o: Limits): Budgets {
     windows: new Budget(WINDOWS, o.maxWindowBytes ?? o.maxSeries * 1024, o.maxWindowBytesPerApp ?? o.maxSeriesPerApp * 2048),
     frameIds: new Budget(FRAME_IDS, o.maxFrameIdBytes ?? 32 << 20, o.maxFrameIdBytesPerApp ?? 2 << 20),
     inflight: new Budget(INFLIGHT, o.maxInflight ?? 64 << 20, o.maxInflightPerApp ?? 16 << 20),
-    // The dashboard's history: 512 bytes a series in all (a measure's ring is 1,440),
-    // an app's own series in full (outlets/history.ts).
-    history: new Budget(HISTORY, o.maxSeries * 512, o.maxSeriesPerApp * 1536),
+    // The dashboard's history: 512 bytes a series in all (a measure's ring is charged
+    // 2,040), an app's own series in full (outlets/history.ts).
+    history: new Budget(HISTORY, o.maxSeries * 512, o.maxSeriesPerApp * 2048),
   };
 }

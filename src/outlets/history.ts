@@ -22,6 +22,12 @@ export const HISTORY_STEP = 10;
 export const HISTORY_QUANTILES = [0.5, 0.95, 0.99] as const;
 /** What a ring costs beyond its points: the Track and its typed array's objects. */
 const TRACK_OVERHEAD = 160;
+/**
+ * And a measure's the histogram its step's windows merge into (held while a step is
+ * gathered, which for a busy series is always): bench/history.ts measures ~2,000
+ * bytes of heap and buffers a measure ring, 1,440 of them points.
+ */
+const GATHER_OVERHEAD = 440;
 const POOL_MAX = 1024;
 /** Pooled histograms keep their arrays up to this many buckets (the aggregator's rule). */
 const POOL_BUCKETS = 64;
@@ -58,7 +64,7 @@ class Track {
 
   /** What a ring costs, known before it is made. */
   static bytesFor(step: number, fields: number): number {
-    return Math.ceil(HISTORY_SECONDS / step) * fields * Float32Array.BYTES_PER_ELEMENT + TRACK_OVERHEAD;
+    return Math.ceil(HISTORY_SECONDS / step) * fields * Float32Array.BYTES_PER_ELEMENT + TRACK_OVERHEAD + (fields > 1 ? GATHER_OVERHEAD : 0);
   }
 }
 
@@ -71,7 +77,14 @@ export interface HistoryQuery {
   metric?: string;
   /** Points whose step starts at or after this, epoch s (a poll asks for what is new). */
   since?: number;
+  /** The busiest this many series (HISTORY_LIMIT when not given). */
+  limit?: number;
 }
+
+/** Series a history answer holds unless asked for fewer: what the page draws. */
+export const HISTORY_LIMIT = 30;
+/** The most a query may ask for: 1,000 series of 15 minutes is ~3 MB of JSON, ~0.25 s to write. */
+export const HISTORY_MAX_LIMIT = 1000;
 
 export class History {
   private readonly tracks = new Map<Series, Track>();
@@ -200,24 +213,34 @@ export class History {
   }
 
   /**
-   * The points of the series a query selects, as JSON text: per series its labels,
-   * step, the start of its first point (epoch s) and one array per field, null where
-   * a step had no window. Written by hand: no object per point.
+   * The points of the busiest series a query selects, as JSON text: `total` series
+   * matched, and for each of the `limit` with the most traffic over the ring (a
+   * measure's count, a counter's sum, a sample's points), busiest first: its labels,
+   * step, the start of its first point (epoch s) and one array per field, null where a
+   * step had no window. Written by hand: no object per point.
    */
   read(q: HistoryQuery): string {
-    const parts: string[] = [];
-    const since = q.since ?? -Infinity;
+    const chosen: { t: Track; traffic: number }[] = [];
     for (const [s, t] of this.tracks) {
       const app = s.app.name;
       if ((q.scope !== null && app !== q.scope) || (q.app !== undefined && app !== q.app) || (q.metric !== undefined && s.metric.name !== q.metric)) continue;
-      if (t.newest < 0) continue;
+      if (t.newest >= 0) chosen.push({ t, traffic: traffic(t) });
+    }
+    // Stable: equal traffic keeps the order the series came in.
+    chosen.sort((a, b) => b.traffic - a.traffic);
+    const limit = Math.min(q.limit ?? HISTORY_LIMIT, HISTORY_MAX_LIMIT);
+    const parts: string[] = [];
+    const since = q.since ?? -Infinity;
+    for (let c = 0; c < chosen.length && c < limit; c++) {
+      const t = chosen[c].t;
+      const s = t.series;
       const first = Math.max(t.oldest, t.newest - t.slots + 1, Math.ceil(since / t.step));
       if (first > t.newest) continue;
       const kind = KIND_NAMES[s.metric.kind];
       const names = FIELDS[kind];
       const labels: Record<string, string> = {};
       for (const [k, v] of s.labels) if (k !== 'app') labels[k] = v;
-      let text = `{"app":${JSON.stringify(app)},"metric":${JSON.stringify(s.metric.name)},"kind":"${kind}","labels":${JSON.stringify(labels)},"step":${t.step},"start":${first * t.step}`;
+      let text = `{"app":${JSON.stringify(s.app.name)},"metric":${JSON.stringify(s.metric.name)},"kind":"${kind}","labels":${JSON.stringify(labels)},"step":${t.step},"start":${first * t.step}`;
       for (let f = 0; f < names.length; f++) {
         text += `,"${names[f]}":[`;
         for (let i = first; i <= t.newest; i++) {
@@ -228,8 +251,19 @@ export class History {
       }
       parts.push(`${text}}`);
     }
-    return `{"through":${Number.isFinite(this.through) ? this.through : null},"series":[${parts.join(',')}]}`;
+    return `{"through":${Number.isFinite(this.through) ? this.through : null},"total":${chosen.length},"series":[${parts.join(',')}]}`;
   }
+}
+
+/** A ring's traffic: the sum of a measure's counts or a counter's sums, or a sample's points, over the ring. */
+function traffic(t: Track): number {
+  const counts = t.series.metric.kind !== MEASURE && t.series.metric.kind !== COUNTER;
+  let sum = 0;
+  for (let i = 0; i < t.values.length; i += t.fields) {
+    const v = t.values[i];
+    if (v === v) sum += counts ? 1 : Math.abs(v);
+  }
+  return sum;
 }
 
 /** A Float32 point as JSON: null for no point, seven significant digits (what a Float32 holds). */

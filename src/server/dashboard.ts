@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { HistoryQuery } from '../outlets/history.js';
+import { HISTORY_MAX_LIMIT, type HistoryQuery } from '../outlets/history.js';
 import { APP_NAME } from './auth.js';
 import type { Look } from './context.js';
 
@@ -73,6 +73,11 @@ export async function dashboard(path: string, params: URLSearchParams, scope: st
   if (since !== null) {
     if (!/^\d{1,12}$/.test(since)) return { status: 400, type: 'text/plain', body: 'since: epoch seconds\n' };
     q.since = Number(since);
+  }
+  const limit = params.get('limit');
+  if (limit !== null) {
+    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > HISTORY_MAX_LIMIT) return { status: 400, type: 'text/plain', body: `limit: 1 to ${HISTORY_MAX_LIMIT} series\n` };
+    q.limit = Number(limit);
   }
   return { status: 200, type: json, body: await look('history', q) };
 }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Aggregator } from '../../src/aggregate/index.js';
 import { Budget, Catalog, COUNTER, HISTORY, MEASURE, type Metric, SAMPLE } from '../../src/model/index.js';
-import { History, HISTORY_STEP } from '../../src/outlets/history.js';
+import { History, HISTORY_LIMIT, HISTORY_STEP } from '../../src/outlets/history.js';
 import { nearestRank } from '../helpers.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0); // a step boundary
@@ -18,6 +18,7 @@ const depth = catalog.metric('depth', SAMPLE, ['source'], '') as Metric;
 
 interface Read {
   through: number;
+  total: number;
   series: { metric: string; labels: Record<string, string>; start: number; step: number; count?: (number | null)[]; p50?: (number | null)[]; p95?: (number | null)[]; p99?: (number | null)[]; sum?: (number | null)[]; last?: (number | null)[] }[];
 }
 
@@ -66,6 +67,34 @@ describe('the dashboard history', () => {
     const newer = read({ metric: 'latency_seconds', since: T0 / 1000 + 1 });
     expect(newer.series).toMatchObject([{ start: T0 / 1000 + HISTORY_STEP, count: [null, 1] }]);
     expect(read({ app: 'blog' }).series).toEqual([]);
+  });
+
+  it('answers the busiest series first, as many as asked (30 unless told), and how many matched', () => {
+    const { agg, at, read } = setup();
+    // 40 counters, web.k counting k + 1 in step 0 and once more in step 1; depth on
+    // web.a in both steps, on web.b in one (a sample's traffic is its points).
+    for (let k = 0; k < 40; k++) {
+      at(100, () => agg.observe(orders, `web.${k}`, '', k + 1));
+      at(HISTORY_STEP * 1000 + 100, () => agg.observe(orders, `web.${k}`, '', 1));
+    }
+    at(100, () => agg.observe(depth, 'web.b', '', 5));
+    at(200, () => agg.observe(depth, 'web.a', '', 5));
+    at(HISTORY_STEP * 1000 + 200, () => agg.observe(depth, 'web.a', '', 6));
+    agg.advance(T0 + (2 * HISTORY_STEP + 2) * 1000);
+    const all = read({ metric: 'orders_total' });
+    expect(all.total).toBe(40);
+    expect(all.series.map((s) => s.labels.source)).toEqual(Array.from({ length: HISTORY_LIMIT }, (_, i) => `web.${39 - i}`));
+    expect(read({ metric: 'orders_total', limit: 3 }).series.map((s) => [s.labels.source, s.sum])).toEqual([
+      ['web.39', [40, 1]],
+      ['web.38', [39, 1]],
+      ['web.37', [38, 1]],
+    ]);
+    // A poll picks the same series (traffic over the ring), with the new points only.
+    expect(read({ metric: 'orders_total', limit: 2, since: T0 / 1000 + 1 }).series.map((s) => [s.labels.source, s.sum])).toEqual([
+      ['web.39', [1]],
+      ['web.38', [1]],
+    ]);
+    expect(read({ metric: 'depth' }).series.map((s) => s.labels.source)).toEqual(['web.a', 'web.b']);
   });
 
   it('keeps no ring for a series past its app\'s budget, and gives a swept series\' bytes back', () => {

@@ -179,6 +179,22 @@ describe('status codes (SPEC §3)', () => {
     expect((await s.app.request('/healthz')).status).toBe(503);
   });
 
+  it('the dashboard data answers 400 naming a parameter out of range, and holds at most `limit` series', async () => {
+    const s = server();
+    const h = (q: string) => s.app.request(`/dashboard/history.json?${q}`);
+    for (const [q, named] of [['since=soon', 'since'], ['limit=0', 'limit'], ['limit=1001', 'limit'], ['limit=-3', 'limit'], ['app=a%20b', 'app'], ['metric=1x', 'metric']]) {
+      const res = await h(q);
+      expect(res.status, q).toBe(400);
+      expect(await res.text(), q).toMatch(new RegExp(`^${named}: `));
+    }
+    const lines = Array.from({ length: 5 }, (_, i) => syslog(iso(T0 + 100), 'app', 'web.1', `count#orders=${i + 1} source=web.${i}`));
+    expect((await post(s, logplexBody(lines))).status).toBe(204);
+    s.aggregator.advance(T0 + 13_000);
+    const got = (await (await h('metric=orders_total&limit=2')).json()) as { total: number; series: { labels: { source: string } }[] };
+    expect(got.total).toBe(5);
+    expect(got.series.map((x) => x.labels.source)).toEqual(['web.4', 'web.3']);
+  });
+
   it('counts requests by route and status', async () => {
     const s = server();
     await post(s, body);
