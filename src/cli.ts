@@ -26,7 +26,9 @@ const COMMANDS: Record<string, string> = {
       --format F                table (live view, the default on a terminal), logfmt (the default
                                 otherwise), json, or prom (the exposition, once, at EOF)
       --listen PORT             serve GET /metrics and the dashboard (GET /) on 127.0.0.1:PORT
-      --app NAME                the app label of every series [default]`,
+      --app NAME                the app label of every series [default]
+      --threads N               threads reading FILEs for --format prom [the cores, for
+                                files of 8 MB or more]; the result is one thread's`,
   replay: `drainmeter replay FILE --url URL
                                 sends FILE to a drain as logplex batches, progress on stderr
       --rate N                  lines per second at most [as fast as the drain takes them]
@@ -85,7 +87,7 @@ function refuseOpenDyno(config: Config): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parseArgs(argv, process.env, ['help', 'version', 'format', 'listen', 'app', 'url', 'rate', 'batch', 'now']);
+  const parsed = parseArgs(argv, process.env, ['help', 'version', 'format', 'listen', 'app', 'threads', 'url', 'rate', 'batch', 'now']);
   const [command, ...rest] = parsed.args;
   if (parsed.values.get('version') === 'true' || command === 'version') {
     process.stdout.write(`${VERSION}\n`);
@@ -147,8 +149,10 @@ async function main(argv: string[]): Promise<void> {
       if (!Number.isInteger(listen) || listen < 0 || listen > 65535) fail(`--listen must be a port from 1 to 65535, not ${JSON.stringify(v.get('listen'))}`);
       const app = v.get('app') ?? 'default';
       if (!APP_NAME.test(app)) fail('--app must be 1 to 64 of A-Z a-z 0-9 . _ -');
+      const threads = Number(v.get('threads') ?? 0);
+      if (v.has('threads') && (!Number.isInteger(threads) || threads < 1 || threads > 64)) fail(`--threads must be a whole number from 1 to 64, not ${JSON.stringify(v.get('threads'))}`);
       const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, now: Date.now };
-      process.exitCode = await tail(rest, config, { format, listen, app }, io);
+      process.exitCode = await tail(rest, config, { format, listen, app, threads }, io);
       return;
     }
     case 'replay': {

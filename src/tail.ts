@@ -17,6 +17,7 @@ import { stdoutLogger } from './log.js';
 import { pipeline } from './pipeline.js';
 import { lookAt } from './server/context.js';
 import { dashboard, isDashboard } from './server/dashboard.js';
+import { readThreaded, threadsFor } from './scale/threads.js';
 
 export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -27,6 +28,8 @@ export interface TailOptions {
   listen: number;
   /** The `app` label of every series. */
   app: string;
+  /** Threads reading files for --format prom (0: the cores, for files worth it). */
+  threads?: number;
 }
 
 export interface TailIO {
@@ -40,7 +43,8 @@ export interface TailIO {
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
   // The window clock starts at the epoch and follows the data.
   // The dashboard's history only where a dashboard can read it (--listen).
-  const { aggregator, ingest, outlet, history } = pipeline(config, 0, { watermark: true, history: options.listen > 0 });
+  const p = pipeline(config, 0, { watermark: true, history: options.listen > 0 });
+  const { aggregator, ingest, outlet, history } = p;
   // Push outlets too (heroku logs -t | drainmeter tail, to a hosted store); serve's
   // --windows printer is tail's own --format here.
   const pushLog = stdoutLogger((l) => io.stderr.write(`drainmeter: ${l}\n`));
@@ -135,12 +139,18 @@ export async function tail(files: string[], config: Config, options: TailOptions
       closeSync(fd);
     }
   };
+  // Files, for an exposition at EOF only: every core (scale/threads.ts).
+  const threaded = options.format === 'prom' && server === null && outlets.length === 0 && files.length > 0 && !files.includes('-');
   try {
-    if (files.length === 0) await read(io.stdin);
-    for (const file of files) {
-      if (file === '-') await read(io.stdin);
-      else if (server === null) readFile(file);
-      else await read(createReadStream(file, { highWaterMark: 1 << 20 }));
+    const threads = threaded ? threadsFor(files, options.threads ?? 0) : 1;
+    if (threads > 1) await readThreaded(files, threads, p, config, options.app, io.now());
+    else if (files.length === 0) await read(io.stdin);
+    else {
+      for (const file of files) {
+        if (file === '-') await read(io.stdin);
+        else if (server === null) readFile(file);
+        else await read(createReadStream(file, { highWaterMark: 1 << 20 }));
+      }
     }
   } catch (err) {
     io.stderr.write(`drainmeter: ${(err as Error).message}\n`);

@@ -99,6 +99,13 @@ export class Aggregator implements ObservationSink {
   /** Called for every window as it closes; null when nobody reports windows. */
   /** Called with each window as it closes (outlets that report windows: tail, push). */
   private listeners: CloseListener[] = [];
+  /**
+   * Lines in no late window, by their window's start (epoch s), when set: a `tail`
+   * thread's share of a file counts them, so that lines its thread could not know
+   * were late (their window closed by an earlier share's timestamps) are counted
+   * late when the shares merge (scale/threads.ts).
+   */
+  lineWindows: Map<number, number> | null = null;
   private advanced: ((closedThrough: number) => void)[] = [];
 
   // The line being read (set by at()).
@@ -171,6 +178,7 @@ export class Aggregator implements ObservationSink {
     this.lineLate = this.isClosed(start, this.resolution);
     this.clockSec = Math.floor(this.clock / 1000);
     if (this.lineLate) this.app.late++;
+    else if (this.lineWindows !== null) this.lineWindows.set(start, (this.lineWindows.get(start) ?? 0) + 1);
   }
 
   observe(metric: Metric, label1: string, label2: string, value: number): void {
@@ -309,6 +317,15 @@ export class Aggregator implements ObservationSink {
     if (this.options.watermark !== true || time >= this.clock) return;
     this.clock = time;
     this.closedTo = Math.floor(time / 1000);
+  }
+
+  /**
+   * Sets the clock as if the windows due by `clock` had closed already (none held
+   * here): a `tail` thread starting mid-file, or the merge of their shares.
+   */
+  resume(clock: number): void {
+    this.clock = clock;
+    this.closedTo = Math.floor(clock / 1000);
   }
 
   /** Moves the clock (never back) and closes every window due by it. */

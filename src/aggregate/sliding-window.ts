@@ -80,6 +80,36 @@ export class SlidingWindow {
     if (this.head === this.tail) this.head = this.tail = 0;
   }
 
+  /**
+   * Calls `each` with every window held: its start, observations, min and max, and
+   * its buckets as (key, count) pairs in `pairs` (n of them; a window of one value
+   * has one, of the value's bucket). `pairs` is reused: read it at once.
+   */
+  windows(each: (start: number, count: number, min: number, max: number, n: number, pairs: number[]) => void): void {
+    const d = this.data;
+    const pairs: number[] = [];
+    for (let i = this.head; i < this.tail; ) {
+      const n = bucketsOf(d[i]);
+      const start = Math.floor(d[i] / P16);
+      if (n === 0) {
+        pairs[0] = keyOf(d[i + 1]);
+        pairs[1] = 1;
+        each(start, 1, d[i + 1], d[i + 1], 1, pairs);
+        i += 2;
+        continue;
+      }
+      let count = 0;
+      for (let j = 0; j < n; j++) {
+        const packed = d[i + 3 + j];
+        pairs[2 * j] = Math.floor(packed / P32);
+        pairs[2 * j + 1] = countOf(packed);
+        count += pairs[2 * j + 1];
+      }
+      each(start, count, d[i + 1], d[i + 2], n, pairs);
+      i += 3 + n;
+    }
+  }
+
   /** Observations in the windows held. */
   get count(): number {
     let c = 0;

@@ -89,6 +89,13 @@ export class Ingest {
   private now = 0;
   /** The latest header time seen (for bareTime 'latest'); -Infinity before the first. */
   private latest = -Infinity;
+  /**
+   * The smallest time a bare line took from `latest` (bareTime 'latest'): -Infinity
+   * when one came before any timestamp, Infinity when none came. A `tail` thread
+   * reading a share of a file that began without the timestamps before it is exact
+   * only if no bare line took a time older than those (scale/threads.ts).
+   */
+  bareFloor = Infinity;
   private readonly bareLatest: boolean;
   private readonly header = new LineHeader();
   private readonly l2met: L2met;
@@ -143,6 +150,16 @@ export class Ingest {
       tables.platform[source] = table;
     }
     return table;
+  }
+
+  /** The latest line time seen; -Infinity before the first. */
+  get latestTime(): number {
+    return this.latest;
+  }
+
+  /** Goes on from a stream whose latest line time was `latest` (a `tail` thread starting mid-file). */
+  resume(latest: number): void {
+    this.latest = latest;
   }
 
   /** Sets the drain for the lines that follow: its app, name table and arrival time. */
@@ -266,6 +283,7 @@ export class Ingest {
     const stats = this.stats;
     stats.lines++;
     if (h.time !== h.time) {
+      if (this.latest < this.bareFloor) this.bareFloor = this.latest;
       h.time = this.bareLatest && this.latest > -Infinity ? this.latest : this.now;
       if (h.badTime) stats.rejected[BAD_TIMESTAMP]++;
     } else if (h.time > this.latest) {

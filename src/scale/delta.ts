@@ -57,9 +57,10 @@ function appDirty(a: AppState): boolean {
 /**
  * Takes everything an exporting aggregator collected since the last call, as one
  * payload (null when there is nothing): its counts start again from zero and its
- * open windows are given back.
+ * open windows are given back. `every`: each series, even one with nothing new (a
+ * counter that only ever counted 0 still has a series).
  */
-export function exportDelta(aggregator: Aggregator, requests: RequestCounts): Buffer | null {
+export function exportDelta(aggregator: Aggregator, requests: RequestCounts, every = false): Buffer | null {
   const body = new Writer();
   const metrics = new Map<Metric, number>();
   let apps = 0;
@@ -67,7 +68,7 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts): Bu
   const reqs = [...requests.unsent()];
   for (const app of aggregator.apps.values()) {
     const series: Series[] = [];
-    for (const s of app.each()) if (dirty(s)) series.push(s);
+    for (const s of app.each()) if (every || dirty(s)) series.push(s);
     if (series.length === 0 && !appDirty(app)) continue;
     apps++;
     const w = appWriter;
