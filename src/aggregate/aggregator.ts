@@ -11,6 +11,7 @@
 
 import { type Budgets, budgetsFor, COUNTER, MEASURE, type Metric, type ObservationSink, SERIES_LIMIT, type Tenant, WINDOW_LIMIT } from '../model/index.js';
 import { AppState } from './app-state.js';
+import { Arena } from './arena.js';
 import { Series, Window } from './series.js';
 
 export interface AggregatorOptions {
@@ -122,6 +123,8 @@ export class Aggregator implements ObservationSink {
   private readonly due = new Map<number, Series[]>();
   private closedTo: number;
   private readonly pool: Window[] = [];
+  /** Where the series' sliding windows live. */
+  private readonly arena = new Arena();
   private readonly closed: ClosedWindow = { series: null as unknown as Series, start: 0, end: 0, window: null as unknown as Window };
   /** Apps with a live series of each metric, by metric id: a scrape visits these only. */
   private readonly holders: (Set<AppState> | undefined)[] = [];
@@ -189,7 +192,7 @@ export class Aggregator implements ObservationSink {
         app.rejected[SERIES_LIMIT]++;
         return;
       }
-      s = new Series(app, metric, label1, label2, this.resolution, this.windowed(metric));
+      s = new Series(app, metric, label1, label2, this.resolution, this.windowed(metric), this.arena);
       this.addSeries(app, s);
     }
     s.lastSeen = this.clockSec;
@@ -247,7 +250,7 @@ export class Aggregator implements ObservationSink {
         app.rejected[SERIES_LIMIT]++;
         return null;
       }
-      s = new Series(app, metric, label1, label2, resolution, this.windowed(metric));
+      s = new Series(app, metric, label1, label2, resolution, this.windowed(metric), this.arena);
       this.addSeries(app, s);
     }
     s.lastSeen = Math.floor(this.clock / 1000);
@@ -354,6 +357,8 @@ export class Aggregator implements ObservationSink {
   /**
    * Drops series without data for seriesTtl seconds and no open window; returns how
    * many. A sweep over every series costs far less than bookkeeping per observation.
+   * When the sliding windows' arena holds more free than used, they move into fresh
+   * slabs (arena.ts).
    */
   sweep(): number {
     const cutoff = Math.floor(this.clock / 1000) - this.options.seriesTtl;
@@ -368,6 +373,10 @@ export class Aggregator implements ObservationSink {
       }
     }
     if (dropped > 0) this.version++;
+    if (this.arena.sparse) {
+      this.arena.renew();
+      for (const app of this.apps.values()) for (const s of app.each()) s.sliding?.move();
+    }
     return dropped;
   }
 
@@ -405,6 +414,7 @@ export class Aggregator implements ObservationSink {
     this.seriesCount--;
     s.metric.series--;
     this.budgets.series.give(app, 1);
+    s.sliding?.release();
     if (!app.remove(s)) return;
     const set = this.holders[s.metric.id];
     set?.delete(app);

@@ -5,6 +5,7 @@ import type { Budget, Holder, Metric } from '../model/index.js';
 import type { AppState } from './app-state.js';
 import { keyOf, valueOf } from './buckets.js';
 import { type Charge, Histogram } from './histogram.js';
+import type { Arena } from './arena.js';
 import { SlidingWindow } from './sliding-window.js';
 
 /**
@@ -190,13 +191,13 @@ export class Series {
   readonly open: Window[] = [];
   readonly sliding: SlidingWindow | null;
 
-  constructor(app: AppState, metric: Metric, label1: string, label2: string, resolution: number, measure: boolean) {
+  constructor(app: AppState, metric: Metric, label1: string, label2: string, resolution: number, measure: boolean, arena: Arena | null = null) {
     this.app = app;
     this.metric = metric;
     this.label1 = label1;
     this.label2 = label2;
     this.resolution = resolution;
-    this.sliding = measure ? new SlidingWindow() : null;
+    this.sliding = measure ? new SlidingWindow(arena) : null;
   }
 
   /**

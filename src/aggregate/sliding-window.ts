@@ -9,6 +9,7 @@
 // native numeric sort (the packing orders by key), and walks them once for every
 // quantile asked. Windows leave by moving the head: no subtraction, no merge.
 
+import { type Arena, classOf } from './arena.js';
 import { keyOf, valueOf } from './buckets.js';
 import type { Histogram } from './histogram.js';
 
@@ -27,11 +28,53 @@ function bucketsOf(header: number): number {
 }
 
 let scratch = new Float64Array(1024);
+const EMPTY = new Float64Array(0);
 
 export class SlidingWindow {
-  private data: Float64Array = new Float64Array(8);
+  // The windows are data[head, tail), inside the region data[base, base + size)
+  // (a Region, which the arena sets).
+  data: Float64Array = EMPTY;
+  base = 0;
+  size = 0;
   private head = 0;
   private tail = 0;
+  /** Where regions come from (arena.ts); null: an array of its own. */
+  private readonly arena: Arena | null;
+
+  constructor(arena: Arena | null = null) {
+    this.arena = arena;
+    if (arena === null) {
+      this.data = new Float64Array(8);
+      this.size = 8;
+    } else {
+      arena.alloc(8, this);
+      this.head = this.tail = this.base;
+    }
+  }
+
+  /**
+   * After the arena was renewed: copies the windows into a new region of it, sized
+   * to them (a tenth more: room to take a window as one expires), from a slab no
+   * longer the arena's.
+   */
+  move(): void {
+    const arena = this.arena;
+    if (arena === null || this.data === EMPTY || classOf(this.size) === -1) return;
+    const old = this.data;
+    const from = this.head;
+    const live = this.tail - this.head;
+    arena.alloc(Math.max(8, Math.ceil(live * 1.1)), this);
+    this.data.set(old.subarray(from, from + live), this.base);
+    this.head = this.base;
+    this.tail = this.base + live;
+  }
+
+  /** Gives the region back to the arena (the series is gone). */
+  release(): void {
+    this.arena?.release(this.data, this.base, this.size);
+    this.data = EMPTY;
+    this.base = this.size = this.head = this.tail = 0;
+  }
 
   /** A window that held one value. */
   single(start: number, value: number): void {
@@ -77,7 +120,7 @@ export class SlidingWindow {
       const n = bucketsOf(d[this.head]);
       this.head += n === 0 ? 2 : 3 + n;
     }
-    if (this.head === this.tail) this.head = this.tail = 0;
+    if (this.head === this.tail) this.head = this.tail = this.base;
   }
 
   /**
@@ -202,7 +245,7 @@ export class SlidingWindow {
   }
 
   bytes(): number {
-    return this.data.byteLength;
+    return this.size * 8;
   }
 
   private allSingle(): boolean {
@@ -233,14 +276,27 @@ export class SlidingWindow {
   }
 
   private ensure(need: number): void {
-    if (this.tail + need <= this.data.length) return;
+    if (this.tail + need <= this.base + this.size) return;
     const live = this.tail - this.head;
     // Compact in place while there is room; grow by a quarter only when there is not
     // (bench/series.ts: 1.5× growth left half of every series' array empty).
-    const d = live + need > this.data.length * 0.9 ? new Float64Array(Math.ceil((live + need) * 1.25)) : this.data;
-    d.set(this.data.subarray(this.head, this.tail));
-    this.data = d;
-    this.head = 0;
-    this.tail = live;
+    if (live + need <= this.size * 0.9) {
+      this.data.copyWithin(this.base, this.head, this.tail);
+    } else {
+      const old = this.data;
+      const from = this.head;
+      const oldBase = this.base;
+      const oldSize = this.size;
+      const want = Math.ceil((live + need) * 1.25);
+      if (this.arena === null) {
+        this.data = new Float64Array(want);
+        this.base = 0;
+        this.size = want;
+      } else this.arena.alloc(want, this);
+      this.data.set(old.subarray(from, from + live), this.base);
+      if (this.arena !== null && old !== EMPTY) this.arena.release(old, oldBase, oldSize);
+    }
+    this.head = this.base;
+    this.tail = this.base + live;
   }
 }
