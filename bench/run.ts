@@ -49,14 +49,14 @@ async function spread(): Promise<string> {
   for (const [apps, distinct] of [[1, false], [10, false], [100, false], [10_000, false], [10_000, true]] as const) {
     const r = JSON.parse(await isolated('./series.js', [String(apps), distinct ? 'distinct' : 'shared'])) as Record<string, number>;
     rows.push(
-      `| ${apps.toLocaleString('en-US')}${distinct ? ', a name of its own each' : ''} | ${r.families.toLocaleString('en-US')} | ${r.rssMb} MB (+${r.aboveEmptyMb}) | ${r.scrapeMs} ms, ${r.scrapeMb} MB | ${r.quantilesMs} ms | ${r.oneAppMs} ms, ${r.oneAppKb} KB | ${r.fillObsPerSec.toLocaleString('en-US')} |`,
+      `| ${apps.toLocaleString('en-US')}${distinct ? ', a name of its own each' : ''} | ${r.families.toLocaleString('en-US')} | ${r.rssMb} MB (+${r.aboveEmptyMb}) | ${r.heapPerSeries.toLocaleString('en-US')} B + ${r.buffersPerSeries.toLocaleString('en-US')} B | ${r.scrapeMs} ms, ${r.scrapeMb} MB | ${r.quantilesMs} ms | ${r.oneAppMs} ms, ${r.oneAppKb} KB | ${r.fillObsPerSec.toLocaleString('en-US')} |`,
     );
   }
   return [
     '### Series: 100,000 live measure series, a full minute of windows each, spread over apps',
     '',
-    '| apps | families | RSS after GC (above empty) | full scrape, text, median of 3 | of which quantiles | one app\'s scrape | fill, observations/s |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| apps | families | RSS after GC (above empty) | a series: heap + typed arrays | full scrape, text, median of 3 | of which quantiles | one app\'s scrape | fill, observations/s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }

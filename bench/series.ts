@@ -25,7 +25,8 @@ function gc(): void {
 
 export async function seriesBench(): Promise<string> {
   gc();
-  const before = process.memoryUsage().rss;
+  const start = process.memoryUsage();
+  const before = start.rss;
   const catalog = new Catalog();
   const agg = new Aggregator(
     { resolution: 1, grace: 2, quantileWindow: SECONDS, maxSeries: APPS * PER_APP, maxSeriesPerApp: PER_APP, seriesTtl: 600 },
@@ -55,7 +56,8 @@ export async function seriesBench(): Promise<string> {
   agg.sweep();
   const observations = (SECONDS + 3) * APPS * PER_APP;
   gc();
-  const rss = process.memoryUsage().rss;
+  const mem = process.memoryUsage();
+  const rss = mem.rss;
   const outlet = new PrometheusOutlet(agg, catalog, [0, 0.5, 0.95, 0.99, 1]);
   const times: number[] = [];
   let bytes = 0;
@@ -92,6 +94,9 @@ export async function seriesBench(): Promise<string> {
     families: catalog.size,
     rssMb: Number(mb(rss)),
     aboveEmptyMb: Number(mb(rss - before)),
+    // What RSS is made of, a series: the JS heap and typed-array stores (the arena).
+    heapPerSeries: Math.round((mem.heapUsed - start.heapUsed) / agg.seriesCount),
+    buffersPerSeries: Math.round((mem.arrayBuffers - start.arrayBuffers) / agg.seriesCount),
     fillObsPerSec: Math.round(observations / (fillMs / 1000)),
     scrapeMs: Math.round(times[1]),
     scrapeMb: Number(mb(bytes)),

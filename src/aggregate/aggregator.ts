@@ -289,13 +289,15 @@ export class Aggregator implements ObservationSink {
    * next line opens a new one). Windows close here only this way.
    */
   takeWindows(s: Series, each: (w: Window) => void): void {
-    const open = s.open;
-    for (let i = 0; i < open.length; i++) {
-      const w = open[i];
+    let w = s.firstOpen;
+    s.firstOpen = null;
+    s.openCount = 0;
+    while (w !== null) {
+      const next = w.next;
       each(w);
       this.recycle(w);
+      w = next;
     }
-    open.length = 0;
   }
 
   /** Adds a listener of closed windows; the ClosedWindow it gets is reused, read it at once. */
@@ -365,7 +367,7 @@ export class Aggregator implements ObservationSink {
     let dropped = 0;
     for (const app of this.apps.values()) {
       for (const s of app.each()) {
-        if (s.lastSeen <= cutoff && s.open.length === 0) {
+        if (s.lastSeen <= cutoff && s.openCount === 0) {
           this.removeSeries(app, s);
           app.evicted++;
           dropped++;
@@ -443,13 +445,13 @@ export class Aggregator implements ObservationSink {
 
   /** A new open window of `s`; null past the series' open windows or the app's window bytes. */
   private openWindow(s: Series, start: number): Window | null {
-    if (s.open.length >= MAX_OPEN_WINDOWS || !this.budgets.windows.take(s.app, WINDOW_BYTES)) return null;
+    if (s.openCount >= MAX_OPEN_WINDOWS || !this.budgets.windows.take(s.app, WINDOW_BYTES)) return null;
     const w = this.pool.pop() ?? new Window();
     w.reset(start);
     w.owner = s.app;
     w.budget = this.budgets.windows;
     w.charged = WINDOW_BYTES;
-    s.open.push(w);
+    s.addOpen(w);
     if (this.options.exporting === true) return w;
     const closeAt = start + s.resolution + this.options.grace;
     const list = this.due.get(closeAt);
@@ -464,12 +466,20 @@ export class Aggregator implements ObservationSink {
     this.due.delete(t);
     const grace = this.options.grace;
     for (const s of list) {
-      const open = s.open;
-      for (let i = 0; i < open.length; i++) {
-        const w = open[i];
-        if (!all && w.start + s.resolution + grace > t) continue;
-        open.splice(i--, 1);
-        this.finish(s, w);
+      let prev: Window | null = null;
+      let w = s.firstOpen;
+      while (w !== null) {
+        const next: Window | null = w.next;
+        if (!all && w.start + s.resolution + grace > t) {
+          prev = w;
+        } else {
+          if (prev === null) s.firstOpen = next;
+          else prev.next = next;
+          s.openCount--;
+          w.next = null;
+          this.finish(s, w);
+        }
+        w = next;
       }
     }
   }

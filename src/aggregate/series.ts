@@ -38,6 +38,8 @@ export class Window implements Charge {
   c3 = 0;
   /** Kept when the window is pooled and reused, so its arrays are made once. */
   more: Histogram | null = null;
+  /** The series' next open window (Series.firstOpen). */
+  next: Window | null = null;
   spilled = false;
   /** Who pays for the window while it is open, and what it has paid. */
   owner: Holder | null = null;
@@ -188,7 +190,12 @@ export class Series {
   /** Exporting (scale-out): the sample value last exported, and its time. */
   sentLast = NaN;
   sentTime = -Infinity;
-  readonly open: Window[] = [];
+  /**
+   * Open windows, in the order they opened, linked through Window.next: an array a
+   * series cost 180 bytes (bench/series.ts), a link 8 a window.
+   */
+  firstOpen: Window | null = null;
+  openCount = 0;
   readonly sliding: SlidingWindow | null;
 
   constructor(app: AppState, metric: Metric, label1: string, label2: string, resolution: number, measure: boolean, arena: Arena | null = null) {
@@ -215,8 +222,19 @@ export class Series {
 
   /** The open window starting at `start`, or null. */
   window(start: number): Window | null {
-    const open = this.open;
-    for (let i = 0; i < open.length; i++) if (open[i].start === start) return open[i];
+    for (let w = this.firstOpen; w !== null; w = w.next) if (w.start === start) return w;
     return null;
+  }
+
+  /** Adds an open window, last. */
+  addOpen(w: Window): void {
+    w.next = null;
+    if (this.firstOpen === null) this.firstOpen = w;
+    else {
+      let last = this.firstOpen;
+      while (last.next !== null) last = last.next;
+      last.next = w;
+    }
+    this.openCount++;
   }
 }

@@ -104,7 +104,7 @@ export function settled(s: Series): { count: number; sum: number } {
   let count = s.count;
   let sum = s.sum;
   const counter = s.metric.kind === COUNTER;
-  for (const w of s.open) {
+  for (let w = s.firstOpen; w !== null; w = w.next) {
     count -= counter ? w.sum : w.count;
     sum -= w.sum;
   }

@@ -44,7 +44,7 @@ export interface TotalsVisitor {
 }
 
 function dirty(s: Series): boolean {
-  if (s.count !== 0 || s.sum !== 0 || s.open.length > 0) return true;
+  if (s.count !== 0 || s.sum !== 0 || s.openCount > 0) return true;
   return s.metric.kind === SAMPLE && s.lastTime !== -Infinity && (s.lastTime !== s.sentTime || !Object.is(s.last, s.sentLast));
 }
 
@@ -92,7 +92,7 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts, eve
         s.sentTime = s.lastTime;
         s.sentLast = s.last;
       }
-      w.uint(s.open.length);
+      w.uint(s.openCount);
       aggregator.takeWindows(s, (win) => writeWindow(w, win, kind));
     }
   }
