@@ -4,7 +4,7 @@
 // close by the largest timestamp seen minus grace, so a day-old file replays into the
 // right windows at full speed. Each closed window is printed; at EOF every window is flushed.
 
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.js';
@@ -17,7 +17,7 @@ import { stdoutLogger } from './log.js';
 import { pipeline } from './pipeline.js';
 import { lookAt } from './server/context.js';
 import { dashboard, isDashboard } from './server/dashboard.js';
-import { readThreaded, threadsFor } from './scale/threads.js';
+import { readBlocks, readThreaded, threadsFor } from './scale/threads.js';
 
 export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -122,23 +122,6 @@ export async function tail(files: string[], config: Config, options: TailOptions
   const read = async (stream: Readable) => {
     for await (const chunk of stream as AsyncIterable<Buffer>) take(chunk);
   };
-  // A file is read in 1 MB blocks without waiting on the event loop (bench/mtail.ts:
-  // the async stream left the CPU idle 8% of the time); with --listen, asynchronously,
-  // so /metrics answers meanwhile.
-  const readFile = (file: string) => {
-    const fd = openSync(file, 'r');
-    // One buffer for every block: LineReader copies whatever outlives push().
-    const buf = Buffer.allocUnsafe(1 << 20);
-    try {
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) break;
-        take(buf.subarray(0, n));
-      }
-    } finally {
-      closeSync(fd);
-    }
-  };
   // Files, for an exposition at EOF only: every core (scale/threads.ts).
   const threaded = options.format === 'prom' && server === null && outlets.length === 0 && files.length > 0 && !files.includes('-');
   try {
@@ -148,7 +131,8 @@ export async function tail(files: string[], config: Config, options: TailOptions
     else {
       for (const file of files) {
         if (file === '-') await read(io.stdin);
-        else if (server === null) readFile(file);
+        // With --listen, asynchronously, so /metrics answers meanwhile.
+        else if (server === null) readBlocks(file, take);
         else await read(createReadStream(file, { highWaterMark: 1 << 20 }));
       }
     }

@@ -320,8 +320,7 @@ export class Aggregator implements ObservationSink {
    */
   rebase(time: number): void {
     if (this.options.watermark !== true || time >= this.clock) return;
-    this.clock = time;
-    this.closedTo = Math.floor(time / 1000);
+    this.resume(time);
   }
 
   /**

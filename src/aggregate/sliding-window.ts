@@ -60,13 +60,7 @@ export class SlidingWindow {
   move(): void {
     const arena = this.arena;
     if (arena === null || this.data === EMPTY || classOf(this.size) === -1) return;
-    const old = this.data;
-    const from = this.head;
-    const live = this.tail - this.head;
-    arena.alloc(Math.max(8, Math.ceil(live * 1.1)), this);
-    this.data.set(old.subarray(from, from + live), this.base);
-    this.head = this.base;
-    this.tail = this.base + live;
+    this.relocate(Math.max(8, Math.ceil((this.tail - this.head) * 1.1)));
   }
 
   /** Gives the region back to the arena (the series is gone). */
@@ -282,20 +276,26 @@ export class SlidingWindow {
     // (bench/series.ts: 1.5× growth left half of every series' array empty).
     if (live + need <= this.size * 0.9) {
       this.data.copyWithin(this.base, this.head, this.tail);
-    } else {
-      const old = this.data;
-      const from = this.head;
-      const oldBase = this.base;
-      const oldSize = this.size;
-      const want = Math.ceil((live + need) * 1.25);
-      if (this.arena === null) {
-        this.data = new Float64Array(want);
-        this.base = 0;
-        this.size = want;
-      } else this.arena.alloc(want, this);
-      this.data.set(old.subarray(from, from + live), this.base);
-      if (this.arena !== null && old !== EMPTY) this.arena.release(old, oldBase, oldSize);
+      this.head = this.base;
+      this.tail = this.base + live;
+      return;
     }
+    const { data, base, size } = this;
+    this.relocate(Math.ceil((live + need) * 1.25));
+    this.arena?.release(data, base, size);
+  }
+
+  /** Copies the windows to a new region of at least `want` doubles; the old one is the caller's. */
+  private relocate(want: number): void {
+    const old = this.data;
+    const from = this.head;
+    const live = this.tail - this.head;
+    if (this.arena === null) {
+      this.data = new Float64Array(want);
+      this.base = 0;
+      this.size = want;
+    } else this.arena.alloc(want, this);
+    this.data.set(old.subarray(from, from + live), this.base);
     this.head = this.base;
     this.tail = this.base + live;
   }

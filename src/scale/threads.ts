@@ -147,6 +147,26 @@ function split(file: string, parts: number): [number, number][] {
   return ranges;
 }
 
+/**
+ * Bytes [from, to) of a file, in 1 MB blocks read without waiting on the event loop
+ * (bench/mtail.ts: the async stream left the CPU idle 8% of the time). One buffer
+ * for every block: `each` reads it at once (LineReader copies what outlives push()).
+ */
+export function readBlocks(file: string, each: (chunk: Buffer) => void, from = 0, to = Infinity): void {
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(BLOCK);
+  try {
+    for (let at = from; at < to; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, to - at), at);
+      if (n === 0) break;
+      at += n;
+      each(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function run(task: Task): Promise<Share> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(import.meta.url), { workerData: task });
@@ -175,22 +195,18 @@ function readShare(task: Task): Share {
   const names = ingest.nameTable(app, '');
   if (names === null) throw new Error('no name table');
   const reader = new LineReader(ingest.lines, config.maxBody);
-  const fd = openSync(task.file, 'r');
-  const buf = Buffer.allocUnsafe(BLOCK);
-  try {
-    for (let at = task.from; at < task.to; ) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, task.to - at), at);
-      if (n === 0) break;
-      at += n;
+  readBlocks(
+    task.file,
+    (chunk) => {
       aggregator.arrival = task.now;
       ingest.stats.reset();
       ingest.begin(app, names, task.now);
-      reader.push(buf.subarray(0, n));
+      reader.push(chunk);
       app.count(ingest.stats);
-    }
-  } finally {
-    closeSync(fd);
-  }
+    },
+    task.from,
+    task.to,
+  );
   ingest.stats.reset();
   reader.end();
   app.count(ingest.stats);
