@@ -82,7 +82,7 @@ export async function readThreaded(files: readonly string[], threads: number, in
   const { outlets: _, ...plain } = config;
   const tasks: Task[] = [];
   for (const file of files) for (const [from, to] of split(file, threads)) tasks.push({ file, from, to, config: plain, app, now, seed: null });
-  const shares = await Promise.all(tasks.map(run));
+  const shares = (await runAll(tasks, threads)) as Share[];
   // The stream before each share: the latest time and the watermark one thread would have.
   const before: { latest: number; clock: number }[] = [];
   let latest = -Infinity;
@@ -94,7 +94,7 @@ export async function readThreaded(files: readonly string[], threads: number, in
     latest = Math.max(latest, share.latest);
   }
   const again = shares.map((s, i) => before[i].latest > -Infinity && s.bareFloor < before[i].latest);
-  const redone = await Promise.all(tasks.map((t, i) => (again[i] ? run({ ...t, seed: before[i] }) : null)));
+  const redone = await runAll(tasks.map((t, i) => (again[i] ? { ...t, seed: before[i] } : null)), threads);
   const agg = into.aggregator;
   agg.resume(clock);
   const target = { aggregator: agg, catalog: into.catalog, requests: into.outlet.requests };
@@ -165,6 +165,21 @@ export function readBlocks(file: string, each: (chunk: Buffer) => void, from = 0
   } finally {
     closeSync(fd);
   }
+}
+
+/** Runs the tasks (null: none) on `threads` threads at most at once; shares in task order. */
+async function runAll(tasks: readonly (Task | null)[], threads: number): Promise<(Share | null)[]> {
+  const shares: (Share | null)[] = tasks.map(() => null);
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      const task = tasks[i];
+      if (task !== null) shares[i] = await run(task);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(threads, tasks.length) }, lane));
+  return shares;
 }
 
 function run(task: Task): Promise<Share> {
