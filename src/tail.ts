@@ -122,6 +122,12 @@ export async function tail(files: string[], config: Config, options: TailOptions
   const read = async (stream: Readable) => {
     for await (const chunk of stream as AsyncIterable<Buffer>) take(chunk);
   };
+  // The end of a file ends its last line, LF or not: it never runs into the next file's first.
+  const endLine = () => {
+    ingest.stats.reset();
+    reader.end();
+    app.count(ingest.stats);
+  };
   // Files, for an exposition at EOF only: every core (scale/threads.ts).
   const threaded = options.format === 'prom' && server === null && outlets.length === 0 && files.length > 0 && !files.includes('-');
   try {
@@ -134,15 +140,14 @@ export async function tail(files: string[], config: Config, options: TailOptions
         // With --listen, asynchronously, so /metrics answers meanwhile.
         else if (server === null) readBlocks(file, take);
         else await read(createReadStream(file, { highWaterMark: 1 << 20 }));
+        endLine();
       }
     }
   } catch (err) {
     io.stderr.write(`drainmeter: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    ingest.stats.reset();
-    reader.end();
-    app.count(ingest.stats);
+    endLine();
     app.rejected[BAD_FRAME] += reader.longLines;
     aggregator.closeAll();
     server?.close();

@@ -79,6 +79,19 @@ describe('drainmeter tail', () => {
     expect(windows(r.stdout).find((x) => x.metric === 'n_total')).toMatchObject({ time: s0, sum: '3' });
   });
 
+  it("ends a file's last line at the file's end, LF or not, on one thread or several", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-tail-'));
+    writeFileSync(join(dir, 'a.log'), cliLine(iso(T), 'app', 'web.1', 'count#n=1', false));
+    writeFileSync(join(dir, 'b.log'), `${cliLine(iso(T + 100), 'app', 'web.1', 'count#n=2', false)}\n`);
+    for (const threads of ['1', '2']) {
+      const r = spawnSync(process.execPath, [CLI, 'tail', '--format', 'prom', '--threads', threads, join(dir, 'a.log'), join(dir, 'b.log')], { encoding: 'utf8' });
+      const samples = parseExposition(r.stdout);
+      expect(find(samples, 'n_total')[0].value).toBe(3);
+      expect(find(samples, 'drainmeter_lines_total')[0].value).toBe(2);
+      expect(r.stderr).toBe('');
+    }
+  });
+
   it('prints one JSON object per window', () => {
     const input = MESSAGES.map(([dt, m]) => syslog(iso(T + dt), 'app', 'web.1', m)).join('');
     const records = tail(input, ['--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
