@@ -14,12 +14,9 @@ import { prng } from '../fixtures/corpus.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Budget, Catalog, HISTORY, MEASURE, type Metric } from '../src/model/index.js';
 import { History, HISTORY_MAX_LIMIT, HISTORY_SECONDS } from '../src/outlets/history.js';
+import { settledMemory } from './lib.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
-
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -73,12 +70,10 @@ function endpoint(): string {
   return JSON.stringify({ total, points: series[0].count.length, fillS: Math.round(fillMs / 100) / 10, index: row(index), load: row(load), poll: row(poll), most: row(most) });
 }
 
-function memory(keep: boolean): string {
-  gc();
-  const empty = process.memoryUsage();
+async function memory(keep: boolean): Promise<string> {
+  const empty = await settledMemory();
   const { agg, history, budget } = fill(10, 10_000, 40, keep);
-  gc();
-  const m = process.memoryUsage();
+  const m = await settledMemory();
   return JSON.stringify({
     series: agg.seriesCount,
     rings: history === null ? 0 : agg.seriesCount,
@@ -91,5 +86,5 @@ function memory(keep: boolean): string {
 }
 
 if (process.argv[1]?.endsWith('history.js')) {
-  console.log(process.argv[2] === 'memory' ? memory(process.argv[3] !== 'off') : endpoint());
+  console.log(process.argv[2] === 'memory' ? await memory(process.argv[3] !== 'off') : endpoint());
 }

@@ -116,3 +116,17 @@ export async function redisServer(): Promise<{ port: number; url: string; stop()
   await new Promise((r) => setTimeout(r, 300));
   return { port, url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
+
+/**
+ * Memory after a full collection, once the collector has let go of the typed
+ * arrays' stores: V8 frees them after gc() returns (an arena renewed just before
+ * still counted 100 MB of old slabs when read at once; bench/series.ts).
+ */
+export async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return process.memoryUsage();
+}

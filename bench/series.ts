@@ -11,6 +11,7 @@ import { prng } from '../fixtures/corpus.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Catalog, MEASURE, type Metric } from '../src/model/index.js';
 import { PrometheusOutlet } from '../src/outlets/prometheus.js';
+import { settledMemory } from './lib.js';
 
 const TOTAL = 100_000;
 const APPS = Number(process.argv[2] ?? 10);
@@ -19,13 +20,8 @@ const PER_APP = TOTAL / APPS;
 const SECONDS = 60;
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 
-function gc(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
 export async function seriesBench(): Promise<string> {
-  gc();
-  const start = process.memoryUsage();
+  const start = await settledMemory();
   const before = start.rss;
   const catalog = new Catalog();
   const agg = new Aggregator(
@@ -55,8 +51,7 @@ export async function seriesBench(): Promise<string> {
   // What serve does every 10 s: expired series go, the sliding windows' arena is compacted.
   agg.sweep();
   const observations = (SECONDS + 3) * APPS * PER_APP;
-  gc();
-  const mem = process.memoryUsage();
+  const mem = await settledMemory();
   const rss = mem.rss;
   const outlet = new PrometheusOutlet(agg, catalog, [0, 0.5, 0.95, 0.99, 1]);
   const times: number[] = [];
