@@ -204,7 +204,7 @@ export class Series {
     this.label1 = label1;
     this.label2 = label2;
     this.resolution = resolution;
-    this.sliding = measure ? new SlidingWindow(arena) : null;
+    this.sliding = measure ? new SlidingWindow(arena, resolution) : null;
   }
 
   /**

@@ -1,13 +1,15 @@
 // The closed windows of one measure series that /metrics quantiles cover (the last
-// QUANTILE_WINDOW seconds), packed in one Float64Array used as a FIFO:
+// QUANTILE_WINDOW seconds), packed in one Float64Array used as a FIFO of records:
 //
-//   a window of one value:  [start × 2^16, value]                          16 bytes
+//   windows of one value each, one `step` apart (a run):
+//                           [start × 2^16 + RUN + len, value, value, … len times]
 //   any other window:       [start × 2^16 + n, min, max, key × 2^32 + count, … n times]
 //
-// Most windows of most series hold one value, so a series with a full minute costs
-// about 1 KB, in one typed array (bench/series.ts). A scrape gathers the packed buckets, sorts them with the
-// native numeric sort (the packing orders by key), and walks them once for every
-// quantile asked. Windows leave by moving the head: no subtraction, no merge.
+// Most windows of most series hold one value, and a series seen every second makes
+// one run of them: a full minute is 61 doubles, about 500 bytes (bench/series.ts; a
+// record per window was twice that). A scrape gathers the packed buckets, sorts them
+// with the native numeric sort (the packing orders by key), and walks them once for
+// every quantile asked. Windows leave by moving the head: no subtraction, no merge.
 
 import { type Arena, classOf } from './arena.js';
 import { keyOf, valueOf } from './buckets.js';
@@ -15,15 +17,19 @@ import type { Histogram } from './histogram.js';
 
 const P32 = 2 ** 32;
 const P16 = 2 ** 16;
+/** A header's low field at or past RUN is a run of RUN - field windows; below, a window's bucket count. */
+const RUN = 2 ** 15;
+const MAX_RUN = RUN - 1;
 
 /** The count of a packed bucket (floor, not %: keys may be negative). */
 function countOf(packed: number): number {
   return packed - Math.floor(packed / P32) * P32;
 }
 
-/** The bucket count n of a window header. `%` on doubles is a call to fmod: this is
- * not (bench/series.ts scrape: a third of the quantile time). */
-function bucketsOf(header: number): number {
+/** The low field of a header (a bucket count, or RUN + a run's length). `%` on
+ * doubles is a call to fmod: this is not (bench/series.ts scrape: a third of the
+ * quantile time). */
+function fieldOf(header: number): number {
   return header - Math.floor(header / P16) * P16;
 }
 
@@ -31,18 +37,23 @@ let scratch = new Float64Array(1024);
 const EMPTY = new Float64Array(0);
 
 export class SlidingWindow {
-  // The windows are data[head, tail), inside the region data[base, base + size)
+  // The records are data[head, tail), inside the region data[base, base + size)
   // (a Region, which the arena sets).
   data: Float64Array = EMPTY;
   base = 0;
   size = 0;
   private head = 0;
   private tail = 0;
+  /** Length of the run that ends at the tail (its header is at tail - runLen - 1); 0: the last record is not a run. */
+  private runLen = 0;
+  /** Seconds between the windows of a run: the series' resolution. */
+  private readonly step: number;
   /** Where regions come from (arena.ts); null: an array of its own. */
   private readonly arena: Arena | null;
 
-  constructor(arena: Arena | null = null) {
+  constructor(arena: Arena | null = null, step = 1) {
     this.arena = arena;
+    this.step = step;
     if (arena === null) {
       this.data = new Float64Array(8);
       this.size = 8;
@@ -67,15 +78,29 @@ export class SlidingWindow {
   release(): void {
     this.arena?.release(this.data, this.base, this.size);
     this.data = EMPTY;
-    this.base = this.size = this.head = this.tail = 0;
+    this.base = this.size = this.head = this.tail = this.runLen = 0;
   }
 
-  /** A window that held one value. */
+  /** A window that held one value: the run at the tail grows when the window follows it. */
   single(start: number, value: number): void {
+    const len = this.runLen;
+    if (len > 0 && len < MAX_RUN) {
+      const at = this.tail - len - 1;
+      const h = this.data[at];
+      if (Math.floor(h / P16) + len * this.step === start) {
+        this.ensure(1);
+        // ensure() may have moved the records; the run's place from the tail did not change.
+        this.data[this.tail - len - 1] = h + 1;
+        this.data[this.tail++] = value;
+        this.runLen = len + 1;
+        return;
+      }
+    }
     this.ensure(2);
-    this.data[this.tail] = start * P16;
+    this.data[this.tail] = start * P16 + RUN + 1;
     this.data[this.tail + 1] = value;
     this.tail += 2;
+    this.runLen = 1;
   }
 
   /** Starts a window record of n ≥ 1 buckets; they follow through bucket(). */
@@ -86,6 +111,7 @@ export class SlidingWindow {
     d[this.tail + 1] = min;
     d[this.tail + 2] = max;
     this.tail += 3;
+    this.runLen = 0;
   }
 
   bucket(key: number, count: number): void {
@@ -110,11 +136,31 @@ export class SlidingWindow {
   /** Drops windows that started before `horizon` (epoch seconds). */
   expire(horizon: number): void {
     const d = this.data;
-    while (this.head < this.tail && Math.floor(d[this.head] / P16) < horizon) {
-      const n = bucketsOf(d[this.head]);
-      this.head += n === 0 ? 2 : 3 + n;
+    while (this.head < this.tail) {
+      const h = d[this.head];
+      const start = Math.floor(h / P16);
+      if (start >= horizon) break;
+      const f = h - start * P16;
+      if (f < RUN) {
+        this.head += 3 + f;
+        continue;
+      }
+      const len = f - RUN;
+      const gone = Math.ceil((horizon - start) / this.step);
+      if (gone >= len) {
+        this.head += 1 + len;
+        continue;
+      }
+      // The run's first `gone` windows leave: its header moves onto the last of them.
+      this.head += gone;
+      d[this.head] = (start + gone * this.step) * P16 + RUN + len - gone;
+      if (this.head + 1 + len - gone === this.tail) this.runLen = len - gone;
+      break;
     }
-    if (this.head === this.tail) this.head = this.tail = this.base;
+    if (this.head === this.tail) {
+      this.head = this.tail = this.base;
+      this.runLen = 0;
+    }
   }
 
   /**
@@ -126,24 +172,28 @@ export class SlidingWindow {
     const d = this.data;
     const pairs: number[] = [];
     for (let i = this.head; i < this.tail; ) {
-      const n = bucketsOf(d[i]);
       const start = Math.floor(d[i] / P16);
-      if (n === 0) {
-        pairs[0] = keyOf(d[i + 1]);
-        pairs[1] = 1;
-        each(start, 1, d[i + 1], d[i + 1], 1, pairs);
-        i += 2;
+      const f = d[i] - start * P16;
+      if (f >= RUN) {
+        const len = f - RUN;
+        for (let j = 0; j < len; j++) {
+          const v = d[i + 1 + j];
+          pairs[0] = keyOf(v);
+          pairs[1] = 1;
+          each(start + j * this.step, 1, v, v, 1, pairs);
+        }
+        i += 1 + len;
         continue;
       }
       let count = 0;
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < f; j++) {
         const packed = d[i + 3 + j];
         pairs[2 * j] = Math.floor(packed / P32);
         pairs[2 * j + 1] = countOf(packed);
         count += pairs[2 * j + 1];
       }
-      each(start, count, d[i + 1], d[i + 2], n, pairs);
-      i += 3 + n;
+      each(start, count, d[i + 1], d[i + 2], f, pairs);
+      i += 3 + f;
     }
   }
 
@@ -152,14 +202,14 @@ export class SlidingWindow {
     let c = 0;
     const d = this.data;
     for (let i = this.head; i < this.tail; ) {
-      const n = bucketsOf(d[i]);
-      if (n === 0) {
-        c++;
-        i += 2;
+      const f = fieldOf(d[i]);
+      if (f >= RUN) {
+        c += f - RUN;
+        i += 1 + f - RUN;
         continue;
       }
-      for (let j = i + 3; j < i + 3 + n; j++) c += countOf(d[j]);
-      i += 3 + n;
+      for (let j = i + 3; j < i + 3 + f; j++) c += countOf(d[j]);
+      i += 3 + f;
     }
     return c;
   }
@@ -181,28 +231,26 @@ export class SlidingWindow {
     let m = 0;
     let total = 0;
     for (let i = this.head; i < this.tail; ) {
-      const n = bucketsOf(d[i]);
-      if (m + n + 1 > scratch.length) {
-        const bigger = new Float64Array(scratch.length * 2 + n);
-        bigger.set(scratch.subarray(0, m));
-        scratch = bigger;
-      }
-      if (n === 0) {
-        const v = d[i + 1];
-        if (v < min) min = v;
-        if (v > max) max = v;
-        scratch[m++] = keyOf(v) * P32 + 1;
-        total++;
-        i += 2;
-        continue;
-      }
-      if (d[i + 1] < min) min = d[i + 1];
-      if (d[i + 2] > max) max = d[i + 2];
+      const f = fieldOf(d[i]);
+      const n = f >= RUN ? f - RUN : f;
       if (m + n > scratch.length) {
         const bigger = new Float64Array(Math.max(scratch.length * 2, m + n));
         bigger.set(scratch.subarray(0, m));
         scratch = bigger;
       }
+      if (f >= RUN) {
+        for (let j = i + 1; j < i + 1 + n; j++) {
+          const v = d[j];
+          if (v < min) min = v;
+          if (v > max) max = v;
+          scratch[m++] = keyOf(v) * P32 + 1;
+        }
+        total += n;
+        i += 1 + n;
+        continue;
+      }
+      if (d[i + 1] < min) min = d[i + 1];
+      if (d[i + 2] > max) max = d[i + 2];
       for (let j = i + 3; j < i + 3 + n; j++) {
         scratch[m++] = d[j];
         total += countOf(d[j]);
@@ -242,9 +290,14 @@ export class SlidingWindow {
     return this.size * 8;
   }
 
+  /** Every record is a run (and there is one). */
   private allSingle(): boolean {
     const d = this.data;
-    for (let i = this.head; i < this.tail; i += 2) if (bucketsOf(d[i]) !== 0) return false;
+    for (let i = this.head; i < this.tail; ) {
+      const f = fieldOf(d[i]);
+      if (f < RUN) return false;
+      i += 1 + f - RUN;
+    }
     return this.head !== this.tail;
   }
 
@@ -255,9 +308,13 @@ export class SlidingWindow {
    */
   private singleQuantiles(qs: readonly number[], out: number[]): void {
     const d = this.data;
-    const m = (this.tail - this.head) >> 1;
-    if (m > scratch.length) scratch = new Float64Array(m * 2);
-    for (let i = this.head, j = 0; i < this.tail; i += 2) scratch[j++] = d[i + 1];
+    if (this.tail - this.head > scratch.length) scratch = new Float64Array((this.tail - this.head) * 2);
+    let m = 0;
+    for (let i = this.head; i < this.tail; ) {
+      const len = fieldOf(d[i]) - RUN;
+      for (let j = i + 1; j < i + 1 + len; j++) scratch[m++] = d[j];
+      i += 1 + len;
+    }
     const sorted = scratch.subarray(0, m).sort();
     const min = sorted[0];
     const max = sorted[m - 1];

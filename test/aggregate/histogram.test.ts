@@ -136,6 +136,55 @@ describe('SlidingWindow', () => {
     );
   });
 
+  it('lists every window it holds as they were pushed, runs of one-value windows included, at any step and expiry', () => {
+    // Windows at starts a step apart with gaps, most of one value (what runs pack),
+    // some of more, some out of order; expiry at any horizon, between any two pushes.
+    const pushed = fc.record({
+      gap: fc.oneof(fc.constant(1), fc.constant(1), fc.constant(1), fc.nat({ max: 4 }), fc.constant(-2)),
+      values: fc.oneof(fc.array(value, { minLength: 1, maxLength: 1 }), fc.array(value, { minLength: 1, maxLength: 6 })),
+      expireBack: fc.option(fc.nat({ max: 30 }), { freq: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(1, 5, 60), fc.array(pushed, { minLength: 1, maxLength: 120 }), (step, steps) => {
+        const sliding = new SlidingWindow(null, step);
+        let kept: { start: number; values: number[] }[] = [];
+        let start = 1_700_000_000;
+        for (const p of steps) {
+          start += p.gap * step;
+          sliding.push(start, histogramOf(p.values));
+          kept.push({ start, values: p.values });
+          if (p.expireBack !== null) {
+            // Windows leave from the head while they started before the horizon.
+            const horizon = start - p.expireBack * step + (p.expireBack % 3);
+            sliding.expire(horizon);
+            while (kept.length > 0 && kept[0].start < horizon) kept = kept.slice(1);
+          }
+        }
+        const listed: { start: number; count: number; min: number; max: number }[] = [];
+        sliding.windows((s, count, min, max) => listed.push({ start: s, count, min, max }));
+        expect(listed).toEqual(kept.map((w) => ({ start: w.start, count: w.values.length, min: Math.min(...w.values), max: Math.max(...w.values) })));
+        const all = kept.flatMap((w) => w.values);
+        expect(sliding.count).toBe(all.length);
+        if (all.length === 0) return expect(sliding.empty).toBe(true);
+        const reference = histogramOf(all);
+        for (const q of QUANTILES) expect(sliding.quantile(q)).toBe(reference.quantile(q));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps a window of one value a step after the last in 8 bytes', () => {
+    const sliding = new SlidingWindow(null, 10);
+    sliding.single(1000, 1);
+    const one = sliding.bytes();
+    for (let t = 1; t < 600; t++) sliding.single(1000 + t * 10, t);
+    // 600 windows: one header and 600 values, grown a quarter at a time.
+    expect(sliding.bytes()).toBeLessThanOrEqual(601 * 8 * 1.25 + one);
+    expect(sliding.count).toBe(600);
+    sliding.expire(1000 + 595 * 10);
+    expect(sliding.quantile(0)).toBe(595);
+  });
+
   it('keeps its memory flat as windows come and go', () => {
     const sliding = new SlidingWindow();
     let peak = 0;
