@@ -90,10 +90,25 @@ export function keyOf(v: number): number {
   return 0;
 }
 
+/**
+ * Bucket values by index, from -LIMIT: computed when first asked (a power is ~60 ns,
+ * three a summary at every scrape; bench/series.ts). 0 is "not yet": only buckets
+ * under the smallest subnormal have that value, and computing them again is right.
+ * Pages never touched are never resident.
+ */
+const LIMIT = 1100 * SCALE;
+const VALUES = new Float64Array(2 * LIMIT);
+
 /** The value a bucket reports: within RELATIVE_ERROR of every value in it. */
 export function valueOf(key: number): number {
   if (key === 0) return 0;
   const i = key > 0 ? key - OFFSET : -key - OFFSET;
-  const v = (2 * GAMMA ** i) / (GAMMA + 1);
+  let v = VALUES[i + LIMIT];
+  if (v === 0) {
+    v = (2 * GAMMA ** i) / (GAMMA + 1);
+    // The top buckets of the largest power of two: 2γ^i overflows where γ^i does not.
+    if (v === Infinity) v = GAMMA ** i * (2 / (GAMMA + 1));
+    VALUES[i + LIMIT] = v;
+  }
   return key > 0 ? v : -v;
 }

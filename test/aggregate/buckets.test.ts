@@ -3,7 +3,7 @@
 // fraction by a linear scan): a value on or next to a bound lands where a Go client
 // puts it, and so where Prometheus reads it from a remote-written native histogram.
 import { describe, expect, it } from 'vitest';
-import { BOUNDS, bucketIndex, keyOf, indexOfKey } from '../../src/aggregate/buckets.js';
+import { BOUNDS, bucketIndex, GAMMA, keyOf, indexOfKey, RELATIVE_ERROR, valueOf } from '../../src/aggregate/buckets.js';
 import { prng } from '../../fixtures/corpus.js';
 
 /** math.Frexp: v = frac × 2^exp, frac in [0.5, 1). */
@@ -92,5 +92,25 @@ describe('bucket index (schema 6, client_golang rule)', () => {
     expect(keyOf(0)).toBe(0);
     expect(keyOf(0)).toBeLessThan(keyOf(Number.MIN_VALUE));
     expect(keyOf(NaN)).toBe(0);
+  });
+
+  it('reports every bucket by a value inside it, within the bound of both its edges, asked once or again', () => {
+    // Every normal double's bucket, both signs; the Go rule says which bucket a value is in.
+    for (let i = -1021 * 64; i <= 1023 * 64; i++) {
+      const key = i + keyOf(1); // the key of bucket i (bucket 0 holds 1)
+      for (const sign of [1, -1]) {
+        const v = valueOf(sign * key);
+        if (valueOf(sign * key) !== v) throw new Error(`bucket ${i}: asked again, another value`);
+        const magnitude = Math.abs(v);
+        if (!Number.isFinite(magnitude)) throw new Error(`bucket ${i}: its value is ${v}`);
+        if (goIndex(magnitude) !== i) throw new Error(`bucket ${i}: its value ${v} is in bucket ${goIndex(magnitude)}`);
+        // The edges of bucket i, γ^(i-1) and γ^i, computed apart from valueOf.
+        const lower = GAMMA ** (i - 1);
+        const upper = GAMMA ** i;
+        if (Math.abs(magnitude - lower) > RELATIVE_ERROR * lower * (1 + 1e-9) || Math.abs(upper - magnitude) > RELATIVE_ERROR * upper * (1 + 1e-9))
+          throw new Error(`bucket ${i}: ${v} is not within the bound of ${lower} and ${upper}`);
+        if (Math.sign(v) !== sign) throw new Error(`bucket ${i}: ${v} has the wrong sign`);
+      }
+    }
   });
 });
