@@ -34,6 +34,89 @@ function fieldOf(header: number): number {
 }
 
 let scratch = new Float64Array(1024);
+/** keys when the caller wants none: written, never read. */
+const NO_KEYS: number[] = [];
+
+/** A bucket's value clamped to [min, max]; keys[k] is its key when not clamped, else 0. */
+function bucketValue(key: number, min: number, max: number, k: number, keys: number[]): number {
+  const v = valueOf(key);
+  if (v < min) return min;
+  if (v > max) return max;
+  keys[k] = key;
+  return v;
+}
+
+/**
+ * Rearranges a[lo..hi] so that a[k] is the value a sort would put there, the ones
+ * before it no larger and the ones after no smaller (Hoare's selection, the median
+ * of three as pivot; insertion sort below 16 values).
+ */
+function select(a: Float64Array, lo: number, hi: number, k: number): void {
+  while (hi - lo > 16) {
+    const mid = (lo + hi) >>> 1;
+    // Order a[lo], a[mid], a[hi]; the median is the pivot.
+    if (a[mid] < a[lo]) swap(a, mid, lo);
+    if (a[hi] < a[lo]) swap(a, hi, lo);
+    if (a[hi] < a[mid]) swap(a, hi, mid);
+    const pivot = a[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    // a[lo..j] ≤ pivot ≤ a[i..hi], and a[j+1..i-1] equal the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+  for (let i = lo + 1; i <= hi; i++) {
+    const v = a[i];
+    let j = i - 1;
+    while (j >= lo && a[j] > v) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}
+
+/** Past this many from the top, a rank is selected; nearer, the largest are kept in one pass. */
+const TOP = 8;
+const top = new Float64Array(TOP);
+
+/**
+ * The k-th largest of a[lo..hi] (k ≤ TOP, k ≤ hi - lo + 1), a untouched: one pass
+ * keeping the k largest seen, in order. A p95 or p99 of a minute is the 4th or 1st
+ * from the top: few values enter, so the branch is predicted where a selection's
+ * partitioning is not (bench/series.ts scrape).
+ */
+function largest(a: Float64Array, lo: number, hi: number, k: number): number {
+  let n = 0;
+  for (let i = lo; i <= hi; i++) {
+    const v = a[i];
+    if (n === k && v <= top[k - 1]) continue;
+    // Insert v into top[0..n) (descending), the smallest falling off when full.
+    let j = n < k ? n++ : k - 1;
+    while (j > 0 && top[j - 1] < v) {
+      top[j] = top[j - 1];
+      j--;
+    }
+    top[j] = v;
+  }
+  return top[k - 1];
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
 const EMPTY = new Float64Array(0);
 
 export class SlidingWindow {
@@ -222,9 +305,11 @@ export class SlidingWindow {
    * Nearest-rank quantiles over the windows held, for `qs` ascending, into `out`:
    * q = 0 is the exact min, q = 1 the exact max, others the value of the bucket
    * holding the ceil(q·count)-th observation, clamped to [min, max]. NaN when empty.
+   * With `keys`, keys[k] is the key of the bucket whose value out[k] is, or 0 when
+   * out[k] is min, max or clamped to them (the exposition keeps bucket values' text).
    */
-  quantiles(qs: readonly number[], out: number[]): void {
-    if (this.allSingle()) return this.singleQuantiles(qs, out);
+  quantiles(qs: readonly number[], out: number[], keys: number[] = NO_KEYS): void {
+    if (this.allSingle()) return this.singleQuantiles(qs, out, keys);
     const d = this.data;
     let min = Infinity;
     let max = -Infinity;
@@ -258,7 +343,7 @@ export class SlidingWindow {
       i += 3 + n;
     }
     if (total === 0) {
-      for (let k = 0; k < qs.length; k++) out[k] = NaN;
+      for (let k = 0; k < qs.length; k++) (out[k] = NaN), (keys[k] = 0);
       return;
     }
     const sorted = scratch.subarray(0, m).sort();
@@ -266,6 +351,7 @@ export class SlidingWindow {
     let i = 0;
     for (let k = 0; k < qs.length; k++) {
       const q = qs[k];
+      keys[k] = 0;
       if (q <= 0) {
         out[k] = min;
         continue;
@@ -282,7 +368,7 @@ export class SlidingWindow {
         i++;
       }
       const key = Math.floor(sorted[Math.min(i, m - 1)] / P32);
-      out[k] = Math.min(max, Math.max(min, valueOf(key)));
+      out[k] = bucketValue(key, min, max, k, keys);
     }
   }
 
@@ -302,27 +388,49 @@ export class SlidingWindow {
   }
 
   /**
-   * Every window held one value (a sparse series): values sort in the order of their
-   * buckets, so the rank-th value's bucket is the answer, found with a log2 per
-   * quantile instead of one per window (bench/series.ts scrape).
+   * Every window held one value (a sparse series): values are in the order of their
+   * buckets, so the rank-th smallest value's bucket is the answer. The rank-th is
+   * selected, not sorted for: quantiles ascending narrow the range each selects in
+   * (bench/series.ts scrape: a sort of 60 values was a quarter of a full scrape).
    */
-  private singleQuantiles(qs: readonly number[], out: number[]): void {
+  private singleQuantiles(qs: readonly number[], out: number[], keys: number[]): void {
     const d = this.data;
     if (this.tail - this.head > scratch.length) scratch = new Float64Array((this.tail - this.head) * 2);
+    const a = scratch;
     let m = 0;
+    let min = Infinity;
+    let max = -Infinity;
     for (let i = this.head; i < this.tail; ) {
       const len = fieldOf(d[i]) - RUN;
-      for (let j = i + 1; j < i + 1 + len; j++) scratch[m++] = d[j];
+      for (let j = i + 1; j < i + 1 + len; j++) {
+        const v = d[j];
+        if (v < min) min = v;
+        if (v > max) max = v;
+        a[m++] = v;
+      }
       i += 1 + len;
     }
-    const sorted = scratch.subarray(0, m).sort();
-    const min = sorted[0];
-    const max = sorted[m - 1];
+    let lo = 0;
     for (let k = 0; k < qs.length; k++) {
       const q = qs[k];
+      keys[k] = 0;
       if (q <= 0) out[k] = min;
       else if (q >= 1) out[k] = max;
-      else out[k] = Math.min(max, Math.max(min, valueOf(keyOf(sorted[Math.ceil(q * m) - 1]))));
+      else {
+        const rank = Math.ceil(q * m) - 1;
+        if (rank < lo) lo = 0; // qs not ascending: select over everything again
+        const fromTop = m - 1 - rank;
+        let v: number;
+        if (fromTop === 0) v = max;
+        else if (rank === 0) v = min;
+        else if (fromTop < TOP) v = largest(a, lo, m - 1, fromTop + 1);
+        else {
+          select(a, lo, m - 1, rank);
+          lo = rank;
+          v = a[rank];
+        }
+        out[k] = bucketValue(keyOf(v), min, max, k, keys);
+      }
     }
   }
 

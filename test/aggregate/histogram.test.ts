@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { valueOf } from '../../src/aggregate/buckets.js';
 import { Histogram, RELATIVE_ERROR, SlidingWindow, Window } from '../../src/aggregate/index.js';
 
 /** The exact nearest-rank quantile: the ceil(q·n)-th smallest value (q=0 min, q=1 max). */
@@ -145,7 +146,7 @@ describe('SlidingWindow', () => {
       expireBack: fc.option(fc.nat({ max: 30 }), { freq: 3 }),
     });
     fc.assert(
-      fc.property(fc.constantFrom(1, 5, 60), fc.array(pushed, { minLength: 1, maxLength: 120 }), (step, steps) => {
+      fc.property(fc.constantFrom(1, 5, 60), fc.array(pushed, { minLength: 1, maxLength: 120, size: 'max' }), (step, steps) => {
         const sliding = new SlidingWindow(null, step);
         let kept: { start: number; values: number[] }[] = [];
         let start = 1_700_000_000;
@@ -167,7 +168,30 @@ describe('SlidingWindow', () => {
         expect(sliding.count).toBe(all.length);
         if (all.length === 0) return expect(sliding.empty).toBe(true);
         const reference = histogramOf(all);
-        for (const q of QUANTILES) expect(sliding.quantile(q)).toBe(reference.quantile(q));
+        const out: number[] = [];
+        const keys: number[] = [];
+        sliding.quantiles(QUANTILES, out, keys);
+        expect(out).toEqual(QUANTILES.map((q) => reference.quantile(q)));
+        QUANTILES.forEach((_, k) => keys[k] !== 0 && expect(valueOf(keys[k])).toBe(out[k]));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('answers quantiles over windows of one value each, in any order asked, as one histogram of the values', () => {
+    // The path a series seen once a window takes: many values, repeats, runs broken by gaps.
+    const repeated = fc.oneof(value, fc.constantFrom(0.5, 0.5, 2, -1));
+    fc.assert(
+      fc.property(fc.array(repeated, { minLength: 1, maxLength: 300, size: 'max' }), fc.shuffledSubarray(QUANTILES, { minLength: 1 }), (values, qs) => {
+        const sliding = new SlidingWindow();
+        values.forEach((v, i) => sliding.single(1000 + i + (i % 17 === 0 ? 5 * i : 0), v));
+        const reference = histogramOf(values);
+        const out: number[] = [];
+        const keys: number[] = [];
+        sliding.quantiles(qs, out, keys);
+        expect(out).toEqual(qs.map((q) => reference.quantile(q)));
+        // A key given is the bucket whose value the quantile is.
+        qs.forEach((_, k) => keys[k] !== 0 && expect(valueOf(keys[k])).toBe(out[k]));
       }),
       { numRuns: 500 },
     );
