@@ -2,10 +2,11 @@
 // prom-client formats a sample in about 2 µs (labels re-joined, arrays spread per
 // sample); with 100,000 summaries that is 700,000 samples and a 1.6 s scrape
 // (bench/series.ts). Here each series' label text is encoded once and kept (weakly)
-// for later scrapes, and samples are written straight into 64 KB buffers: no string
+// for later scrapes, and samples are written straight into large buffers: no string
 // per sample, nothing to join or encode.
 
 import type { AppState, Series } from '../aggregate/index.js';
+import { valueOf } from '../aggregate/buckets.js';
 import { COUNTER, MEASURE, type Metric } from '../model/index.js';
 
 /** A label value escaped as the exposition formats require: \\, \", \n. */
@@ -36,9 +37,15 @@ export function labelText(s: Series): Buffer {
   return text;
 }
 
+/** The first buffer's size; each next one is twice the last, up to MAX_CHUNK (a 50 MB scrape made 800 of 64 KB: 25 µs each). */
 const CHUNK = 1 << 16;
+const MAX_CHUNK = 1 << 22;
 
-/** Bytes in 64 KB buffers: ASCII text, pre-encoded bytes and numbers. */
+/** Below these lengths a loop in JS copies faster than a call into the runtime (bench/series.ts scrape). */
+const SHORT_TEXT = 32;
+const SHORT_BYTES = 48;
+
+/** Bytes in buffers of 64 KB and up: ASCII text, pre-encoded bytes and numbers. */
 export class ByteWriter {
   readonly chunks: Buffer[] = [];
   private buf = Buffer.allocUnsafe(CHUNK);
@@ -46,14 +53,55 @@ export class ByteWriter {
 
   /** ASCII text (names, punctuation, numbers). */
   ascii(text: string): void {
-    if (this.at + text.length > this.buf.length) this.next(text.length);
-    this.at += this.buf.write(text, this.at, 'latin1');
+    const n = text.length;
+    if (this.at + n > this.buf.length) this.next(n);
+    if (n > SHORT_TEXT) {
+      this.at += this.buf.write(text, this.at, 'latin1');
+      return;
+    }
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < n; i++) buf[at++] = text.charCodeAt(i);
+    this.at = at;
   }
 
-  bytes(b: Buffer): void {
-    if (this.at + b.length > this.buf.length) this.next(b.length);
-    b.copy(this.buf, this.at);
-    this.at += b.length;
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.at + n > this.buf.length) this.next(n);
+    if (n > SHORT_BYTES) {
+      this.buf.set(b, this.at);
+      this.at += n;
+      return;
+    }
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = 0; i < n; i++) buf[at++] = b[i];
+    this.at = at;
+  }
+
+  /** A sample value as formatValue() writes it; integers digit by digit, with no string made. */
+  value(v: number): void {
+    if (v >= 0 && v < 2147483648 && (v | 0) === v) {
+      if (this.at + 10 > this.buf.length) this.next(10);
+      const buf = this.buf;
+      let digits = 1;
+      for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+      const end = this.at + digits;
+      for (let i = end - 1, x = v; i >= this.at; i--, x = (x / 10) | 0) buf[i] = 48 + (x % 10);
+      this.at = end;
+      return;
+    }
+    this.ascii(formatValue(v));
+  }
+
+  /** The value of bucket `key` (buckets.ts valueOf), from text made once per bucket. */
+  bucket(key: number): void {
+    let text = bucketTexts.get(key);
+    if (text === undefined) {
+      text = Buffer.from(formatValue(valueOf(key)), 'latin1');
+      if (bucketTexts.size < MAX_BUCKET_TEXTS) bucketTexts.set(key, text);
+    }
+    this.bytes(text);
   }
 
   /** Any text, UTF-8. */
@@ -71,10 +119,18 @@ export class ByteWriter {
 
   private next(need: number): void {
     if (this.at > 0) this.chunks.push(this.buf.subarray(0, this.at));
-    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, need));
+    this.buf = Buffer.allocUnsafe(Math.max(Math.min(this.buf.length * 2, MAX_CHUNK), need));
     this.at = 0;
   }
 }
+
+/**
+ * The text of bucket values (buckets.ts valueOf), by key: quantiles are one of them
+ * unless clamped to min or max, and a scrape of 100,000 summaries writes 300,000 of
+ * a few thousand distinct ones (bench/series.ts: formatting them was a fifth of it).
+ */
+const bucketTexts = new Map<number, Buffer>();
+const MAX_BUCKET_TEXTS = 1 << 16;
 
 export function formatValue(v: number): string {
   if (v !== v) return 'NaN';
@@ -100,9 +156,12 @@ export function writeHeader(out: ByteWriter, name: string, help: string, type: F
 /** One sample: `name{labels} value`; labels as text or, for ones written often, encoded once. */
 export function writeSample(out: ByteWriter, name: string, labels: string | Buffer, value: number): void {
   if (typeof labels !== 'string') {
-    out.ascii(name + '{');
+    out.ascii(name);
+    out.ascii('{');
     out.bytes(labels);
-    out.ascii('} ' + formatValue(value) + '\n');
+    out.ascii('} ');
+    out.value(value);
+    out.ascii('\n');
   } else {
     out.text(labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`);
   }
@@ -112,9 +171,10 @@ export function writeSample(out: ByteWriter, name: string, labels: string | Buff
 interface FamilyText {
   header: Buffer;
   headerOm: Buffer;
-  open: string;
-  sumOpen: string;
-  countOpen: string;
+  /** `name{`, `name_sum{`, `name_count{`. */
+  open: Buffer;
+  sumOpen: Buffer;
+  countOpen: Buffer;
 }
 
 const familyTexts = new WeakMap<Metric, FamilyText>();
@@ -127,21 +187,21 @@ function familyText(metric: Metric): FamilyText {
       writeHeader(w, metric.name, metric.help, TYPE[metric.kind], om);
       return Buffer.concat(w.finish());
     };
-    t = { header: head(false), headerOm: head(true), open: `${metric.name}{`, sumOpen: `${metric.name}_sum{`, countOpen: `${metric.name}_count{` };
+    t = { header: head(false), headerOm: head(true), open: Buffer.from(`${metric.name}{`), sumOpen: Buffer.from(`${metric.name}_sum{`), countOpen: Buffer.from(`${metric.name}_count{`) };
     familyTexts.set(metric, t);
   }
   return t;
 }
 
 /** `,quantile="0.99"} `, per quantile asked. */
-export function quantileSuffixes(qs: readonly number[]): string[] {
-  return qs.map((q) => `,quantile="${q}"} `);
+export function quantileSuffixes(qs: readonly number[]): Buffer[] {
+  return qs.map((q) => Buffer.from(`,quantile="${q}"} `));
 }
 
 export interface FamilyOptions {
   quantiles: readonly number[];
   /** quantileSuffixes(quantiles), made once per scrape. */
-  qSuffixes: readonly string[];
+  qSuffixes: readonly Buffer[];
   openMetrics: boolean;
   /** Called on a measure series before its quantiles are read (drops old windows). */
   expire: (s: Series) => void;
@@ -160,6 +220,7 @@ export async function writeFamily(metric: Metric, apps: Iterable<AppState>, opti
   const { open, sumOpen, countOpen } = t;
   const qSuffixes = options.qSuffixes;
   const values: number[] = [];
+  const keys: number[] = [];
   let n = 0;
   for (const app of apps) {
     for (const s of app.each(metric)) {
@@ -167,22 +228,32 @@ export async function writeFamily(metric: Metric, apps: Iterable<AppState>, opti
       if (kind === MEASURE) {
         if (s.sliding !== null) {
           options.expire(s);
-          s.sliding.quantiles(qs, values);
+          s.sliding.quantiles(qs, values, keys);
           for (let i = 0; i < qs.length; i++) {
-            out.ascii(open);
+            out.bytes(open);
             out.bytes(lt);
-            out.ascii(qSuffixes[i] + formatValue(values[i]) + '\n');
+            out.bytes(qSuffixes[i]);
+            if (keys[i] !== 0) out.bucket(keys[i]);
+            else out.value(values[i]);
+            out.ascii('\n');
           }
         }
-        out.ascii(sumOpen);
+        out.bytes(sumOpen);
         out.bytes(lt);
-        out.ascii(`} ${formatValue(s.sum)}\n${countOpen}`);
+        out.ascii('} ');
+        out.value(s.sum);
+        out.ascii('\n');
+        out.bytes(countOpen);
         out.bytes(lt);
-        out.ascii(`} ${formatValue(s.count)}\n`);
+        out.ascii('} ');
+        out.value(s.count);
+        out.ascii('\n');
       } else {
-        out.ascii(open);
+        out.bytes(open);
         out.bytes(lt);
-        out.ascii(`} ${formatValue(kind === COUNTER ? s.count : s.last)}\n`);
+        out.ascii('} ');
+        out.value(kind === COUNTER ? s.count : s.last);
+        out.ascii('\n');
       }
       if (++n === SERIES_PER_CHECK) {
         n = 0;

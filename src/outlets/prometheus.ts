@@ -76,7 +76,7 @@ export class PrometheusOutlet {
   private readonly catalog: Catalog;
   private readonly budgets: Budgets;
   private readonly quantiles: number[];
-  private readonly qSuffixes: string[];
+  private readonly qSuffixes: Buffer[];
   /** `app="shop"` and `app="shop",reason="bad_frame"`…, encoded once per app. */
   private readonly appLabels = new WeakMap<AppState, { app: Buffer; reasons: Buffer[]; budgets: Buffer[] }>();
   private readonly expire: (s: Series) => void;
