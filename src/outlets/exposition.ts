@@ -42,14 +42,18 @@ const CHUNK = 1 << 16;
 const MAX_CHUNK = 1 << 22;
 
 /** Below these lengths a loop in JS copies faster than a call into the runtime (bench/series.ts scrape). */
-const SHORT_TEXT = 32;
-const SHORT_BYTES = 48;
+const SHORT_TEXT = 40;
+const SHORT_BYTES = 12;
 
 /** Bytes in buffers of 64 KB and up: ASCII text, pre-encoded bytes and numbers. */
 export class ByteWriter {
   readonly chunks: Buffer[] = [];
   private buf = Buffer.allocUnsafe(CHUNK);
   private at = 0;
+  /** The last span(): its buffer's index among the chunks, and where in it. */
+  private spanChunk = -1;
+  private spanFrom = 0;
+  private spanTo = 0;
 
   /** ASCII text (names, punctuation, numbers). */
   ascii(text: string): void {
@@ -102,6 +106,39 @@ export class ByteWriter {
       if (bucketTexts.size < MAX_BUCKET_TEXTS) bucketTexts.set(key, text);
     }
     this.bytes(text);
+  }
+
+  /** Makes room for `n` bytes in the current buffer (again() copies within one buffer). */
+  reserve(n: number): void {
+    if (this.at + n > this.buf.length) this.next(n);
+  }
+
+  /** Writes `a` then `b`, in one buffer, and keeps where: again() writes them once more. */
+  span(a: Uint8Array, b: Uint8Array): void {
+    this.reserve(a.length + b.length);
+    this.spanChunk = this.chunks.length;
+    this.spanFrom = this.at;
+    this.bytes(a);
+    this.bytes(b);
+    this.spanTo = this.at;
+  }
+
+  /**
+   * The last span() once more: one copy within the buffer for a line's repeated
+   * start (name and labels), or from the chunk it went out in when a new buffer
+   * began since.
+   */
+  again(): void {
+    const n = this.spanTo - this.spanFrom;
+    if (this.spanChunk === this.chunks.length) {
+      if (this.at + n <= this.buf.length) {
+        this.buf.copyWithin(this.at, this.spanFrom, this.spanTo);
+        this.at += n;
+        return;
+      }
+      this.next(n);
+    }
+    this.bytes(this.chunks[this.spanChunk].subarray(this.spanFrom, this.spanTo));
   }
 
   /** Any text, UTF-8. */
@@ -210,6 +247,8 @@ export interface FamilyOptions {
 }
 
 const SERIES_PER_CHECK = 512;
+/** Room for a value's text and the newline (the longest double, -2.2250738585072014e-308, is 24). */
+const VALUE_ROOM = 26;
 
 /** Writes the family of `metric` over the apps given (each has a series of it). */
 export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter): Promise<void> {
@@ -219,6 +258,8 @@ export async function writeFamily(metric: Metric, apps: Iterable<AppState>, opti
   const qs = options.quantiles;
   const { open, sumOpen, countOpen } = t;
   const qSuffixes = options.qSuffixes;
+  // What a quantile line needs past its name and labels.
+  const lineRoom = Math.max(0, ...qSuffixes.map((b) => b.length)) + VALUE_ROOM;
   const values: number[] = [];
   const keys: number[] = [];
   let n = 0;
@@ -229,9 +270,11 @@ export async function writeFamily(metric: Metric, apps: Iterable<AppState>, opti
         if (s.sliding !== null) {
           options.expire(s);
           s.sliding.quantiles(qs, values, keys);
+          // `name{labels` once, then copied for each next quantile's line.
+          out.reserve(qs.length * (open.length + lt.length + lineRoom));
           for (let i = 0; i < qs.length; i++) {
-            out.bytes(open);
-            out.bytes(lt);
+            if (i === 0) out.span(open, lt);
+            else out.again();
             out.bytes(qSuffixes[i]);
             if (keys[i] !== 0) out.bucket(keys[i]);
             else out.value(values[i]);

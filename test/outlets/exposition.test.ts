@@ -64,4 +64,35 @@ describe('ByteWriter.value', () => {
     const values = Array.from({ length: 20_000 }, (_, i) => (i % 3 === 0 ? i : i % 3 === 1 ? [(1 << 20) + (i % 500)] : i / 7)) as (number | [number])[];
     expect(written(values)).toEqual(values.map((v) => (typeof v === 'number' ? expected(v) : expected(valueOf(v[0])))));
   });
+
+  it('writes a span again as it was, whether or not a new buffer began since', () => {
+    // Pieces of up to 3 KB: 64 KB buffers fill, and the next begins before a span,
+    // inside it, or between it and its copies.
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', '{', '"', '9'), maxLength: 3000, size: 'max' });
+    const piece = fc.record({ a: text, b: text, between: text, copies: fc.nat({ max: 3 }), reserve: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 100, size: 'max' }), (pieces) => {
+        const out = new ByteWriter();
+        let expected = '';
+        for (const p of pieces) {
+          if (p.reserve) out.reserve((p.a.length + p.b.length) * (p.copies + 1));
+          out.span(Buffer.from(p.a, 'latin1'), Buffer.from(p.b, 'latin1'));
+          expected += p.a + p.b;
+          for (let c = 0; c < p.copies; c++) {
+            out.again();
+            out.ascii(p.between);
+            expected += p.a + p.b + p.between;
+          }
+        }
+        const got = Buffer.concat(out.finish()).toString('latin1');
+        if (got !== expected) {
+          // Where they part, not the whole of both (a diff of megabytes takes minutes).
+          let i = 0;
+          while (got[i] === expected[i]) i++;
+          throw new Error(`${got.length} bytes written, ${expected.length} expected; from byte ${i}: ${JSON.stringify(got.slice(i, i + 30))}, expected ${JSON.stringify(expected.slice(i, i + 30))}`);
+        }
+      }),
+      { numRuns: 40, endOnFailure: true }, // shrinking megabytes of pieces takes minutes
+    );
+  });
 });
