@@ -116,6 +116,19 @@ describe('Window', () => {
   });
 });
 
+/**
+ * The sliding window's quantiles `qs` equal one histogram's of `values`, and each
+ * bucket key it gives is the bucket whose value the quantile is.
+ */
+function expectQuantiles(sliding: SlidingWindow, qs: readonly number[], values: number[]): void {
+  const reference = histogramOf(values);
+  const out: number[] = [];
+  const keys: number[] = [];
+  sliding.quantiles(qs, out, keys);
+  expect(out).toEqual(qs.map((q) => reference.quantile(q)));
+  qs.forEach((_, k) => keys[k] !== 0 && expect(valueOf(keys[k])).toBe(out[k]));
+}
+
 describe('SlidingWindow', () => {
   it('answers quantiles over the windows it holds, exactly as one histogram of their values', () => {
     fc.assert(
@@ -167,12 +180,7 @@ describe('SlidingWindow', () => {
         const all = kept.flatMap((w) => w.values);
         expect(sliding.count).toBe(all.length);
         if (all.length === 0) return expect(sliding.empty).toBe(true);
-        const reference = histogramOf(all);
-        const out: number[] = [];
-        const keys: number[] = [];
-        sliding.quantiles(QUANTILES, out, keys);
-        expect(out).toEqual(QUANTILES.map((q) => reference.quantile(q)));
-        QUANTILES.forEach((_, k) => keys[k] !== 0 && expect(valueOf(keys[k])).toBe(out[k]));
+        expectQuantiles(sliding, QUANTILES, all);
       }),
       { numRuns: 500 },
     );
@@ -185,13 +193,7 @@ describe('SlidingWindow', () => {
       fc.property(fc.array(repeated, { minLength: 1, maxLength: 300, size: 'max' }), fc.shuffledSubarray(QUANTILES, { minLength: 1 }), (values, qs) => {
         const sliding = new SlidingWindow();
         values.forEach((v, i) => sliding.single(1000 + i + (i % 17 === 0 ? 5 * i : 0), v));
-        const reference = histogramOf(values);
-        const out: number[] = [];
-        const keys: number[] = [];
-        sliding.quantiles(qs, out, keys);
-        expect(out).toEqual(qs.map((q) => reference.quantile(q)));
-        // A key given is the bucket whose value the quantile is.
-        qs.forEach((_, k) => keys[k] !== 0 && expect(valueOf(keys[k])).toBe(out[k]));
+        expectQuantiles(sliding, qs, values);
       }),
       { numRuns: 500 },
     );
