@@ -247,8 +247,12 @@ export interface FamilyOptions {
 }
 
 const SERIES_PER_CHECK = 512;
-/** Room for a value's text and the newline (the longest double, -2.2250738585072014e-308, is 24). */
-const VALUE_ROOM = 26;
+/**
+ * Room a quantile line takes past its name and labels, reserved so that again()
+ * copies within one buffer: `,quantile="0.99"} ` and a value's text (the longest
+ * double, -2.2250738585072014e-308, is 24). A hint only: again() is right either way.
+ */
+const LINE_ROOM = 64;
 
 /** Writes the family of `metric` over the apps given (each has a series of it). */
 export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter): Promise<void> {
@@ -258,8 +262,6 @@ export async function writeFamily(metric: Metric, apps: Iterable<AppState>, opti
   const qs = options.quantiles;
   const { open, sumOpen, countOpen } = t;
   const qSuffixes = options.qSuffixes;
-  // What a quantile line needs past its name and labels.
-  const lineRoom = Math.max(0, ...qSuffixes.map((b) => b.length)) + VALUE_ROOM;
   const values: number[] = [];
   const keys: number[] = [];
   let n = 0;
@@ -271,7 +273,7 @@ export async function writeFamily(metric: Metric, apps: Iterable<AppState>, opti
           options.expire(s);
           s.sliding.quantiles(qs, values, keys);
           // `name{labels` once, then copied for each next quantile's line.
-          out.reserve(qs.length * (open.length + lt.length + lineRoom));
+          out.reserve(qs.length * (open.length + lt.length + LINE_ROOM));
           for (let i = 0; i < qs.length; i++) {
             if (i === 0) out.span(open, lt);
             else out.again();
