@@ -7,9 +7,10 @@
 //
 // Most windows of most series hold one value, and a series seen every second makes
 // one run of them: a full minute is 61 doubles, about 500 bytes (bench/series.ts; a
-// record per window was twice that). A scrape gathers the packed buckets, sorts them
-// with the native numeric sort (the packing orders by key), and walks them once for
-// every quantile asked. Windows leave by moving the head: no subtraction, no merge.
+// record per window was twice that). A scrape of runs only selects each quantile's
+// rank among the values; otherwise it gathers the packed buckets, sorts them with
+// the native numeric sort (the packing orders by key), and walks them once for every
+// quantile asked. Windows leave by moving the head: no subtraction, no merge.
 
 import { type Arena, classOf } from './arena.js';
 import { keyOf, valueOf } from './buckets.js';
