@@ -38,13 +38,16 @@ let scratch = new Float64Array(1024);
 /** keys when the caller wants none: written, never read. */
 const NO_KEYS: number[] = [];
 
-/** A bucket's value clamped to [min, max]; keys[k] is its key when not clamped, else 0. */
+/**
+ * A bucket's value clamped to [min, max] as Histogram.quantile clamps it (so −0 and 0
+ * come out alike: Math.max(−0, 0) is 0, Math.min(−0, 0) is −0); keys[k] is its key
+ * when the value is the bucket's own, else 0.
+ */
 function bucketValue(key: number, min: number, max: number, k: number, keys: number[]): number {
   const v = valueOf(key);
-  if (v < min) return min;
-  if (v > max) return max;
-  keys[k] = key;
-  return v;
+  const r = Math.min(max, Math.max(min, v));
+  if (r === v) keys[k] = key;
+  return r;
 }
 
 /**

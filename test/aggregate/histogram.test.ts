@@ -188,7 +188,7 @@ describe('SlidingWindow', () => {
 
   it('answers quantiles over windows of one value each, in any order asked, as one histogram of the values', () => {
     // The path a series seen once a window takes: many values, repeats, runs broken by gaps.
-    const repeated = fc.oneof(value, fc.constantFrom(0.5, 0.5, 2, -1));
+    const repeated = fc.oneof(value, fc.constantFrom(0.5, 0.5, 2, -1, 0, -0));
     fc.assert(
       fc.property(fc.array(repeated, { minLength: 1, maxLength: 300, size: 'max' }), fc.shuffledSubarray(QUANTILES, { minLength: 1 }), (values, qs) => {
         const sliding = new SlidingWindow();
@@ -197,6 +197,19 @@ describe('SlidingWindow', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('answers −0 and 0 as one histogram does, whichever came first', () => {
+    // Histogram.quantile clamps with Math.min/Math.max, which order −0 below 0.
+    for (const values of [[-0, 0], [0, -0], [-0, -0, 0], [0, 0, -0, -0]]) {
+      const single = new SlidingWindow();
+      values.forEach((v, i) => single.single(1000 + i, v));
+      expectQuantiles(single, QUANTILES, values);
+      const windows = new SlidingWindow();
+      windows.push(1000, histogramOf(values));
+      windows.push(1001, histogramOf(values));
+      expectQuantiles(windows, QUANTILES, [...values, ...values]);
+    }
   });
 
   it('keeps a window of one value a step after the last in 8 bytes', () => {
