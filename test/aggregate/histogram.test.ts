@@ -199,6 +199,37 @@ describe('SlidingWindow', () => {
     );
   });
 
+  it('answers scrape after scrape as one histogram of the values kept, as windows of one value come and go', () => {
+    // Quantiles asked between pushes and expiries: runs broken by gaps, cut by expiry, ties.
+    const v = fc.oneof(value, fc.integer({ min: 0, max: 20 }), fc.constantFrom(0.5, 2, -1, 0, -0));
+    const scrape = fc.record({
+      values: fc.array(v, { minLength: 0, maxLength: 40, size: 'max' }),
+      gap: fc.boolean(),
+      keep: fc.integer({ min: 1, max: 200 }),
+      qs: fc.shuffledSubarray(QUANTILES, { minLength: 1 }),
+    });
+    fc.assert(
+      fc.property(fc.array(scrape, { minLength: 1, maxLength: 30 }), (scrapes) => {
+        const sliding = new SlidingWindow();
+        let kept: [number, number][] = [];
+        let t = 1000;
+        for (const sc of scrapes) {
+          if (sc.gap) t += 3; // the run breaks: values from several runs are gathered
+          for (const x of sc.values) {
+            sliding.single(t, x);
+            kept.push([t, x]);
+            t++;
+          }
+          sliding.expire(t - sc.keep);
+          kept = kept.filter(([start]) => start >= t - sc.keep);
+          if (kept.length === 0) expect(sliding.count).toBe(0);
+          else expectQuantiles(sliding, sc.qs, kept.map(([, x]) => x));
+        }
+      }),
+      { numRuns: 300, endOnFailure: true },
+    );
+  });
+
   it('answers −0 and 0 as one histogram does, whichever came first', () => {
     // Histogram.quantile clamps with Math.min/Math.max, which order −0 below 0.
     for (const values of [[-0, 0], [0, -0], [-0, -0, 0], [0, 0, -0, -0]]) {
