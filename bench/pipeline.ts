@@ -1,16 +1,18 @@
 // The whole path serve runs for a body, without HTTP: frames, headers, tokenizer,
 // conventions, then series, windows and histograms in the aggregator, with the
 // clock following the data so windows close each second as they do in serve.
-// Against the ingest path alone into a counting sink. Each in a process of its own
-// (run.ts forks this file twice): sharing one process would make the ingest call
-// sites see two sink classes, which serve never does.
+// Against the ingest path alone into a counting sink, and the aggregator alone fed
+// the observations ingest made of the same lines (recorded once): the two halves of
+// a line's cost. Each in a process of its own (run.ts forks this file per mode):
+// sharing one process would make the ingest call sites see several sink classes,
+// which serve never does.
 
 import { performance } from 'node:perf_hooks';
 import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Ingest, ingestLogplex } from '../src/ingest/index.js';
-import { Tenant } from '../src/model/index.js';
+import { type Metric, type ObservationSink, Tenant } from '../src/model/index.js';
 import { configFrom, parseArgs } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
 import { startOutlets } from '../src/outlets/index.js';
@@ -64,6 +66,53 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
       agg.advance(end + 3000);
       cut();
       if (ingest.stats.rejectedTotal() > 0) throw new Error('rejections');
+    };
+  } else if (mode === 'aggregate-alone') {
+    // The observations ingest makes of the corpus, recorded once and replayed into an
+    // aggregator as ingest hands them over, batch by batch: aggregation's cost alone.
+    const agg = new Aggregator({ resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 100_000, maxSeriesPerApp: 10_000, seriesTtl: 600 }, start);
+    const tenant = agg.appState('bench');
+    const metrics: Metric[] = [];
+    const label1: string[] = [];
+    const label2: string[] = [];
+    const values: number[] = [];
+    /** Line time of each observation, NaN after the first of a line (at() once a line). */
+    const lineTimes: number[] = [];
+    /** Observations of the batches before each. */
+    const batchStart: number[] = [];
+    let time = NaN;
+    const recorder: ObservationSink = {
+      at: (_app, t) => void (time = t),
+      observe: (m, l1, l2, v) => {
+        metrics.push(m);
+        label1.push(l1);
+        label2.push(l2);
+        values.push(v);
+        lineTimes.push(time);
+        time = NaN;
+      },
+    };
+    const ingest = new Ingest(recorder);
+    const names = ingest.nameTable(tenant, '');
+    if (names === null) throw new Error('no name table');
+    for (let i = 0; i < bodies.length; i++) {
+      batchStart.push(metrics.length);
+      ingest.begin(tenant, names, times[i]);
+      ingestLogplex(ingest, [bodies[i]], 1 << 20);
+    }
+    batchStart.push(metrics.length);
+    pass = () => {
+      agg.clock = start;
+      for (let i = 0; i < bodies.length; i++) {
+        agg.advance(times[i]);
+        agg.arrival = times[i];
+        for (let k = batchStart[i]; k < batchStart[i + 1]; k++) {
+          const t = lineTimes[k];
+          if (t === t) agg.at(tenant, t);
+          agg.observe(metrics[k], label1[k], label2[k], values[k]);
+        }
+      }
+      agg.advance(end + 3000);
     };
   } else {
     const sink = new CountingSink();
