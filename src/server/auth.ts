@@ -4,6 +4,7 @@
 // keys rotate without breaking drains).
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 export const APP_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -32,10 +33,33 @@ function sameBytes(a: string, b: string): boolean {
   return x.length === y.length ? timingSafeEqual(x, y) : (timingSafeEqual(y, y), false);
 }
 
+/** Apps whose drain passwords are kept, per list of secrets. */
+export const KEPT_PASSWORDS = 4096;
+
+/**
+ * The drain passwords of recent apps, per list of secrets (the config's, made once at
+ * start; a list is never changed once made): an HMAC costs about 5 µs
+ * for every secret on every request (a micro-run; a drain request is ~150 µs). They
+ * are a function of the secrets and the app name alone, so keeping them changes no
+ * answer. Bounded: made-up app names only push others out, each costing the HMACs
+ * it would cost anyway.
+ */
+const kept = new WeakMap<readonly string[], LRUCache<string, readonly string[]>>();
+
 /** True when `password` is the drain password of `app` under any of the secrets. */
 export function verifyDrain(secrets: readonly string[], app: string, password: string): boolean {
+  let byApp = kept.get(secrets);
+  if (byApp === undefined) {
+    byApp = new LRUCache({ max: KEPT_PASSWORDS });
+    kept.set(secrets, byApp);
+  }
+  let passwords = byApp.get(app);
+  if (passwords === undefined) {
+    passwords = secrets.map((secret) => drainPassword(secret, app));
+    byApp.set(app, passwords);
+  }
   let ok = false;
-  for (const secret of secrets) if (sameBytes(password, drainPassword(secret, app))) ok = true;
+  for (const expected of passwords) if (sameBytes(password, expected)) ok = true;
   return ok;
 }
 
