@@ -78,7 +78,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
     const values: number[] = [];
     /** Line time of each observation, NaN after the first of a line (at() once a line). */
     const lineTimes: number[] = [];
-    /** Observations of the batches before each. */
+    /** Where each batch's observations start (and, last, where they end). */
     const batchStart: number[] = [];
     let time = NaN;
     const recorder: ObservationSink = {

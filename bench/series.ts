@@ -2,9 +2,9 @@
 // APPS apps (argv: APPS and `distinct`, for a metric name of its own per app rather
 // than ten shared), each with an observation in every one-second window of the last
 // minute, so every sliding quantile window is full. Then RSS (after a full GC) and
-// full /metrics scrapes, timed, each after 15 more seconds of log. Run in a process of its own (run.ts forks it), so
-// the scrape time can be compared across spreads: it must follow the series
-// written, not apps × names.
+// full /metrics scrapes, timed, each after 15 more seconds of log. Run in a process
+// of its own (run.ts forks it), so the scrape time can be compared across spreads:
+// it must follow the series written, not apps × names.
 
 import { performance } from 'node:perf_hooks';
 import { prng } from '../fixtures/corpus.js';

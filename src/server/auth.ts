@@ -38,11 +38,10 @@ export const KEPT_PASSWORDS = 4096;
 
 /**
  * The drain passwords of recent apps, per list of secrets (the config's, made once at
- * start; a list is never changed once made): an HMAC costs about 5 µs
- * for every secret on every request (a micro-run; a drain request is ~150 µs). They
- * are a function of the secrets and the app name alone, so keeping them changes no
- * answer. Bounded: made-up app names only push others out, each costing the HMACs
- * it would cost anyway.
+ * start and never changed). An HMAC costs about 5 µs for every secret on every
+ * request (bench/README.md; a drain request is ~150 µs). The passwords are a function
+ * of the secrets and the app name alone, so keeping them changes no answer. Bounded:
+ * made-up app names only push others out, each costing the HMACs it would anyway.
  */
 const kept = new WeakMap<readonly string[], LRUCache<string, readonly string[]>>();
 
