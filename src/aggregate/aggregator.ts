@@ -97,7 +97,6 @@ export class Aggregator implements ObservationSink {
   arrival: number;
   /** Resolution of the drain being read (its `?resolution=`), seconds. */
   resolution: number;
-  /** Called for every window as it closes; null when nobody reports windows. */
   /** Called with each window as it closes (outlets that report windows: tail, push). */
   private listeners: CloseListener[] = [];
   /**
