@@ -11,9 +11,14 @@ import { join } from 'node:path';
 import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
 import { check, redisServer } from './lib.js';
+import { drainPassword } from '../src/server/auth.js';
 
 const BODIES = 200;
 const LINES = 100;
+/** The deployed form: drain credentials on every request (SPEC §3). */
+const SECRET = 'bench-secret-of-32-characters-xx';
+const APP = 'bench';
+const BASIC = 'Basic ' + Buffer.from(`${APP}:${drainPassword(SECRET, APP)}`).toString('base64');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -43,7 +48,7 @@ function wrk(script: string, url: string, seconds: number): { rps: number; non2x
   return { rps, non2xx, requests };
 }
 
-function prepare(dir: string): { script: string; avgBytes: number } {
+function prepare(dir: string, authorization: string | null): { script: string; avgBytes: number } {
   const lines = generate(BODIES * LINES, { seed: 5, start: Date.now() + 5000, rate: 1000 });
   const messages = syslogMessages(lines);
   let total = 0;
@@ -62,7 +67,7 @@ init = function(args)
     local f = io.open("${dir}/body-" .. b .. ".bin", "rb")
     local body = f:read("*a")
     f:close()
-    reqs[b + 1] = wrk.format("POST", "/logs", { ["Content-Type"] = "application/logplex-1", ["Logplex-Msg-Count"] = "${LINES}" }, body)
+    reqs[b + 1] = wrk.format("POST", "/logs", { ["Content-Type"] = "application/logplex-1", ["Logplex-Msg-Count"] = "${LINES}"${authorization === null ? '' : `, ["Authorization"] = "${authorization}"`} }, body)
   end
 end
 request = function()
@@ -83,16 +88,22 @@ export async function httpBench(rounds: number): Promise<string> {
   const here = new URL('.', import.meta.url).pathname;
   const cli = new URL('../src/cli.js', import.meta.url).pathname;
   const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
-  const results: Record<string, number[]> = { discard: [], drainmeter: [], workers: [], redis: [] };
+  const results: Record<string, number[]> = { discard: [], drainmeter: [], credentials: [], workers: [], redis: [] };
   // Scale-out (SPEC §8): two workers, and one process joined through a real Redis.
   const redis = await redisServer();
   if (redis === null) delete results.redis;
-  const env: Record<string, Record<string, string>> = { drainmeter: {}, workers: { DRAINMETER_WORKERS: '2' }, redis: { REDIS_URL: redis?.url ?? '' } };
+  const env: Record<string, Record<string, string>> = {
+    drainmeter: {},
+    credentials: { DRAINMETER_SECRETS: SECRET, DRAINMETER_HOST: '127.0.0.1' },
+    workers: { DRAINMETER_WORKERS: '2' },
+    redis: { REDIS_URL: redis?.url ?? '' },
+  };
   let avg = 0;
   for (let r = 0; r < rounds; r++) {
     for (const which of Object.keys(results)) {
       const dir = mkdtempSync(join(tmpdir(), 'drainmeter-http-'));
-      const { script, avgBytes } = prepare(dir);
+      const authorization = which === 'credentials' ? BASIC : null;
+      const { script, avgBytes } = prepare(dir, authorization);
       avg = avgBytes;
       const { child, port } =
         which === 'discard' ? await start(join(here, 'discard-server.js'), [], {}) : await start(cli, ['serve'], env[which]);
@@ -102,8 +113,10 @@ export async function httpBench(rounds: number): Promise<string> {
         check(non2xx === 0, `${which}: ${non2xx} non-2xx answers`);
         if (which !== 'discard') {
           await new Promise((r) => setTimeout(r, 1_500)); // scale-out: the last hand-over
-          const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-          const lines = Number(/drainmeter_lines_total\{app="default"\} (\d+)/.exec(text)?.[1]);
+          const headers: Record<string, string> = authorization === null ? {} : { Authorization: authorization };
+          const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers })).text();
+          const app = authorization === null ? 'default' : APP;
+          const lines = Number(new RegExp(`drainmeter_lines_total\\{app="${app}"\\} (\\d+)`).exec(text)?.[1]);
           // Every line of every batch answered 204 (warm-up included) was counted.
           check(lines >= requests * LINES, `lines counted ${lines} < ${requests * LINES}`);
         }
@@ -127,11 +140,15 @@ export async function httpBench(rounds: number): Promise<string> {
     '|---|---:|---:|---:|',
     `| node:http, reads and discards the body | ${f(discard)} | ${mbs(discard).toFixed(0)} | 1.00× |`,
     `| drainmeter serve (hono, ingest, aggregate) | ${f(ours)} | ${mbs(ours).toFixed(0)} | ${median(ratios).toFixed(2)}× |`,
-    ...(['workers', 'redis'] as const)
+    ...(['credentials', 'workers', 'redis'] as const)
       .filter((w) => results[w] !== undefined)
       .map((w) => {
         const lps = median(results[w]);
-        const label = w === 'workers' ? 'DRAINMETER_WORKERS=2 (a primary merging two workers)' : 'one process with REDIS_URL (a real redis-server on the same machine)';
+        const label = {
+          credentials: 'the same with DRAINMETER_SECRETS, drain credentials on every request (as deployed)',
+          workers: 'DRAINMETER_WORKERS=2 (a primary merging two workers)',
+          redis: 'one process with REDIS_URL (a real redis-server on the same machine)',
+        }[w];
         return `| ${label} | ${f(lps)} | ${mbs(lps).toFixed(0)} | ${median(results[w].map((x, i) => x / results.discard[i])).toFixed(2)}× |`;
       }),
   ].join('\n');
