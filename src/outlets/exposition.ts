@@ -98,6 +98,13 @@ export class ByteWriter {
     this.ascii(formatValue(v));
   }
 
+  /** The end of a sample line, `} VALUE` and LF, after its name and labels. */
+  endSample(v: number): void {
+    this.ascii('} ');
+    this.value(v);
+    this.ascii('\n');
+  }
+
   /** The value of bucket `key` (buckets.ts valueOf), from text made once per bucket. */
   bucket(key: number): void {
     let text = bucketTexts.get(key);
@@ -196,9 +203,7 @@ export function writeSample(out: ByteWriter, name: string, labels: string | Buff
     out.ascii(name);
     out.ascii('{');
     out.bytes(labels);
-    out.ascii('} ');
-    out.value(value);
-    out.ascii('\n');
+    out.endSample(value);
   } else {
     out.text(labels === '' ? `${name} ${formatValue(value)}\n` : `${name}{${labels}} ${formatValue(value)}\n`);
   }
@@ -285,20 +290,14 @@ export async function writeFamily(metric: Metric, apps: Iterable<AppState>, opti
         }
         out.bytes(sumOpen);
         out.bytes(lt);
-        out.ascii('} ');
-        out.value(s.sum);
-        out.ascii('\n');
+        out.endSample(s.sum);
         out.bytes(countOpen);
         out.bytes(lt);
-        out.ascii('} ');
-        out.value(s.count);
-        out.ascii('\n');
+        out.endSample(s.count);
       } else {
         out.bytes(open);
         out.bytes(lt);
-        out.ascii('} ');
-        out.value(kind === COUNTER ? s.count : s.last);
-        out.ascii('\n');
+        out.endSample(kind === COUNTER ? s.count : s.last);
       }
       if (++n === SERIES_PER_CHECK) {
         n = 0;
