@@ -19,6 +19,8 @@ import { startOutlets } from '../src/outlets/index.js';
 import { CountingSink } from './lib.js';
 
 const LINES = 20_000;
+/** serve's defaults, with the clock following the data. */
+const OPTIONS = { resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 100_000, maxSeriesPerApp: 10_000, seriesTtl: 600 };
 
 function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   const lines = generate(LINES, { seed: 42 });
@@ -34,7 +36,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   const end = lines[lines.length - 1].time;
   let pass: () => void;
   if (mode === 'aggregate' || mode === 'remote-write') {
-    const agg = new Aggregator({ resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 100_000, maxSeriesPerApp: 10_000, seriesTtl: 600 }, start);
+    const agg = new Aggregator(OPTIONS, start);
     // With remote write on: every closed window encoded, a request cut per pass (20
     // seconds of log), taken from the queue instead of sent.
     let cut = () => {};
@@ -70,7 +72,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   } else if (mode === 'aggregate-alone') {
     // The observations ingest makes of the corpus, recorded once and replayed into an
     // aggregator as ingest hands them over, batch by batch: aggregation's cost alone.
-    const agg = new Aggregator({ resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 100_000, maxSeriesPerApp: 10_000, seriesTtl: 600 }, start);
+    const agg = new Aggregator(OPTIONS, start);
     const tenant = agg.appState('bench');
     const metrics: Metric[] = [];
     const label1: string[] = [];
