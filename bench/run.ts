@@ -47,10 +47,14 @@ async function pipeline(rounds: number): Promise<string> {
 /** 100,000 live series over 1, 100 and 10,000 apps: scrape time and RSS must not follow the spread. */
 async function spread(): Promise<string> {
   const rows: string[] = [];
+  let target: Record<string, number> = {};
   for (const [apps, distinct] of [[1, false], [10, false], [100, false], [10_000, false], [10_000, true]] as const) {
-    const r = JSON.parse(await isolated('./series.js', [String(apps), distinct ? 'distinct' : 'shared'])) as Record<string, number>;
+    // The issue's row (10 apps) with the baselines of its own run.
+    const baselines = apps === 10 ? ['baselines'] : [];
+    const r = JSON.parse(await isolated('./series.js', [String(apps), distinct ? 'distinct' : 'shared', ...baselines])) as Record<string, number>;
+    if (apps === 10) target = r;
     rows.push(
-      `| ${apps.toLocaleString('en-US')}${distinct ? ', a name of its own each' : ''} | ${r.families.toLocaleString('en-US')} | ${r.rssMb} MB (+${r.aboveEmptyMb}) | ${r.heapPerSeries.toLocaleString('en-US')} B + ${r.buffersPerSeries.toLocaleString('en-US')} B | ${r.scrapeMs} ms, ${r.scrapeMb} MB | ${r.quantilesMs} ms | ${r.oneAppMs} ms, ${r.oneAppKb} KB | ${r.fillObsPerSec.toLocaleString('en-US')} |`,
+      `| ${apps.toLocaleString('en-US')}${distinct ? ', a name of its own each' : ''} | ${r.families.toLocaleString('en-US')} | ${r.rssMb} MB (+${r.aboveEmptyMb}) | ${r.heapPerSeries.toLocaleString('en-US')} B + ${r.buffersPerSeries.toLocaleString('en-US')} B | ${r.scrapeMs.toLocaleString('en-US')} ms, ${r.scrapeMb} MB | ${r.quantilesMs} ms | ${r.oneAppMs} ms, ${r.oneAppKb.toLocaleString('en-US')} KB | ${r.fillObsPerSec.toLocaleString('en-US')} |`,
     );
   }
   return [
@@ -59,6 +63,13 @@ async function spread(): Promise<string> {
     '| apps | families | RSS after GC (above empty) | a series: heap + typed arrays | full scrape, text, median of 3 | of which quantiles | one app\'s scrape | fill, observations/s |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
+    '',
+    'The 10-app row against baselines of its own run: prom-client writing the same samples (gauges given the values), and the 500 ms',
+    'target at this run\'s speed (set when `logfmt.parse` did 215–236 k lines/s; here it did the figure below).',
+    '',
+    '| full scrape | prom-client, the same samples | × prom-client | logfmt.parse, lines/s | 500 ms at this run\'s speed |',
+    '|---:|---:|---:|---:|---:|',
+    `| ${target.scrapeMs.toLocaleString('en-US')} ms | ${target.promClientMs.toLocaleString('en-US')} ms, ${target.promClientSamples.toLocaleString('en-US')} samples | ${(target.promClientMs / target.scrapeMs).toFixed(2)}× | ${target.logfmtLinesPerSec.toLocaleString('en-US')} | ${target.targetMsLow.toLocaleString('en-US')}–${target.targetMsHigh.toLocaleString('en-US')} ms |`,
   ].join('\n');
 }
 

@@ -5,9 +5,18 @@
 // full /metrics scrapes, timed, each after 15 more seconds of log. Run in a process
 // of its own (run.ts forks it), so the scrape time can be compared across spreads:
 // it must follow the series written, not apps × names.
+//
+// With `baselines` (the 10-app row of `npm run bench -- series`), two baselines from
+// the same process: prom-client writing the same samples (gauges given their values,
+// nothing computed: the floor of exposing these series with it), and the logfmt
+// package over the ingest bench's messages, the yardstick the issue's absolute
+// targets were set against (215–236 k lines/s on 2026-11-22), so that a time in a
+// slow hour can be read in the terms of the hour the target was set in.
 
 import { performance } from 'node:perf_hooks';
-import { prng } from '../fixtures/corpus.js';
+import logfmt from 'logfmt';
+import client from 'prom-client';
+import { generate, prng } from '../fixtures/corpus.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Catalog, MEASURE, type Metric } from '../src/model/index.js';
 import { PrometheusOutlet } from '../src/outlets/prometheus.js';
@@ -16,11 +25,66 @@ import { settledMemory } from './lib.js';
 const TOTAL = 100_000;
 const APPS = Number(process.argv[2] ?? 10);
 const DISTINCT = process.argv[3] === 'distinct';
+const BASELINES = process.argv.includes('baselines');
 const PER_APP = TOTAL / APPS;
 const SECONDS = 60;
 /** Seconds of log between timed scrapes (a Prometheus scrape_interval often used). */
 const SCRAPE_EVERY = 15;
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
+
+/** logfmt.parse over the ingest bench's 20,000 messages (seed 42): lines/s of 7 passes after a warm one. */
+function logfmtSpeed(): number[] {
+  const messages = generate(20_000, { seed: 42 }).map((l) => l.message);
+  const rates: number[] = [];
+  let keys = 0;
+  for (let pass = 0; pass < 8; pass++) {
+    const t = performance.now();
+    for (const m of messages) for (const k in logfmt.parse(m)) keys += k.length;
+    // The first pass warms up.
+    if (pass > 0) rates.push(messages.length / ((performance.now() - t) / 1000));
+  }
+  if (keys === 0) throw new Error('logfmt parsed nothing');
+  return rates;
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
+}
+
+const SAMPLE = /^(request_\d+_seconds)(_sum|_count)?\{app="([^"]*)",source="([^"]*)"(?:,quantile="([^"]*)")?\} (.+)$/;
+
+/**
+ * prom-client writing the samples of `text` (request_* families only): gauges with
+ * the same names, labels in the same order and the same values. Its lines must be
+ * ours, as a set, before it is timed. Returns the median of 3 renderings, ms.
+ */
+async function promClientScrape(text: string): Promise<{ ms: number; samples: number }> {
+  const registry = new client.Registry();
+  const gauges = new Map<string, client.Gauge>();
+  const ours = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = SAMPLE.exec(line);
+    if (m === null) continue;
+    ours.add(line);
+    const [, family, suffix = '', app, source, quantile, value] = m;
+    const name = family + suffix;
+    let g = gauges.get(name);
+    if (g === undefined) {
+      g = new client.Gauge({ name, help: 'bench', labelNames: quantile === undefined ? ['app', 'source'] : ['app', 'source', 'quantile'], registers: [registry] });
+      gauges.set(name, g);
+    }
+    g.set(quantile === undefined ? { app, source } : { app, source, quantile }, Number(value));
+  }
+  const theirs = (await registry.metrics()).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  if (theirs.length !== ours.size || !theirs.every((l) => ours.has(l))) throw new Error(`prom-client wrote other samples (${theirs.length} against ${ours.size})`);
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    await registry.metrics();
+    times.push(performance.now() - t);
+  }
+  return { ms: median(times), samples: ours.size };
+}
 
 export async function seriesBench(): Promise<string> {
   const start = await settledMemory();
@@ -90,6 +154,22 @@ export async function seriesBench(): Promise<string> {
   const { chunks: oneChunks } = await outlet.scrape('app0', false);
   const oneMs = performance.now() - one;
   const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
+  let baselines = {};
+  if (BASELINES) {
+    // After everything above (the corpus it reads would count in RSS), before
+    // prom-client (its 700,000 label sets would weigh on it).
+    const logfmtLinesPerSec = Math.round(median(logfmtSpeed()));
+    const { chunks } = await outlet.scrape(null, false);
+    const rival = await promClientScrape(Buffer.concat(chunks).toString('latin1'));
+    baselines = {
+      promClientMs: Math.round(rival.ms),
+      promClientSamples: rival.samples,
+      logfmtLinesPerSec,
+      // The 500 ms target, set when logfmt.parse did 215–236 k lines/s, at this run's speed.
+      targetMsLow: Math.round((500 * 215_000) / logfmtLinesPerSec),
+      targetMsHigh: Math.round((500 * 236_000) / logfmtLinesPerSec),
+    };
+  }
   return JSON.stringify({
     apps: APPS,
     distinct: DISTINCT,
@@ -106,6 +186,7 @@ export async function seriesBench(): Promise<string> {
     quantilesMs: Math.round(viewsMs) + (values > 0 ? 0 : 0),
     oneAppMs: Math.round(oneMs * 10) / 10,
     oneAppKb: Math.round(oneChunks.reduce((n, c) => n + c.length, 0) / 1024),
+    ...baselines,
   });
 }
 
