@@ -1,6 +1,9 @@
 // The whole path serve runs for a body, without HTTP: frames, headers, tokenizer,
 // conventions, then series, windows and histograms in the aggregator, with the
 // clock following the data so windows close each second as they do in serve.
+// Each pass is the next 20 s of the same log: before it (untimed) every line's
+// timestamp moves on by 20 s, in the bodies' own bytes, so no line is late, every
+// window closes, and a series' sliding window holds the last minute, as in serve.
 // Against the ingest path alone into a counting sink, and the aggregator alone fed
 // the observations ingest made of the same lines (recorded once): the two halves of
 // a line's cost. Each in a process of its own (run.ts forks this file per mode):
@@ -8,9 +11,9 @@
 // which serve never does.
 
 import { performance } from 'node:perf_hooks';
-import { generate, syslogMessages } from '../fixtures/corpus.js';
+import { generate, iso, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
-import { Aggregator } from '../src/aggregate/index.js';
+import { Aggregator, type AppState } from '../src/aggregate/index.js';
 import { Ingest, ingestLogplex } from '../src/ingest/index.js';
 import { type Metric, type ObservationSink, Tenant } from '../src/model/index.js';
 import { configFrom, parseArgs } from '../src/config.js';
@@ -22,18 +25,41 @@ const LINES = 20_000;
 /** serve's defaults, with the clock following the data. */
 const OPTIONS = { resolution: 1, grace: 2, quantileWindow: 60, maxSeries: 100_000, maxSeriesPerApp: 10_000, seriesTtl: 600 };
 
+/** Log time one pass covers: the corpus's 20,000 lines at 1,000 a second. */
+const SPAN_MS = 20_000;
+/** `>1 ` before a frame's timestamp (fixtures/heroku.ts syslog). */
+const STAMP_AT = /(?<=>1 )\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00/g;
+
 function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   const lines = generate(LINES, { seed: 42 });
   const messages = syslogMessages(lines);
   const bodies: Buffer[] = [];
-  const times: number[] = [];
+  /** The time of each body's first line, as the first pass has it. */
+  const firstTimes: number[] = [];
   for (let i = 0; i < messages.length; i += 100) {
     bodies.push(logplexBody(messages.slice(i, i + 100)));
-    times.push(lines[i].time);
+    firstTimes.push(lines[i].time);
   }
+  // Where each line's timestamp is, body by body, in line order.
+  const stamps = bodies.map((b) => [...b.toString('latin1').matchAll(STAMP_AT)].map((m) => m.index as number));
+  if (stamps.reduce((n, s) => n + s.length, 0) !== LINES) throw new Error('timestamps not found');
   const bytes = bodies.reduce((n, b) => n + b.length, 0);
   const start = lines[0].time;
   const end = lines[lines.length - 1].time;
+  if (end - start >= SPAN_MS) throw new Error('the corpus spans more than a pass');
+  /** The pass being run: its lines are SPAN_MS × pass later than the first pass's. */
+  let shift = 0;
+  /** Its bodies' first times. */
+  const times = [...firstTimes];
+  /** Untimed, before pass `p`: every timestamp and time moved on to it. */
+  let prepare = (p: number): void => {
+    shift = p * SPAN_MS;
+    for (let i = 0; i < times.length; i++) times[i] = firstTimes[i] + shift;
+  };
+  /** Checked after the timed passes, given the windows closed before them. */
+  let verify = (_closedBefore: number): void => {};
+  /** Windows closed so far. */
+  let closed = (): number => 0;
   let pass: () => void;
   if (mode === 'aggregate' || mode === 'remote-write') {
     const agg = new Aggregator(OPTIONS, start);
@@ -55,20 +81,29 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
     const tenant = agg.appState('bench');
     const names = ingest.nameTable(tenant, '');
     if (names === null) throw new Error('no name table');
+    const moveTimes = prepare;
+    prepare = (p) => {
+      moveTimes(p);
+      for (let b = 0; b < bodies.length; b++) {
+        const at = stamps[b];
+        for (let j = 0; j < at.length; j++) bodies[b].write(iso(lines[b * 100 + j].time + shift), at[j], 'latin1');
+      }
+    };
     pass = () => {
-      // Replays the same 20 s of log: the clock goes back to their start, and
-      // follows the batches, closing windows as it passes them.
-      agg.clock = start;
+      // The next 20 s of log: the clock follows the batches, closing windows as it
+      // passes them.
       for (let i = 0; i < bodies.length; i++) {
         agg.advance(times[i]);
         agg.arrival = times[i];
         ingest.begin(tenant, names, times[i]);
         ingestLogplex(ingest, [bodies[i]], 1 << 20);
       }
-      agg.advance(end + 3000);
+      agg.advance(end + shift + 3000);
       cut();
       if (ingest.stats.rejectedTotal() > 0) throw new Error('rejections');
     };
+    verify = (before) => everyLineWindowed(tenant, agg.version - before);
+    closed = () => agg.version;
   } else if (mode === 'aggregate-alone') {
     // The observations ingest makes of the corpus, recorded once and replayed into an
     // aggregator as ingest hands them over, batch by batch: aggregation's cost alone.
@@ -103,19 +138,26 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
       ingestLogplex(ingest, [bodies[i]], 1 << 20);
     }
     batchStart.push(metrics.length);
+    const passTimes = [...lineTimes];
+    const moveTimes = prepare;
+    prepare = (p) => {
+      moveTimes(p);
+      for (let k = 0; k < lineTimes.length; k++) passTimes[k] = lineTimes[k] + shift;
+    };
     pass = () => {
-      agg.clock = start;
       for (let i = 0; i < bodies.length; i++) {
         agg.advance(times[i]);
         agg.arrival = times[i];
         for (let k = batchStart[i]; k < batchStart[i + 1]; k++) {
-          const t = lineTimes[k];
+          const t = passTimes[k];
           if (t === t) agg.at(tenant, t);
           agg.observe(metrics[k], label1[k], label2[k], values[k]);
         }
       }
-      agg.advance(end + 3000);
+      agg.advance(end + shift + 3000);
     };
+    verify = (before) => everyLineWindowed(tenant, agg.version - before);
+    closed = () => agg.version;
   } else {
     const sink = new CountingSink();
     const ingest = new Ingest(sink);
@@ -127,16 +169,30 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
       for (let i = 0; i < bodies.length; i++) ingestLogplex(ingest, [bodies[i]], 1 << 20);
     };
   }
-  for (let i = 0; i < 30; i++) pass();
+  let p = 0;
+  for (; p < 30; p++) {
+    prepare(p);
+    pass();
+  }
   const samples: number[] = [];
-  for (let i = 0; i < 60; i++) {
+  const closedBefore = closed();
+  for (; p < 90; p++) {
+    prepare(p);
     const t = performance.now();
     pass();
     samples.push(performance.now() - t);
   }
+  verify(closedBefore);
   samples.sort((a, b) => a - b);
   const ms = samples[30];
   return { linesPerSec: (LINES / ms) * 1000, mbPerSec: bytes / ms / 1000 };
+}
+
+/** Throws unless every line went into a window (none late, none refused) and windows closed in the timed passes. */
+function everyLineWindowed(app: AppState, closedInTimed: number): void {
+  const refused = app.rejected.reduce((n, c) => n + c, 0);
+  if (app.late > 0 || refused > 0) throw new Error(`lines left out of windows: ${app.late} late, ${refused} refused`);
+  if (closedInTimed === 0) throw new Error('no window closed in the timed passes');
 }
 
 if (process.argv[1]?.endsWith('pipeline.js')) console.log(JSON.stringify(run(process.argv[2] ?? 'ingest')));
