@@ -510,7 +510,7 @@ export class Aggregator implements ObservationSink {
     w.charged = 0;
     w.owner = null;
     if (this.pool.length >= POOL_MAX) return;
-    if (w.more !== null && w.more.keys.length > POOL_BUCKETS) w.more = null;
+    if (w.more !== null && w.more.capacity > POOL_BUCKETS) w.more = null;
     this.pool.push(w);
   }
 }

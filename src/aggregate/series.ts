@@ -4,14 +4,15 @@
 import type { Budget, Holder, Metric } from '../model/index.js';
 import type { AppState } from './app-state.js';
 import { keyOf, valueOf } from './buckets.js';
-import { type Charge, Histogram } from './histogram.js';
+import type { Charge, Histogram } from './histogram.js';
 import type { Arena } from './arena.js';
 import { SlidingWindow } from './sliding-window.js';
+import { WindowBuckets } from './window-buckets.js';
 
 /**
  * One open window of one series. A measure's buckets live in the object itself while
  * there are at most four (most windows of most series: one value or a few); past
- * that a Histogram takes them. Windows are pooled by the aggregator, so a window
+ * that a WindowBuckets takes them, in no order. Windows are pooled by the aggregator, so a window
  * costs no allocation (bench/series.ts: per-window typed arrays made RSS 28 KB a
  * series). The app whose series holds the window pays, in bytes of the windows
  * budget, for the buckets it grows (SPEC §6); refused, the value is not windowed.
@@ -37,7 +38,7 @@ export class Window implements Charge {
   k3 = 0;
   c3 = 0;
   /** Kept when the window is pooled and reused, so its arrays are made once. */
-  more: Histogram | null = null;
+  more: WindowBuckets | null = null;
   /** The series' next open window (Series.firstOpen). */
   next: Window | null = null;
   spilled = false;
@@ -77,7 +78,7 @@ export class Window implements Charge {
 
   /** `c` values in bucket `key` (buckets only: the caller keeps count, sum, min, max); false when refused. */
   addBucket(key: number, c: number): boolean {
-    if (this.spilled) return (this.more as Histogram).addKey(key, c);
+    if (this.spilled) return (this.more as WindowBuckets).add(key, c);
     if (this.n > 0 && this.k0 === key) this.c0 += c;
     else if (this.n > 1 && this.k1 === key) this.c1 += c;
     else if (this.n > 2 && this.k2 === key) this.c2 += c;
@@ -127,8 +128,9 @@ export class Window implements Charge {
 
   /** Adds this window's buckets to `h` (a push outlet's cumulative histogram). */
   mergeInto(h: Histogram): void {
-    if (this.spilled && this.more !== null) {
-      h.merge(this.more);
+    const more = this.more;
+    if (this.spilled && more !== null) {
+      for (let i = 0; i < more.n; i++) h.addKey(more.keys[i], more.counts[i]);
       return;
     }
     if (this.n > 0) h.addKey(this.k0, this.c0);
@@ -158,12 +160,12 @@ export class Window implements Charge {
 
   private spill(key: number, c: number): boolean {
     // (bench/mtail.ts: a Histogram made and grown per busy window was 6% of tail)
-    const h = this.more ?? new Histogram();
+    const h = this.more ?? new WindowBuckets();
     this.more = h;
     h.clear();
     h.charge = this;
     // Five buckets: the inline four stay as they are if the memory is refused.
-    if (!(h.addKey(this.k0, this.c0) && h.addKey(this.k1, this.c1) && h.addKey(this.k2, this.c2) && h.addKey(this.k3, this.c3) && h.addKey(key, c))) {
+    if (!(h.add(this.k0, this.c0) && h.add(this.k1, this.c1) && h.add(this.k2, this.c2) && h.add(this.k3, this.c3) && h.add(key, c))) {
       h.clear();
       return false;
     }
