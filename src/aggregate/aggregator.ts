@@ -13,6 +13,7 @@ import { type Budgets, budgetsFor, COUNTER, MEASURE, type Metric, type Observati
 import { AppState } from './app-state.js';
 import { Arena } from './arena.js';
 import { Series, Window } from './series.js';
+import { WINDOW_BUCKET_BYTES } from './window-buckets.js';
 
 export interface AggregatorOptions {
   /** Default window length, seconds. */
@@ -57,9 +58,15 @@ export interface PartialWindow {
 export const MAX_OPEN_WINDOWS = 8;
 /** What an open window costs the app, bytes (the object; its buckets are charged as they grow). */
 export const WINDOW_BYTES = 256;
-/** Closed windows kept for reuse, at most; a window whose buckets grew past POOL_BUCKETS leaves them behind. */
+/** Closed windows kept for reuse, at most. */
 const POOL_MAX = 4096;
-const POOL_BUCKETS = 64;
+/**
+ * Bytes of bucket room the pooled windows keep, in all: past it a window leaves its
+ * WindowBuckets behind. A busy series' windows grow to the same room second after
+ * second; keeping only 64 buckets a window made them grow again each time
+ * (`tail`, bench/README.md: 4% of a run in WindowBuckets.grow).
+ */
+const POOL_BUCKET_BYTES = 4 << 20;
 
 
 /** A window as it closes, for outlets that report windows (tail, push). */
@@ -122,6 +129,8 @@ export class Aggregator implements ObservationSink {
   private readonly due = new Map<number, Series[]>();
   private closedTo: number;
   private readonly pool: Window[] = [];
+  /** Bucket room the pooled windows keep, bytes. */
+  private pooledBucketBytes = 0;
   /** Where the series' sliding windows live. */
   private readonly arena = new Arena();
   private readonly closed: ClosedWindow = { series: null as unknown as Series, start: 0, end: 0, window: null as unknown as Window };
@@ -268,7 +277,7 @@ export class Aggregator implements ObservationSink {
     const kind = s.metric.kind;
     if (this.isClosed(p.start, s.resolution)) {
       if (s.sliding !== null && p.start >= this.horizon(s)) {
-        const w = this.pool.pop() ?? new Window();
+        const w = this.fromPool();
         w.reset(p.start);
         fill(w, p, kind);
         this.expire(s);
@@ -444,7 +453,7 @@ export class Aggregator implements ObservationSink {
   /** A new open window of `s`; null past the series' open windows or the app's window bytes. */
   private openWindow(s: Series, start: number): Window | null {
     if (s.openCount >= MAX_OPEN_WINDOWS || !this.budgets.windows.take(s.app, WINDOW_BYTES)) return null;
-    const w = this.pool.pop() ?? new Window();
+    const w = this.fromPool();
     w.reset(start);
     w.owner = s.app;
     w.budget = this.budgets.windows;
@@ -501,17 +510,29 @@ export class Aggregator implements ObservationSink {
   }
 
   /**
-   * Gives back what an open window cost its app and pools it, up to POOL_MAX, each
-   * with at most POOL_BUCKETS of buckets: what the pool keeps is bounded whatever
-   * windows were open at the peak.
+   * Gives back what an open window cost its app and pools it, up to POOL_MAX, with
+   * its bucket room while the pool's is under POOL_BUCKET_BYTES: what the pool keeps
+   * is bounded whatever windows were open at the peak.
    */
   private recycle(w: Window): void {
     if (w.owner !== null) this.budgets.windows.give(w.owner, w.charged);
     w.charged = 0;
     w.owner = null;
     if (this.pool.length >= POOL_MAX) return;
-    if (w.more !== null && w.more.capacity > POOL_BUCKETS) w.more = null;
+    if (w.more !== null) {
+      const bytes = w.more.capacity * WINDOW_BUCKET_BYTES;
+      if (this.pooledBucketBytes + bytes > POOL_BUCKET_BYTES) w.more = null;
+      else this.pooledBucketBytes += bytes;
+    }
     this.pool.push(w);
+  }
+
+  /** A window from the pool, or a new one. */
+  private fromPool(): Window {
+    const w = this.pool.pop();
+    if (w === undefined) return new Window();
+    if (w.more !== null) this.pooledBucketBytes -= w.more.capacity * WINDOW_BUCKET_BYTES;
+    return w;
   }
 }
 
