@@ -2,7 +2,14 @@
 // connections) to drainmeter serve, against a raw node:http server that only reads
 // and discards the body, in the same rounds. Each server runs in a process of its
 // own; the machine has two cores, one for the server and one for wrk. After each
-// drainmeter round, /metrics must show every line of every batch answered 204.
+// drainmeter round, /metrics must show every line of every batch answered 204, and
+// every one of them in its window: none late, none refused.
+//
+// Lines carry the second they are sent in, as a live drain's do: the corpus holds
+// 1,000 lines for each second of the run, and wrk's script sends, each request, the
+// next body of the current second. Bodies made once with fixed times became late,
+// or (a window per second of them, all ahead of the clock) overran the open
+// windows a series may hold, and most observations then skipped the windows.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,8 +20,9 @@ import { logplexBody } from '../fixtures/heroku.js';
 import { check, redisServer } from './lib.js';
 import { drainPassword } from '../src/server/auth.js';
 
-const BODIES = 200;
 const LINES = 100;
+/** Bodies for each second of log: 1,000 lines a second. */
+const PER_SECOND = 10;
 /** The deployed form: drain credentials on every request (SPEC §3). */
 const SECRET = 'bench-secret-of-32-characters-xx';
 const APP = 'bench';
@@ -48,22 +56,26 @@ function wrk(script: string, url: string, seconds: number): { rps: number; non2x
   return { rps, non2xx, requests };
 }
 
-function prepare(dir: string, authorization: string | null): { script: string; avgBytes: number } {
-  const lines = generate(BODIES * LINES, { seed: 5, start: Date.now() + 5000, rate: 1000 });
+/** Bodies for `span` seconds from the current one, and the wrk script that sends those of each second in it. */
+function prepare(dir: string, authorization: string | null, span: number): { script: string; avgBytes: number } {
+  const first = Math.floor(Date.now() / 1000);
+  const bodies = span * PER_SECOND;
+  const lines = generate(bodies * LINES, { seed: 5, start: first * 1000, rate: PER_SECOND * LINES });
   const messages = syslogMessages(lines);
   let total = 0;
-  for (let b = 0; b < BODIES; b++) {
+  for (let b = 0; b < bodies; b++) {
     const body = logplexBody(messages.slice(b * LINES, (b + 1) * LINES));
     total += body.length;
     writeFileSync(join(dir, `body-${b}.bin`), body);
   }
   const script = join(dir, 'post.lua');
+  // os.time(): whole epoch seconds, the clock serve's windows follow.
   writeFileSync(
     script,
     `local reqs = {}
 local i = 0
 init = function(args)
-  for b = 0, ${BODIES - 1} do
+  for b = 0, ${bodies - 1} do
     local f = io.open("${dir}/body-" .. b .. ".bin", "rb")
     local body = f:read("*a")
     f:close()
@@ -71,12 +83,14 @@ init = function(args)
   end
 end
 request = function()
-  i = i % #reqs + 1
-  return reqs[i]
+  local s = os.time() - ${first}
+  if s < 0 then s = 0 elseif s > ${span - 1} then s = ${span - 1} end
+  i = i % ${PER_SECOND} + 1
+  return reqs[s * ${PER_SECOND} + i]
 end
 `,
   );
-  return { script, avgBytes: total / BODIES };
+  return { script, avgBytes: total / bodies };
 }
 
 export async function httpBench(rounds: number): Promise<string> {
@@ -103,7 +117,8 @@ export async function httpBench(rounds: number): Promise<string> {
     for (const which of Object.keys(results)) {
       const dir = mkdtempSync(join(tmpdir(), 'drainmeter-http-'));
       const authorization = which === 'credentials' ? BASIC : null;
-      const { script, avgBytes } = prepare(dir, authorization);
+      // The warm-up, the round, and the time it takes to start.
+      const { script, avgBytes } = prepare(dir, authorization, seconds + 15);
       avg = avgBytes;
       const { child, port } =
         which === 'discard' ? await start(join(here, 'discard-server.js'), [], {}) : await start(cli, ['serve'], env[which]);
@@ -116,9 +131,18 @@ export async function httpBench(rounds: number): Promise<string> {
           const headers: Record<string, string> = authorization === null ? {} : { Authorization: authorization };
           const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers })).text();
           const app = authorization === null ? 'default' : APP;
-          const lines = Number(new RegExp(`drainmeter_lines_total\\{app="${app}"\\} (\\d+)`).exec(text)?.[1]);
-          // Every line of every batch answered 204 (warm-up included) was counted.
+          const count = (name: string, labels = ''): number => {
+            const m = new RegExp(`${name}\\{app="${app}"${labels}\\} (\\d+)`).exec(text);
+            check(m !== null, `${which}: no ${name}${labels} for ${app} on /metrics`);
+            return Number(m?.[1]);
+          };
+          const lines = count('drainmeter_lines_total');
+          // Every line of every batch answered 204 (warm-up included) was counted,
+          // and went into its window.
           check(lines >= requests * LINES, `lines counted ${lines} < ${requests * LINES}`);
+          const late = count('drainmeter_late_lines_total');
+          const refused = count('drainmeter_rejected_total', ',reason="window_limit"');
+          check(late === 0 && refused === 0, `${which}: ${late} lines late, ${refused} values refused a window`);
         }
         results[which].push(rps * LINES);
       } finally {
