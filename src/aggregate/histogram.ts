@@ -10,6 +10,12 @@ import { keyOf, valueOf } from './buckets.js';
 
 export const MAX_BUCKETS = 4096;
 
+/** Takes counts by bucket key: a Histogram, or a window's buckets (window-buckets.ts). */
+export interface BucketSink {
+  /** False, adding nothing, when a new bucket needs memory that was refused. */
+  addKey(key: number, c: number): boolean;
+}
+
 /** Pays for the memory a histogram grows by; false refuses it. */
 export interface Charge {
   take(bytes: number): boolean;
@@ -18,7 +24,7 @@ export interface Charge {
 /** Bytes one bucket slot costs (an Int32 key and a Float64 count). */
 export const BUCKET_BYTES = 12;
 
-export class Histogram {
+export class Histogram implements BucketSink {
   count = 0;
   sum = 0;
   min = Infinity;

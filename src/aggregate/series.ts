@@ -4,7 +4,7 @@
 import type { Budget, Holder, Metric } from '../model/index.js';
 import type { AppState } from './app-state.js';
 import { keyOf, valueOf } from './buckets.js';
-import type { Charge, Histogram } from './histogram.js';
+import type { BucketSink, Charge } from './histogram.js';
 import type { Arena } from './arena.js';
 import { SlidingWindow } from './sliding-window.js';
 import { WindowBuckets } from './window-buckets.js';
@@ -78,7 +78,7 @@ export class Window implements Charge {
 
   /** `c` values in bucket `key` (buckets only: the caller keeps count, sum, min, max); false when refused. */
   addBucket(key: number, c: number): boolean {
-    if (this.spilled) return (this.more as WindowBuckets).add(key, c);
+    if (this.spilled) return (this.more as WindowBuckets).addKey(key, c);
     if (this.n > 0 && this.k0 === key) this.c0 += c;
     else if (this.n > 1 && this.k1 === key) this.c1 += c;
     else if (this.n > 2 && this.k2 === key) this.c2 += c;
@@ -126,8 +126,8 @@ export class Window implements Charge {
     if (this.n > 3) sliding.bucket(this.k3, this.c3);
   }
 
-  /** Adds this window's buckets to `h` (a push outlet's cumulative histogram). */
-  mergeInto(h: Histogram): void {
+  /** Adds this window's buckets to `h` (a push outlet's cumulative histogram, a history step's buckets). */
+  mergeInto(h: BucketSink): void {
     const more = this.more;
     if (this.spilled && more !== null) {
       for (let i = 0; i < more.n; i++) h.addKey(more.keys[i], more.counts[i]);
@@ -166,7 +166,7 @@ export class Window implements Charge {
     h.clear();
     h.charge = this;
     // Five buckets: the inline four stay as they are if the memory is refused.
-    if (!(h.add(this.k0, this.c0) && h.add(this.k1, this.c1) && h.add(this.k2, this.c2) && h.add(this.k3, this.c3) && h.add(key, c))) {
+    if (!(h.addKey(this.k0, this.c0) && h.addKey(this.k1, this.c1) && h.addKey(this.k2, this.c2) && h.addKey(this.k3, this.c3) && h.addKey(key, c))) {
       h.clear();
       return false;
     }

@@ -7,7 +7,7 @@
 // (bench/README.md). Sorted only when a window's own quantile is asked.
 
 import { valueOf } from './buckets.js';
-import type { Charge } from './histogram.js';
+import type { BucketSink, Charge } from './histogram.js';
 
 /** Most buckets a window holds; past that a value joins the nearest held (as Histogram does). */
 export const MAX_WINDOW_BUCKETS = 4096;
@@ -25,7 +25,7 @@ const SLOTS_INDEX = MAX_WINDOW_BUCKETS;
 let packed = new Float64Array(64);
 let spare = new Float64Array(64);
 
-export class WindowBuckets {
+export class WindowBuckets implements BucketSink {
   /** Buckets held: keys[0..n) with counts[0..n), in no order until sort(). */
   n = 0;
   keys: Int32Array = EMPTY_KEYS;
@@ -36,6 +36,8 @@ export class WindowBuckets {
   private slots: Int32Array = EMPTY_SLOTS;
   /** 32 - log2(slots.length): the hash's shift (never 32: `>>> 32` shifts by 0). */
   private shift = 31;
+  /** keys[0..n) ascend (sort() made them so, and no new key came since). */
+  private sorted = true;
 
   /** Bucket capacity held (what pooling the window keeps). */
   get capacity(): number {
@@ -46,7 +48,7 @@ export class WindowBuckets {
    * Adds `c` to bucket `key`; false, adding nothing, when a new bucket needs memory
    * the charge refused.
    */
-  add(key: number, c: number): boolean {
+  addKey(key: number, c: number): boolean {
     const slots = this.slots;
     const mask = slots.length - 1;
     const keys = this.keys;
@@ -67,22 +69,25 @@ export class WindowBuckets {
     }
     if (n === keys.length) {
       if (!this.grow()) return false;
-      return this.add(key, c);
+      return this.addKey(key, c);
     }
     keys[n] = key;
     this.counts[n] = c;
     slots[h] = n + 1;
     this.n = n + 1;
+    this.sorted = false;
     return true;
   }
 
   clear(): void {
     if (this.n > 0) this.slots.fill(0);
     this.n = 0;
+    this.sorted = true;
   }
 
   /** Puts the buckets in key order. */
   sort(): void {
+    if (this.sorted) return;
     const n = this.n;
     if (packed.length < n) {
       packed = new Float64Array(MAX_WINDOW_BUCKETS);
@@ -99,11 +104,13 @@ export class WindowBuckets {
       this.counts[i] = spare[order[i] - key * SLOTS_INDEX];
     }
     this.rehash();
+    this.sorted = true;
   }
 
   /**
    * The nearest-rank quantile (as Histogram.quantile): the value of the bucket
    * holding the ceil(q·count)-th value, clamped to [min, max]; q = 0 is min, q = 1 max.
+   * Sorts the buckets, once until a new key comes.
    */
   quantile(q: number, min: number, max: number, count: number): number {
     if (count <= 0) return NaN;

@@ -14,7 +14,7 @@
 // shows a new point every step, grace seconds after the step's end.
 
 import type { Aggregator, ClosedWindow, Series } from '../aggregate/index.js';
-import { Histogram } from '../aggregate/index.js';
+import { WINDOW_BUCKET_BYTES, WindowBuckets } from '../aggregate/index.js';
 import { type Budget, COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
 
 export const HISTORY_SECONDS = 900;
@@ -29,8 +29,8 @@ const TRACK_OVERHEAD = 160;
  */
 const GATHER_OVERHEAD = 440;
 const POOL_MAX = 1024;
-/** Pooled histograms keep their arrays up to this many buckets (the aggregator's rule). */
-const POOL_BUCKETS = 64;
+/** Bytes of bucket room the pooled steps keep, in all (the aggregator's rule for its windows). */
+const POOL_BUCKET_BYTES = 2 << 20;
 const FIELDS: Record<string, readonly string[]> = { measure: ['count', 'p50', 'p95', 'p99'], counter: ['sum'], sample: ['last'] };
 
 class Track {
@@ -45,10 +45,15 @@ class Track {
   newest = -1;
   /**
    * The step being gathered (index; -1: none), and its windows merged so far: a
-   * measure's buckets and totals in `merged`, a counter's sum, a sample's newest value.
+   * measure's buckets in `merged` (in no order: a busy series' windows bring many,
+   * sorted once, for the step's quantiles) with its count, min and max; a counter's
+   * sum; a sample's newest value.
    */
   gathering = -1;
-  merged: Histogram | null = null;
+  merged: WindowBuckets | null = null;
+  count = 0;
+  min = Infinity;
+  max = -Infinity;
   sum = 0;
   last = NaN;
   lastTime = -Infinity;
@@ -90,7 +95,9 @@ export class History {
   private readonly tracks = new Map<Series, Track>();
   /** Tracks with a step being gathered, by the step's end (epoch s). */
   private readonly pending = new Map<number, Track[]>();
-  private readonly pool: Histogram[] = [];
+  private readonly pool: WindowBuckets[] = [];
+  /** Bucket room the pooled steps keep, bytes. */
+  private pooledBucketBytes = 0;
   private readonly budget: Budget;
   /** The latest second every window ending by it has closed through. */
   through = -Infinity;
@@ -121,9 +128,13 @@ export class History {
       t.last = NaN;
       t.lastTime = -Infinity;
       if (kind === MEASURE) {
-        const h = this.pool.pop() ?? new Histogram();
+        const h = this.pool.pop() ?? new WindowBuckets();
+        this.pooledBucketBytes -= h.capacity * WINDOW_BUCKET_BYTES;
         h.clear();
         t.merged = h;
+        t.count = 0;
+        t.min = Infinity;
+        t.max = -Infinity;
       }
       const end = (index + 1) * t.step;
       const list = this.pending.get(end);
@@ -134,10 +145,9 @@ export class History {
     const h = t.merged;
     if (h !== null) {
       w.mergeInto(h);
-      h.count += w.count;
-      h.sum += w.sum;
-      if (w.min < h.min) h.min = w.min;
-      if (w.max > h.max) h.max = w.max;
+      t.count += w.count;
+      if (w.min < t.min) t.min = w.min;
+      if (w.max > t.max) t.max = w.max;
     } else if (kind === COUNTER) t.sum += w.sum;
     else if (w.lastTime >= t.lastTime) {
       t.last = w.last;
@@ -165,8 +175,8 @@ export class History {
       for (let i = Math.max(t.newest + 1, index - t.slots + 1); i < index; i++) t.values.fill(NaN, (i % t.slots) * t.fields, (i % t.slots) * t.fields + t.fields);
       const at = (index % t.slots) * t.fields;
       if (m !== null) {
-        t.values[at] = m.count;
-        for (let q = 0; q < HISTORY_QUANTILES.length; q++) t.values[at + 1 + q] = m.quantile(HISTORY_QUANTILES[q]);
+        t.values[at] = t.count;
+        for (let q = 0; q < HISTORY_QUANTILES.length; q++) t.values[at + 1 + q] = m.quantile(HISTORY_QUANTILES[q], t.min, t.max, t.count);
       } else t.values[at] = t.series.metric.kind === COUNTER ? t.sum : t.last;
       if (index > t.newest) t.newest = index;
       if (t.oldest < 0 || index < t.oldest) t.oldest = index;
@@ -174,9 +184,13 @@ export class History {
     this.recycle(m);
   }
 
-  /** Pools a step's histogram, unless the pool is full or its arrays grew past POOL_BUCKETS. */
-  private recycle(h: Histogram | null): void {
-    if (h !== null && this.pool.length < POOL_MAX && h.keys.length <= POOL_BUCKETS) this.pool.push(h);
+  /** Pools a step's buckets, unless the pool is full or holds POOL_BUCKET_BYTES of room already. */
+  private recycle(h: WindowBuckets | null): void {
+    if (h === null || this.pool.length >= POOL_MAX) return;
+    const bytes = h.capacity * WINDOW_BUCKET_BYTES;
+    if (this.pooledBucketBytes + bytes > POOL_BUCKET_BYTES) return;
+    this.pooledBucketBytes += bytes;
+    this.pool.push(h);
   }
 
   /** Drops the rings of series the aggregator no longer holds, giving their bytes back. */

@@ -37,7 +37,7 @@ describe('WindowBuckets', () => {
         const w = new WindowBuckets();
         const h = new Histogram();
         for (const [k, c] of xs) {
-          expect(w.add(k, c)).toBe(true);
+          expect(w.addKey(k, c)).toBe(true);
           h.addKey(k, c);
         }
         expect(pairs(w.keys, w.counts, w.n)).toEqual(pairs(h.keys, h.counts, h.n));
@@ -52,10 +52,10 @@ describe('WindowBuckets', () => {
         const w = new WindowBuckets();
         const h = new Histogram();
         let count = 0;
-        for (const [k, c] of first) w.add(k, c), h.addKey(k, c), (count += c);
+        for (const [k, c] of first) w.addKey(k, c), h.addKey(k, c), (count += c);
         for (const q of qs) expect(w.quantile(q, -1e300, 1e300, count)).toBe(h.quantile(q, -1e300, 1e300, count));
         // sort() reordered the arrays: finding a key must still work.
-        for (const [k, c] of then) w.add(k, c), h.addKey(k, c), (count += c);
+        for (const [k, c] of then) w.addKey(k, c), h.addKey(k, c), (count += c);
         expect(pairs(w.keys, w.counts, w.n)).toEqual(pairs(h.keys, h.counts, h.n));
         for (const q of qs) expect(w.quantile(q, -1e300, 1e300, count)).toBe(h.quantile(q, -1e300, 1e300, count));
       }),
@@ -64,13 +64,13 @@ describe('WindowBuckets', () => {
 
   it('starts empty again after clear(), with the capacity it grew to', () => {
     const w = new WindowBuckets();
-    for (let k = 1; k <= 100; k++) w.add(k, k);
+    for (let k = 1; k <= 100; k++) w.addKey(k, k);
     const capacity = w.capacity;
     w.clear();
     expect(w.n).toBe(0);
-    w.add(7, 1);
-    w.add(7, 2);
-    w.add(1000, 1);
+    w.addKey(7, 1);
+    w.addKey(7, 2);
+    w.addKey(1000, 1);
     expect(pairs(w.keys, w.counts, w.n)).toEqual([
       [7, 3],
       [1000, 1],
@@ -82,8 +82,8 @@ describe('WindowBuckets', () => {
     const w = new WindowBuckets();
     const h = new Histogram();
     // Every other key, so later keys fall between two held ones (and ties happen).
-    for (let i = 0; i < MAX_WINDOW_BUCKETS; i++) w.add(i * 4, 1), h.addKey(i * 4, 1);
-    for (const k of [1, 2, 3, 6, -5, MAX_WINDOW_BUCKETS * 4 + 9, 4 * 100 + 2]) w.add(k, 10), h.addKey(k, 10);
+    for (let i = 0; i < MAX_WINDOW_BUCKETS; i++) w.addKey(i * 4, 1), h.addKey(i * 4, 1);
+    for (const k of [1, 2, 3, 6, -5, MAX_WINDOW_BUCKETS * 4 + 9, 4 * 100 + 2]) w.addKey(k, 10), h.addKey(k, 10);
     expect(w.n).toBe(MAX_WINDOW_BUCKETS);
     expect(pairs(w.keys, w.counts, w.n)).toEqual(pairs(h.keys, h.counts, h.n));
   });
@@ -93,10 +93,10 @@ describe('WindowBuckets', () => {
     const charge = new Allowance(8 * WINDOW_BUCKET_BYTES + WINDOW_BUCKET_BYTES);
     const w = new WindowBuckets();
     w.charge = charge;
-    for (let k = 0; k < 8; k++) expect(w.add(k, 1)).toBe(true);
+    for (let k = 0; k < 8; k++) expect(w.addKey(k, 1)).toBe(true);
     expect(charge.taken).toBe(8 * WINDOW_BUCKET_BYTES);
-    expect(w.add(3, 5)).toBe(true); // held already: no memory needed
-    expect(w.add(100, 1)).toBe(false);
+    expect(w.addKey(3, 5)).toBe(true); // held already: no memory needed
+    expect(w.addKey(100, 1)).toBe(false);
     expect(w.n).toBe(8);
     expect(pairs(w.keys, w.counts, w.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((k) => [k, k === 3 ? 6 : 1]));
   });
@@ -108,7 +108,7 @@ describe('WindowBuckets', () => {
     for (let i = 0; i < 20_000; i++) {
       seed = (seed * 16807) % 2147483647;
       const v = (seed / 2147483647) * 30;
-      w.add(keyOf(v), 1);
+      w.addKey(keyOf(v), 1);
       h.add(v);
     }
     expect(pairs(w.keys, w.counts, w.n)).toEqual(pairs(h.keys, h.counts, h.n));

@@ -5,7 +5,7 @@
 // a swept series gives its bytes back.
 
 import { describe, expect, it } from 'vitest';
-import { Aggregator } from '../../src/aggregate/index.js';
+import { Aggregator, Histogram } from '../../src/aggregate/index.js';
 import { Budget, Catalog, COUNTER, HISTORY, MEASURE, type Metric, SAMPLE } from '../../src/model/index.js';
 import { History, HISTORY_LIMIT, HISTORY_STEP } from '../../src/outlets/history.js';
 import { nearestRank } from '../helpers.js';
@@ -67,6 +67,37 @@ describe('the dashboard history', () => {
     const newer = read({ metric: 'latency_seconds', since: T0 / 1000 + 1 });
     expect(newer.series).toMatchObject([{ start: T0 / 1000 + HISTORY_STEP, count: [null, 1] }]);
     expect(read({ app: 'blog' }).series).toEqual([]);
+  });
+
+  it("gives a busy step the quantiles of one histogram of all its values, step after step", () => {
+    const { agg, at, read } = setup();
+    let seed = 3;
+    const all: number[][] = [[], [], []];
+    // Three steps of ten windows, 300 latencies a window over three decades: every
+    // window holds far more than its four inline buckets, and windows share few.
+    for (let step = 0; step < 3; step++) {
+      for (let i = 0; i < 3000; i++) {
+        seed = (seed * 16807) % 2147483647;
+        const v = 0.001 * 1000 ** (seed / 2147483647);
+        all[step].push(v);
+        const ms = step * HISTORY_STEP * 1000 + Math.floor(i / 300) * 1000 + (i % 300);
+        agg.advance(T0 + ms);
+        at(ms, () => agg.observe(latency, 'web.2', '', v));
+      }
+    }
+    agg.advance(T0 + (3 * HISTORY_STEP + 2) * 1000);
+    const l = read({ metric: 'latency_seconds' }).series[0] as unknown as Record<string, number[]>;
+    for (let step = 0; step < 3; step++) {
+      const h = new Histogram();
+      for (const v of all[step]) h.add(v);
+      expect(l.count[step]).toBe(3000);
+      // The histogram's bucket, as a Float32 point written with seven digits
+      // (neighbouring buckets are 1.1% apart).
+      for (const [key, q] of [['p50', 0.5], ['p95', 0.95], ['p99', 0.99]] as const) {
+        const want = h.quantile(q);
+        expect(Math.abs(l[key][step] - want) / want, `${key} of step ${step}: ${l[key][step]} vs ${want}`).toBeLessThan(1e-6);
+      }
+    }
   });
 
   it('answers the busiest series first, as many as asked (30 unless told), and how many matched', () => {
