@@ -18,6 +18,7 @@ import { Ingest, ingestLogplex } from '../src/ingest/index.js';
 import { type Metric, type ObservationSink, Tenant } from '../src/model/index.js';
 import { configFrom, parseArgs } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
+import { History } from '../src/outlets/history.js';
 import { startOutlets } from '../src/outlets/index.js';
 import { CountingSink } from './lib.js';
 
@@ -61,8 +62,10 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   /** Windows closed so far. */
   let closed = (): number => 0;
   let pass: () => void;
-  if (mode === 'aggregate' || mode === 'remote-write') {
+  if (mode === 'aggregate' || mode === 'remote-write' || mode === 'history') {
     const agg = new Aggregator(OPTIONS, start);
+    // serve's default: the dashboard's history, each closed window merged into its step.
+    if (mode === 'history') new History(agg, agg.budgets.history);
     // With remote write on: every closed window encoded, a request cut per pass (20
     // seconds of log), taken from the queue instead of sent.
     let cut = () => {};

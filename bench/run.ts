@@ -22,7 +22,7 @@ function isolated(file: string, args: string[] = []): Promise<string> {
 
 /** Ingest alone against ingest + aggregate, each in fresh processes, rounds interleaved. */
 async function pipeline(rounds: number): Promise<string> {
-  const runs: Record<string, { linesPerSec: number; mbPerSec: number }[]> = { ingest: [], 'aggregate-alone': [], aggregate: [], 'remote-write': [] };
+  const runs: Record<string, { linesPerSec: number; mbPerSec: number }[]> = { ingest: [], 'aggregate-alone': [], aggregate: [], history: [], 'remote-write': [] };
   for (let r = 0; r < rounds; r++) {
     for (const mode of Object.keys(runs)) runs[mode].push(JSON.parse(await isolated('./pipeline.js', [mode])));
   }
@@ -40,6 +40,7 @@ async function pipeline(rounds: number): Promise<string> {
     row('ingest alone (frames … conventions) into a counting sink', 'ingest'),
     row('aggregate alone: the observations ingest made of those lines, recorded, replayed into an aggregator', 'aggregate-alone'),
     row('ingest + aggregate: series, windows closing each second, histograms', 'aggregate'),
+    row('ingest + aggregate + the dashboard\'s history (serve\'s default)', 'history'),
     row('ingest + aggregate + remote write (histograms and summaries, encoded and compressed)', 'remote-write'),
   ].join('\n');
 }
