@@ -21,6 +21,44 @@ export interface Charge {
   take(bytes: number): boolean;
 }
 
+/** Buckets in two arrays, `n` of them held (Histogram, WindowBuckets). */
+interface BucketArrays {
+  n: number;
+  keys: Int32Array;
+  counts: Float64Array;
+  charge: Charge | null;
+}
+
+/** Makes room for `size` buckets in `b`, `bytesEach` a new one asked of its charge; false when refused. */
+export function growBuckets(b: BucketArrays, size: number, bytesEach: number): boolean {
+  if (b.charge !== null && !b.charge.take((size - b.keys.length) * bytesEach)) return false;
+  const keys = new Int32Array(size);
+  const counts = new Float64Array(size);
+  keys.set(b.keys.subarray(0, b.n));
+  counts.set(b.counts.subarray(0, b.n));
+  b.keys = keys;
+  b.counts = counts;
+  return true;
+}
+
+/**
+ * The nearest-rank quantile of buckets in key order: the value of the bucket holding
+ * the ceil(q·count)-th value, clamped to [min, max]; q = 0 is min and q = 1 is max,
+ * exactly.
+ */
+export function sortedQuantile(b: BucketArrays, q: number, min: number, max: number, count: number): number {
+  if (count <= 0) return NaN;
+  if (q <= 0) return min;
+  if (q >= 1) return max;
+  const rank = Math.ceil(q * count);
+  let seen = 0;
+  for (let i = 0; i < b.n; i++) {
+    seen += b.counts[i];
+    if (seen >= rank) return Math.min(max, Math.max(min, valueOf(b.keys[i])));
+  }
+  return max;
+}
+
 /** Bytes one bucket slot costs (an Int32 key and a Float64 count). */
 export const BUCKET_BYTES = 12;
 
@@ -101,16 +139,7 @@ export class Histogram implements BucketSink {
    * value, clamped to [min, max]; q = 0 is min and q = 1 is max, exactly.
    */
   quantile(q: number, min = this.min, max = this.max, count = this.count): number {
-    if (count <= 0) return NaN;
-    if (q <= 0) return min;
-    if (q >= 1) return max;
-    const rank = Math.ceil(q * count);
-    let seen = 0;
-    for (let i = 0; i < this.n; i++) {
-      seen += this.counts[i];
-      if (seen >= rank) return Math.min(max, Math.max(min, valueOf(this.keys[i])));
-    }
-    return max;
+    return sortedQuantile(this, q, min, max, count);
   }
 
   clear(): void {
@@ -128,15 +157,7 @@ export class Histogram implements BucketSink {
   }
 
   private grow(): boolean {
-    const size = Math.min(MAX_BUCKETS, Math.max(4, this.keys.length * 2));
-    if (this.charge !== null && !this.charge.take((size - this.keys.length) * BUCKET_BYTES)) return false;
-    const keys = new Int32Array(size);
-    const counts = new Float64Array(size);
-    keys.set(this.keys.subarray(0, this.n));
-    counts.set(this.counts.subarray(0, this.n));
-    this.keys = keys;
-    this.counts = counts;
-    return true;
+    return growBuckets(this, Math.min(MAX_BUCKETS, Math.max(4, this.keys.length * 2)), BUCKET_BYTES);
   }
 }
 

@@ -6,8 +6,7 @@
 // busy log, four in five values opened a bucket, and that was a tenth of the run
 // (bench/README.md). Sorted only when a window's own quantile is asked.
 
-import { valueOf } from './buckets.js';
-import type { BucketSink, Charge } from './histogram.js';
+import { type BucketSink, type Charge, growBuckets, sortedQuantile } from './histogram.js';
 
 /** Most buckets a window holds; past that a value joins the nearest held (as Histogram does). */
 export const MAX_WINDOW_BUCKETS = 4096;
@@ -113,17 +112,8 @@ export class WindowBuckets implements BucketSink {
    * Sorts the buckets, once until a new key comes.
    */
   quantile(q: number, min: number, max: number, count: number): number {
-    if (count <= 0) return NaN;
-    if (q <= 0) return min;
-    if (q >= 1) return max;
-    this.sort();
-    const rank = Math.ceil(q * count);
-    let seen = 0;
-    for (let i = 0; i < this.n; i++) {
-      seen += this.counts[i];
-      if (seen >= rank) return Math.min(max, Math.max(min, valueOf(this.keys[i])));
-    }
-    return max;
+    if (q > 0 && q < 1) this.sort();
+    return sortedQuantile(this, q, min, max, count);
   }
 
   /** Index of the held key nearest `key` (the larger of two as near). */
@@ -142,13 +132,7 @@ export class WindowBuckets implements BucketSink {
 
   private grow(): boolean {
     const size = Math.min(MAX_WINDOW_BUCKETS, Math.max(8, this.keys.length * 2));
-    if (this.charge !== null && !this.charge.take((size - this.keys.length) * WINDOW_BUCKET_BYTES)) return false;
-    const keys = new Int32Array(size);
-    const counts = new Float64Array(size);
-    keys.set(this.keys.subarray(0, this.n));
-    counts.set(this.counts.subarray(0, this.n));
-    this.keys = keys;
-    this.counts = counts;
+    if (!growBuckets(this, size, WINDOW_BUCKET_BYTES)) return false;
     this.slots = new Int32Array(size * 2);
     this.shift = 32 - Math.log2(size * 2);
     this.rehash();
