@@ -11,13 +11,13 @@ import { type BucketSink, type Charge, growBuckets, sortedQuantile } from './his
 /** Most buckets a window holds; past that a value joins the nearest held (as Histogram does). */
 export const MAX_WINDOW_BUCKETS = 4096;
 
-/** Bytes a bucket costs: an Int32 key, a Float64 count and two Int32 hash slots. */
-export const WINDOW_BUCKET_BYTES = 20;
+/** Bytes a bucket costs: an Int32 key, a Float64 count and two Int16 hash slots (indexes are below 4,096). */
+export const WINDOW_BUCKET_BYTES = 16;
 
 const EMPTY_KEYS = new Int32Array(0);
 const EMPTY_COUNTS = new Float64Array(0);
 /** Two slots, empty and never written: the first add() grows past them. */
-const EMPTY_SLOTS = new Int32Array(2);
+const EMPTY_SLOTS = new Int16Array(2);
 
 /** key × SLOTS_INDEX + index sorts by key; indexes are below MAX_WINDOW_BUCKETS. */
 const SLOTS_INDEX = MAX_WINDOW_BUCKETS;
@@ -32,7 +32,7 @@ export class WindowBuckets implements BucketSink {
   /** Who pays when the arrays grow; null: nobody is asked. */
   charge: Charge | null = null;
   /** Open addressing, linear probes: 0 is empty, else index + 1. Twice the capacity. */
-  private slots: Int32Array = EMPTY_SLOTS;
+  private slots: Int16Array = EMPTY_SLOTS;
   /** 32 - log2(slots.length): the hash's shift (never 32: `>>> 32` shifts by 0). */
   private shift = 31;
   /** keys[0..n) ascend (sort() made them so, and no new key came since). */
@@ -133,7 +133,7 @@ export class WindowBuckets implements BucketSink {
   private grow(): boolean {
     const size = Math.min(MAX_WINDOW_BUCKETS, Math.max(8, this.keys.length * 2));
     if (!growBuckets(this, size, WINDOW_BUCKET_BYTES)) return false;
-    this.slots = new Int32Array(size * 2);
+    this.slots = new Int16Array(size * 2);
     this.shift = 32 - Math.log2(size * 2);
     this.rehash();
     return true;
