@@ -13,7 +13,7 @@ import { type Budgets, budgetsFor, COUNTER, MEASURE, type Metric, type Observati
 import { AppState } from './app-state.js';
 import { Arena } from './arena.js';
 import { Series, Window } from './series.js';
-import { WINDOW_BUCKET_BYTES } from './window-buckets.js';
+import { PooledRoom } from './window-buckets.js';
 
 export interface AggregatorOptions {
   /** Default window length, seconds. */
@@ -129,8 +129,8 @@ export class Aggregator implements ObservationSink {
   private readonly due = new Map<number, Series[]>();
   private closedTo: number;
   private readonly pool: Window[] = [];
-  /** Bucket room the pooled windows keep, bytes. */
-  private pooledBucketBytes = 0;
+  /** The bucket room the pooled windows keep. */
+  private readonly pooledRoom = new PooledRoom(POOL_BUCKET_BYTES);
   /** Where the series' sliding windows live. */
   private readonly arena = new Arena();
   private readonly closed: ClosedWindow = { series: null as unknown as Series, start: 0, end: 0, window: null as unknown as Window };
@@ -519,11 +519,7 @@ export class Aggregator implements ObservationSink {
     w.charged = 0;
     w.owner = null;
     if (this.pool.length >= POOL_MAX) return;
-    if (w.more !== null) {
-      const bytes = w.more.capacity * WINDOW_BUCKET_BYTES;
-      if (this.pooledBucketBytes + bytes > POOL_BUCKET_BYTES) w.more = null;
-      else this.pooledBucketBytes += bytes;
-    }
+    if (w.more !== null && !this.pooledRoom.keep(w.more)) w.more = null;
     this.pool.push(w);
   }
 
@@ -531,7 +527,7 @@ export class Aggregator implements ObservationSink {
   private fromPool(): Window {
     const w = this.pool.pop();
     if (w === undefined) return new Window();
-    if (w.more !== null) this.pooledBucketBytes -= w.more.capacity * WINDOW_BUCKET_BYTES;
+    if (w.more !== null) this.pooledRoom.taken(w.more);
     return w;
   }
 }

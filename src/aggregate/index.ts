@@ -5,4 +5,4 @@ export { indexOfKey, RELATIVE_ERROR, SCHEMA } from './buckets.js';
 export { Histogram } from './histogram.js';
 export { Series, Window } from './series.js';
 export { SlidingWindow } from './sliding-window.js';
-export { WINDOW_BUCKET_BYTES, WindowBuckets } from './window-buckets.js';
+export { PooledRoom, WindowBuckets } from './window-buckets.js';

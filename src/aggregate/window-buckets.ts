@@ -151,3 +151,29 @@ export class WindowBuckets implements BucketSink {
     }
   }
 }
+
+/**
+ * The bucket room pooled WindowBuckets keep, bounded in bytes: a pool that keeps
+ * its buckets' room asks keep() before pooling one, and calls taken() when one leaves.
+ */
+export class PooledRoom {
+  private bytes = 0;
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** True, counting its room, when `b` may stay pooled with it. */
+  keep(b: WindowBuckets): boolean {
+    const bytes = b.capacity * WINDOW_BUCKET_BYTES;
+    if (this.bytes + bytes > this.limit) return false;
+    this.bytes += bytes;
+    return true;
+  }
+
+  /** `b`, kept, leaves the pool. */
+  taken(b: WindowBuckets): void {
+    this.bytes -= b.capacity * WINDOW_BUCKET_BYTES;
+  }
+}

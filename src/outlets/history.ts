@@ -14,7 +14,7 @@
 // shows a new point every step, grace seconds after the step's end.
 
 import type { Aggregator, ClosedWindow, Series } from '../aggregate/index.js';
-import { WINDOW_BUCKET_BYTES, WindowBuckets } from '../aggregate/index.js';
+import { PooledRoom, WindowBuckets } from '../aggregate/index.js';
 import { type Budget, COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
 
 export const HISTORY_SECONDS = 900;
@@ -96,8 +96,8 @@ export class History {
   /** Tracks with a step being gathered, by the step's end (epoch s). */
   private readonly pending = new Map<number, Track[]>();
   private readonly pool: WindowBuckets[] = [];
-  /** Bucket room the pooled steps keep, bytes. */
-  private pooledBucketBytes = 0;
+  /** The bucket room the pooled steps keep. */
+  private readonly pooledRoom = new PooledRoom(POOL_BUCKET_BYTES);
   private readonly budget: Budget;
   /** The latest second every window ending by it has closed through. */
   through = -Infinity;
@@ -128,8 +128,9 @@ export class History {
       t.last = NaN;
       t.lastTime = -Infinity;
       if (kind === MEASURE) {
-        const h = this.pool.pop() ?? new WindowBuckets();
-        this.pooledBucketBytes -= h.capacity * WINDOW_BUCKET_BYTES;
+        const pooled = this.pool.pop();
+        if (pooled !== undefined) this.pooledRoom.taken(pooled);
+        const h = pooled ?? new WindowBuckets();
         h.clear();
         t.merged = h;
         t.count = 0;
@@ -186,11 +187,7 @@ export class History {
 
   /** Pools a step's buckets, unless the pool is full or holds POOL_BUCKET_BYTES of room already. */
   private recycle(h: WindowBuckets | null): void {
-    if (h === null || this.pool.length >= POOL_MAX) return;
-    const bytes = h.capacity * WINDOW_BUCKET_BYTES;
-    if (this.pooledBucketBytes + bytes > POOL_BUCKET_BYTES) return;
-    this.pooledBucketBytes += bytes;
-    this.pool.push(h);
+    if (h !== null && this.pool.length < POOL_MAX && this.pooledRoom.keep(h)) this.pool.push(h);
   }
 
   /** Drops the rings of series the aggregator no longer holds, giving their bytes back. */
