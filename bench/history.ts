@@ -14,11 +14,9 @@ import { prng } from '../fixtures/corpus.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Budget, Catalog, HISTORY, MEASURE, type Metric } from '../src/model/index.js';
 import { History, HISTORY_MAX_LIMIT, HISTORY_SECONDS } from '../src/outlets/history.js';
-import { settledMemory } from './lib.js';
+import { median, settledMemory } from './lib.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** `apps` × `perApp` measure series observed once a second for `seconds`, with or without a history. */
 function fill(apps: number, perApp: number, seconds: number, keep: boolean) {

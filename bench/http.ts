@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate, syslogMessages } from '../fixtures/corpus.js';
 import { logplexBody } from '../fixtures/heroku.js';
-import { check, redisServer } from './lib.js';
+import { check, median, redisServer } from './lib.js';
 import { drainPassword } from '../src/server/auth.js';
 
 const LINES = 100;
@@ -27,12 +27,6 @@ const PER_SECOND = 10;
 const SECRET = 'bench-secret-of-32-characters-xx';
 const APP = 'bench';
 const BASIC = 'Basic ' + Buffer.from(`${APP}:${drainPassword(SECRET, APP)}`).toString('base64');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function start(script: string, args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -41,7 +41,8 @@ export interface Row {
   ratio: number;
 }
 
-function median(xs: number[]): number {
+/** The middle of `xs` (the mean of the two middle ones for an even count). */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;

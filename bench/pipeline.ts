@@ -52,15 +52,16 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
   let shift = 0;
   /** Its bodies' first times. */
   const times = [...firstTimes];
+  /** What a mode's pass reads moved on to the pass's times (bodies' bytes, recorded times). */
+  let restamp = (): void => {};
   /** Untimed, before pass `p`: every timestamp and time moved on to it. */
-  let prepare = (p: number): void => {
+  const prepare = (p: number): void => {
     shift = p * SPAN_MS;
     for (let i = 0; i < times.length; i++) times[i] = firstTimes[i] + shift;
+    restamp();
   };
-  /** Checked after the timed passes, given the windows closed before them. */
-  let verify = (_closedBefore: number): void => {};
-  /** Windows closed so far. */
-  let closed = (): number => 0;
+  /** The aggregator of the modes that have one, and the app it reads: checked after the timed passes. */
+  let windowed: { agg: Aggregator; app: AppState } | null = null;
   let pass: () => void;
   if (mode === 'aggregate' || mode === 'remote-write' || mode === 'history') {
     const agg = new Aggregator(OPTIONS, start);
@@ -84,9 +85,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
     const tenant = agg.appState('bench');
     const names = ingest.nameTable(tenant, '');
     if (names === null) throw new Error('no name table');
-    const moveTimes = prepare;
-    prepare = (p) => {
-      moveTimes(p);
+    restamp = () => {
       for (let b = 0; b < bodies.length; b++) {
         const at = stamps[b];
         for (let j = 0; j < at.length; j++) bodies[b].write(iso(lines[b * 100 + j].time + shift), at[j], 'latin1');
@@ -105,8 +104,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
       cut();
       if (ingest.stats.rejectedTotal() > 0) throw new Error('rejections');
     };
-    verify = (before) => everyLineWindowed(tenant, agg.version - before);
-    closed = () => agg.version;
+    windowed = { agg, app: tenant };
   } else if (mode === 'aggregate-alone') {
     // The observations ingest makes of the corpus, recorded once and replayed into an
     // aggregator as ingest hands them over, batch by batch: aggregation's cost alone.
@@ -142,9 +140,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
     }
     batchStart.push(metrics.length);
     const passTimes = [...lineTimes];
-    const moveTimes = prepare;
-    prepare = (p) => {
-      moveTimes(p);
+    restamp = () => {
       for (let k = 0; k < lineTimes.length; k++) passTimes[k] = lineTimes[k] + shift;
     };
     pass = () => {
@@ -159,8 +155,7 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
       }
       agg.advance(end + shift + 3000);
     };
-    verify = (before) => everyLineWindowed(tenant, agg.version - before);
-    closed = () => agg.version;
+    windowed = { agg, app: tenant };
   } else {
     const sink = new CountingSink();
     const ingest = new Ingest(sink);
@@ -178,14 +173,14 @@ function run(mode: string): { linesPerSec: number; mbPerSec: number } {
     pass();
   }
   const samples: number[] = [];
-  const closedBefore = closed();
+  const closedBefore = windowed?.agg.version ?? 0;
   for (; p < 90; p++) {
     prepare(p);
     const t = performance.now();
     pass();
     samples.push(performance.now() - t);
   }
-  verify(closedBefore);
+  if (windowed !== null) everyLineWindowed(windowed.app, windowed.agg.version - closedBefore);
   samples.sort((a, b) => a - b);
   const ms = samples[30];
   return { linesPerSec: (LINES / ms) * 1000, mbPerSec: bytes / ms / 1000 };

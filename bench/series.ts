@@ -20,7 +20,7 @@ import { generate, prng } from '../fixtures/corpus.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Catalog, MEASURE, type Metric } from '../src/model/index.js';
 import { PrometheusOutlet } from '../src/outlets/prometheus.js';
-import { settledMemory } from './lib.js';
+import { median, settledMemory } from './lib.js';
 
 const TOTAL = 100_000;
 const APPS = Number(process.argv[2] ?? 10);
@@ -45,10 +45,6 @@ function logfmtSpeed(): number[] {
   }
   if (keys === 0) throw new Error('logfmt parsed nothing');
   return rates;
-}
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
 }
 
 const SAMPLE = /^(request_\d+_seconds)(_sum|_count)?\{app="([^"]*)",source="([^"]*)"(?:,quantile="([^"]*)")?\} (.+)$/;
