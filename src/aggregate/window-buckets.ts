@@ -19,8 +19,8 @@ const EMPTY_COUNTS = new Float64Array(0);
 /** Two slots, empty and never written: the first add() grows past them. */
 const EMPTY_SLOTS = new Int16Array(2);
 
-/** key × SLOTS_INDEX + index sorts by key; indexes are below MAX_WINDOW_BUCKETS. */
-const SLOTS_INDEX = MAX_WINDOW_BUCKETS;
+/** key × INDEX_SPAN + index sorts by key; indexes are below MAX_WINDOW_BUCKETS. */
+const INDEX_SPAN = MAX_WINDOW_BUCKETS;
 let packed = new Float64Array(64);
 let spare = new Float64Array(64);
 
@@ -93,14 +93,14 @@ export class WindowBuckets implements BucketSink {
       spare = new Float64Array(MAX_WINDOW_BUCKETS);
     }
     for (let i = 0; i < n; i++) {
-      packed[i] = this.keys[i] * SLOTS_INDEX + i;
+      packed[i] = this.keys[i] * INDEX_SPAN + i;
       spare[i] = this.counts[i];
     }
     const order = packed.subarray(0, n).sort();
     for (let i = 0; i < n; i++) {
-      const key = Math.floor(order[i] / SLOTS_INDEX);
+      const key = Math.floor(order[i] / INDEX_SPAN);
       this.keys[i] = key;
-      this.counts[i] = spare[order[i] - key * SLOTS_INDEX];
+      this.counts[i] = spare[order[i] - key * INDEX_SPAN];
     }
     this.rehash();
     this.sorted = true;
