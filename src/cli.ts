@@ -2,15 +2,15 @@
 // The drainmeter command: wires configuration, the server and the outlets together.
 // Errors go to stderr, results to stdout; a bad configuration exits 2.
 
+// Each command's modules are loaded when it runs: `tail` and `--help` do not pay for
+// the server, Redis and push stacks (a third of a second before the first line).
+
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config, configFrom, OPTIONS, parseArgs } from './config.js';
 import { stdoutLogger } from './log.js';
-import { replay, UnreachableError } from './replay.js';
 import { APP_NAME, drainPassword } from './server/auth.js';
-import { serveScaled, scaledOut } from './scale/cluster.js';
-import { serve } from './server/serve.js';
-import { FORMATS, type Format, tail } from './tail.js';
+import type { Format } from './tail.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -109,6 +109,7 @@ async function main(argv: string[]): Promise<void> {
     case 'serve': {
       refuseOpenDyno(config);
       const log = stdoutLogger();
+      const [{ serveScaled, scaledOut }, { serve }] = await Promise.all([import('./scale/cluster.js'), import('./server/serve.js')]);
       const running = scaledOut(config) ? await serveScaled(config, log) : await serve(config, log);
       // A worker stops on its own signal (scale/cluster.ts).
       if (cluster.isWorker) return;
@@ -142,6 +143,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'tail': {
+      const { FORMATS, tail } = await import('./tail.js');
       const v = parsed.values;
       const format = (v.get('format') ?? (process.stdout.isTTY ? 'table' : 'logfmt')) as Format;
       if (!FORMATS.includes(format)) fail(`--format must be one of ${FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
@@ -166,6 +168,7 @@ async function main(argv: string[]): Promise<void> {
       const batch = Number(v.get('batch') ?? 100);
       if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) fail(`--batch must be a whole number from 1 to 10000, not ${JSON.stringify(v.get('batch'))}`);
       const io = { stdout: process.stdout, stderr: process.stderr, now: Date.now, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+      const { replay } = await import('./replay.js');
       const s = await replay(file, { url, rate, batch, now: v.get('now') === 'true' }, io);
       process.stdout.write(
         `sent=${s.lines} batches=${s.batches} seconds=${s.seconds.toFixed(2)} rate=${Math.round(s.lines / Math.max(s.seconds, 0.001))} retries=${s.retries} failed_batches=${s.failedBatches} failed_lines=${s.failedLines}\n`,
@@ -186,7 +189,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) fail(err.message);
-  if (err instanceof UnreachableError) fail(err.message, 1);
+  if ((err as NodeJS.ErrnoException).code === 'DRAINMETER_UNREACHABLE') fail((err as Error).message, 1); // replay.ts UnreachableError
   // A file that is not there is the user's to fix: one line, no stack.
   if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail((err as Error).message, 1);
   fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
