@@ -131,6 +131,17 @@ describe('drainmeter replay, errors', () => {
     expect(r.stderr).toBe(`drainmeter: cannot reach http://127.0.0.1:${port}: connection refused (is drainmeter serve running there?)\n`);
   });
 
+  it('fails at once on a port fetch refuses to use (the Fetch standard blocks 6000), exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-replay-'));
+    const file = join(dir, 'many.log');
+    writeFileSync(file, 'count#x=1\n'.repeat(1000));
+    const started = Date.now();
+    const r = await run(['replay', file, '--url', 'http://127.0.0.1:6000/logs', '--batch', '10']);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("drainmeter: cannot reach http://127.0.0.1:6000: fetch refuses port 6000 (the Fetch standard's blocked ports); run the drain on another port\n");
+  });
+
   it('counts what the drain took in its progress, not what it read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drainmeter-replay-'));
     const file = join(dir, 'some.log');
