@@ -142,12 +142,12 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
         const code = cause?.code ?? '';
         failure = HOPELESS[code] ?? (code || cause?.message || (err as Error).message);
         status = 0;
-        // Before any batch went through, a refused connection is a wrong URL or a
-        // drain not started: say so now rather than after every batch's retries.
         // A port fetch refuses to use (the Fetch standard's "bad port": 9, 6000, …) never works.
         if (cause?.message === 'bad port') {
           throw new UnreachableError(`cannot reach ${target.origin}: fetch refuses port ${target.port} (the Fetch standard's blocked ports); run the drain on another port`);
         }
+        // Before any batch went through, a refused connection is a wrong URL or a
+        // drain not started: say so now rather than after every batch's retries.
         if (summary.batches === 0 && code in HOPELESS) {
           throw new UnreachableError(`cannot reach ${target.origin}: ${failure}${code === 'ECONNREFUSED' ? ' (is drainmeter serve running there?)' : ''}`);
         }
