@@ -11,7 +11,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { cliLines, generate } from '../fixtures/corpus.js';
-import { check } from './lib.js';
+import { check, median } from './lib.js';
 
 const LINES = 1_000_000;
 
@@ -87,11 +87,10 @@ export async function mtailBench(rounds: number): Promise<string> {
     }
     check(b.counts.requests > 0 && b.counts.orders > 0, 'nothing counted');
   }
-  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
   // Ratios per round (both in the same minute), then their median.
-  const ratio = (of: number[], to: number[]) => `${med(of.map((t, i) => to[i] / t)).toFixed(2)}×`;
+  const ratio = (of: number[], to: number[]) => `${median(of.map((t, i) => to[i] / t)).toFixed(2)}×`;
   const row = (name: string, xs: number[], r: string) => {
-    const s = med(xs);
+    const s = median(xs);
     return `| ${name} | ${s.toFixed(2)} s | ${Math.round(LINES / s).toLocaleString('en-US')} | ${(bytes / s / 1e6).toFixed(0)} | ${r} |`;
   };
   return [

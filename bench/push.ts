@@ -14,7 +14,7 @@ import { configFrom, parseArgs } from '../src/config.js';
 import { Ingest, ingestLogplex } from '../src/ingest/index.js';
 import { silentLogger } from '../src/log.js';
 import { type Outlet, startOutlets } from '../src/outlets/index.js';
-import { check } from './lib.js';
+import { check, median } from './lib.js';
 
 const PER = 3334;
 const SERIES = 3 * PER;
@@ -105,8 +105,7 @@ export function pushBench(rounds: number): string {
       samples = taken.reduce((n, t) => n + t.samples, 0);
       if (env !== null) check(samples >= agg.seriesCount, `${JSON.stringify(env)}: ${samples} points for ${agg.seriesCount} series`);
     }
-    times.sort((a, b) => a - b);
-    return { ms: times[times.length >> 1], bytes, samples };
+    return { ms: median(times), bytes, samples };
   };
   const none = run(null);
   const rows = OUTLETS.map(([label, env]) => {

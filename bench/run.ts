@@ -8,7 +8,7 @@ import { mtailBench } from './mtail.js';
 import { otlpBench } from './otlp.js';
 import { pushBench } from './push.js';
 import { redisBench } from './redis.js';
-import { machine } from './lib.js';
+import { machine, median } from './lib.js';
 
 /** Runs a suite file in a process of its own (a clean heap, for RSS), with --expose-gc. */
 function isolated(file: string, args: string[] = []): Promise<string> {
@@ -26,11 +26,10 @@ async function pipeline(rounds: number): Promise<string> {
   for (let r = 0; r < rounds; r++) {
     for (const mode of Object.keys(runs)) runs[mode].push(JSON.parse(await isolated('./pipeline.js', [mode])));
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const row = (label: string, mode: string) => {
-    const lps = med(runs[mode].map((x) => x.linesPerSec));
-    const mbs = med(runs[mode].map((x) => x.mbPerSec));
-    return `| ${label} | ${Math.round(lps).toLocaleString('en-US')} | ${mbs.toFixed(0)} | ${(lps / med(runs.ingest.map((x) => x.linesPerSec))).toFixed(2)}× |`;
+    const lps = median(runs[mode].map((x) => x.linesPerSec));
+    const mbs = median(runs[mode].map((x) => x.mbPerSec));
+    return `| ${label} | ${Math.round(lps).toLocaleString('en-US')} | ${mbs.toFixed(0)} | ${(lps / median(runs.ingest.map((x) => x.linesPerSec))).toFixed(2)}× |`;
   };
   return [
     `### Pipeline: the same 20,000 lines in 100-line bodies, each in a process of its own, median of ${rounds}`,
