@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // The drainmeter command: wires configuration, the server and the outlets together.
-// Errors go to stderr, results to stdout; a bad configuration exits 2.
-
-// Each command's modules are loaded when it runs: `tail` and `--help` do not pay for
-// the server, Redis and push stacks (a third of a second before the first line).
+// Errors go to stderr, results to stdout; a bad configuration exits 2. Each
+// command's modules are loaded when it runs: `tail` and `--help` do not pay for the
+// server, Redis and push stacks (0.16 s of 0.42 before `tail`'s first line).
 
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
