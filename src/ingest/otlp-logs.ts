@@ -19,6 +19,8 @@
 //   KeyValue     { string key = 1; AnyValue value = 2; }
 //   AnyValue     { oneof { string string_value = 1; … } }
 
+import { nestsDeeper } from './json-depth.js';
+
 /** Where a record comes from, by the resource's `service.name` (SPEC §10). */
 export const SOURCE_APP = 0; // the app's own lines: l2met conventions
 export const SOURCE_ROUTER = 1; // heroku-router
@@ -443,12 +445,19 @@ function jsonNanos(v: unknown): number {
 
 const pick = (o: Record<string, unknown>, camel: string, snake: string): unknown => o[camel] ?? o[snake];
 
+/**
+ * Arrays and objects one OTLP/JSON body may nest: a log record's body sits 8 deep,
+ * and each AnyValue inside it adds 3, so 64 leaves room for 18 levels of nested values.
+ */
+export const MAX_JSON_DEPTH = 64;
+
 /** Decodes OTLP/JSON logs into records over a buffer of their strings. */
 export class OtlpJsonDecoder {
   private out = Buffer.allocUnsafe(64 * 1024);
   private at = 0;
 
   decode(text: string, table: RecordTable): string | null {
+    if (nestsDeeper(text, MAX_JSON_DEPTH)) return `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
     let doc: unknown;
     try {
       doc = JSON.parse(text);

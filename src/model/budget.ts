@@ -113,13 +113,17 @@ export interface Limits {
   maxInflightPerApp?: number;
 }
 
+/** Logplex-Frame-Ids remembered, bytes: all apps, and one app. */
+export const FRAME_ID_BYTES = 32 << 20;
+export const FRAME_ID_BYTES_PER_APP = 2 << 20;
+
 export function budgetsFor(o: Limits): Budgets {
   return {
     series: new Budget(SERIES, o.maxSeries, o.maxSeriesPerApp),
     // Metric keys: 256 bytes a series (a key costs 160 bytes and its name and unit).
     names: new Budget(NAMES, o.maxSeries * 256, o.maxSeriesPerApp * 256),
     windows: new Budget(WINDOWS, o.maxWindowBytes ?? o.maxSeries * 1024, o.maxWindowBytesPerApp ?? o.maxSeriesPerApp * 2048),
-    frameIds: new Budget(FRAME_IDS, o.maxFrameIdBytes ?? 32 << 20, o.maxFrameIdBytesPerApp ?? 2 << 20),
+    frameIds: new Budget(FRAME_IDS, o.maxFrameIdBytes ?? FRAME_ID_BYTES, o.maxFrameIdBytesPerApp ?? FRAME_ID_BYTES_PER_APP),
     inflight: new Budget(INFLIGHT, o.maxInflight ?? 64 << 20, o.maxInflightPerApp ?? 16 << 20),
     // The dashboard's history: 512 bytes a series in all (a measure's ring is charged
     // 2,040), an app's own series in full (outlets/history.ts).

@@ -117,7 +117,6 @@ describe('one process', () => {
     try {
       await settle(() => bombs.answers.length);
       const refused = bombs.answers.filter((a) => a.startsWith('HTTP/1.1 503'));
-      console.log('DEBUG rss growth MB', (s.rss() - rssBefore) / MB, 'answers', bombs.answers.length, JSON.stringify(find(await exposition(s), 'drainmeter_budget_used', { budget: 'inflight' })));
       expect(refused.every((a) => /\r\nretry-after: \d+\r\n/i.test(a))).toBe(true);
       expect(refused[0]).toContain('share');
       // Those not refused are held whole, each charged its decoded bytes and its inflater.
