@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { nestsDeeper } from '../../src/ingest/json-depth.js';
+import { jsonCost } from '../../src/ingest/json-depth.js';
 
 /** How deep a parsed value nests: the oracle, from JSON.parse's own reading. */
 function depthOf(v: unknown): number {
@@ -8,6 +8,15 @@ function depthOf(v: unknown): number {
   if (typeof v === 'object' && v !== null) return 1 + Math.max(0, ...Object.values(v).map(depthOf));
   return 0;
 }
+
+/** How many arrays and objects a parsed value holds, itself included. */
+function containersOf(v: unknown): number {
+  if (Array.isArray(v)) return 1 + v.reduce((n: number, x) => n + containersOf(x), 0);
+  if (typeof v === 'object' && v !== null) return 1 + Object.values(v).reduce((n: number, x) => n + containersOf(x), 0);
+  return 0;
+}
+
+const nestsDeeper = (text: string, max: number) => jsonCost(text, max, Infinity) === 'nested';
 
 describe('nestsDeeper', () => {
   it('agrees with the depth of what JSON.parse builds, brackets inside strings and escapes included', () => {
@@ -26,6 +35,15 @@ describe('nestsDeeper', () => {
       fc.property(value, fc.integer({ min: 0, max: 8 }), (v, max) => {
         const text = JSON.stringify(v);
         expect(nestsDeeper(text, max)).toBe(depthOf(JSON.parse(text)) > max);
+      }),
+    );
+  });
+
+  it('counts the arrays and objects JSON.parse would build', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.integer({ min: 0, max: 12 }), (v, max) => {
+        const text = JSON.stringify(v);
+        expect(jsonCost(text, Infinity, max) === 'crowded').toBe(containersOf(JSON.parse(text)) > max);
       }),
     );
   });

@@ -140,7 +140,7 @@ describe('one process', () => {
     expect(find(m, 'drainmeter_lines_total', { app: 'hog' })[0]?.value ?? 0).toBe(0);
   }, 30_000);
 
-  it('an OTLP/JSON body nested past the depth limit is refused (400, bad_frame); a victim is answered during a flood of them', async () => {
+  it('an OTLP/JSON body nested past the depth limit, or crowded with empty objects, is refused (400, bad_frame); a victim is answered during a flood of them', async () => {
     const depth = 200_000;
     const nested = `{"resourceLogs":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     const res = await post(s, 'nester', nested, 'application/json');
@@ -154,6 +154,10 @@ describe('one process', () => {
     expect((await flood).every((x) => x === 400)).toBe(true);
     const m = await exposition(s, auth('nester'));
     expect(find(m, 'drainmeter_rejected_total', { app: 'nester', reason: 'bad_frame' })[0].value).toBe(65);
+    // As wide as 1 MB goes instead: a third of a million objects of nothing.
+    const crowded = await post(s, 'nester', `{"resourceLogs":[${Array.from({ length: 340_000 }, () => '{}').join(',')}]}`, 'application/json');
+    expect(crowded.status).toBe(400);
+    expect(JSON.parse(crowded.text_).message).toContain('JSON object or array');
     // A real request nested as deep as OTLP goes is still read.
     const record = { timeUnixNano: String(Date.now() * 1e6), body: { stringValue: 'count#ok=1 source=web.1' } };
     const ok = await post(s, 'nester', JSON.stringify({ resourceLogs: [{ resource: { attributes: [] }, scopeLogs: [{ logRecords: [record] }] }] }), 'application/json');
