@@ -113,6 +113,23 @@ export interface Limits {
   maxInflightPerApp?: number;
 }
 
+/** Live series of all apps when nothing says how much memory there is. */
+export const SERIES_DEFAULT = 100_000;
+/** What `serve` holds before its first series, MB, and what a live measure series costs it with its history (bench/serve-memory.ts), with room to spare. */
+const BASE_MB = 96;
+const BYTES_PER_SERIES = 10 * 1024;
+
+/**
+ * The default live series for a machine of `mb` megabytes (null: unknown): one for
+ * every 10 KB above 96 MB, in whole thousands, from 1,000 to 100,000. A Standard-1X
+ * dyno (512 MB) gets 42,000 (docs/limits.md).
+ */
+export function seriesForMemory(mb: number | null): number {
+  if (mb === null) return SERIES_DEFAULT;
+  const fits = Math.floor(((mb - BASE_MB) * 1024 * 1024) / BYTES_PER_SERIES / 1000) * 1000;
+  return Math.max(1000, Math.min(SERIES_DEFAULT, fits));
+}
+
 /** Logplex-Frame-Ids remembered, bytes: all apps, and one app. */
 export const FRAME_ID_BYTES = 32 << 20;
 export const FRAME_ID_BYTES_PER_APP = 2 << 20;
