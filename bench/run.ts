@@ -101,6 +101,35 @@ async function history(): Promise<string> {
   ].join('\n');
 }
 
+/**
+ * The real built `serve` holding 100,000 live measure series fed over HTTP for 65 s,
+ * at its defaults and as on a 512 MB dyno, two runs each, beside the aggregator alone.
+ */
+async function serveMemory(): Promise<string> {
+  type Run = { series: number; rssMb: number; peakRssMb: number; heapUsedMb: number; externalMb: number; historyMb: number; scrapeMs: number; scrapeMb: number };
+  const rows: string[] = [];
+  for (const [label, env] of [
+    ['defaults, no memory limit known', []],
+    ['MEMORY_AVAILABLE=512 (a Standard-1X dyno)', ['MEMORY_AVAILABLE=512']],
+  ] as const) {
+    for (let run = 1; run <= 2; run++) {
+      const r = JSON.parse(await isolated('./serve-memory.js', ['65', ...env])) as Run;
+      rows.push(
+        `| ${label}, run ${run} | ${r.series.toLocaleString('en-US')} | ${r.rssMb} MB | ${r.peakRssMb} MB | ${r.heapUsedMb} MB + ${r.externalMb} MB | ${r.historyMb} MB | ${r.scrapeMs.toLocaleString('en-US')} ms, ${r.scrapeMb} MB |`,
+      );
+    }
+  }
+  const alone = JSON.parse(await isolated('./series.js', ['10', 'shared'])) as { rssMb: number; scrapeMs: number };
+  return [
+    '### serve holding 100,000 live measure series over HTTP (10 apps, 65 s, history on)',
+    '',
+    '| serve | series held | RSS at the end | peak RSS | JS heap used + array buffers | history charged | full bearer scrape, median of 3 |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    `| the aggregator alone, the same 100,000 series (\`bench series\`, RSS after GC) | 100,000 | ${alone.rssMb} MB | | | | ${alone.scrapeMs.toLocaleString('en-US')} ms |`,
+  ].join('\n');
+}
+
 const suites: Record<string, (rounds: number) => Promise<string>> = {
   ingest: (rounds) => ingestBench(20_000, rounds, 600),
   otlp: (rounds) => otlpBench(20_000, rounds, 600),
@@ -112,6 +141,7 @@ const suites: Record<string, (rounds: number) => Promise<string>> = {
   push: async (rounds) => pushBench(rounds),
   redis: () => redisBench(),
   history: () => history(),
+  'serve-memory': () => serveMemory(),
 };
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

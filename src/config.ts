@@ -3,6 +3,8 @@
 // A bad value is a ConfigError whose message is the one line the CLI prints before
 // exiting 2.
 
+import { readFileSync } from 'node:fs';
+import { SERIES_DEFAULT, seriesForMemory } from './model/index.js';
 import { ConfigError, type Option } from './options.js';
 import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
 import { instanceOf } from './outlets/push.js';
@@ -47,7 +49,7 @@ export const OPTIONS: Option[] = [
   { flag: 'grace', env: 'DRAINMETER_GRACE', describe: "seconds after a window's end before it closes", default: '2' },
   { flag: 'quantiles', env: 'DRAINMETER_QUANTILES', describe: 'quantiles reported (0 is min, 1 is max)', default: '0,0.5,0.95,0.99,1' },
   { flag: 'quantile-window', env: 'DRAINMETER_QUANTILE_WINDOW', describe: 'seconds of closed windows /metrics quantiles cover', default: '60' },
-  { flag: 'max-series', env: 'DRAINMETER_MAX_SERIES', describe: 'live series, all apps together', default: '100000' },
+  { flag: 'max-series', env: 'DRAINMETER_MAX_SERIES', describe: 'live series, all apps together (fewer on a dyno under 1.1 GB: docs/limits.md)', default: String(SERIES_DEFAULT) },
   { flag: 'max-series-per-app', env: 'DRAINMETER_MAX_SERIES_PER_APP', describe: 'live series of one app', default: '10000' },
   { flag: 'series-ttl', env: 'DRAINMETER_SERIES_TTL', describe: 'seconds without data before a series is dropped', default: '600' },
   { flag: 'max-body', env: 'DRAINMETER_MAX_BODY', describe: 'largest accepted request body, bytes', default: '1048576' },
@@ -78,6 +80,8 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv, extra: string[
     const v = env[o.env];
     values.set(o.flag, v !== undefined && v !== '' ? v : o.default);
   }
+  // The series' default fits the memory the dyno has (docs/limits.md).
+  if ((env.DRAINMETER_MAX_SERIES ?? '') === '') values.set('max-series', String(seriesForMemory(memoryMb(env))));
   // Heroku sets WEB_CONCURRENCY by dyno size: the workers' default (SPEC §8).
   if (values.get('workers') === '') values.set('workers', env.WEB_CONCURRENCY !== undefined && env.WEB_CONCURRENCY !== '' ? env.WEB_CONCURRENCY : '1');
   const known = new Set([...OPTIONS.map((o) => o.flag), ...extra]);
@@ -108,6 +112,26 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv, extra: string[
     else throw new ConfigError(`--${name} needs a value`);
   }
   return { args, values, unknown };
+}
+
+/**
+ * The memory this process may use, MB: Heroku's MEMORY_AVAILABLE (set on dynos), else
+ * the cgroup's limit (v2, then v1); null when none is set.
+ */
+export function memoryMb(env: NodeJS.ProcessEnv, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): number | null {
+  const heroku = Number(env.MEMORY_AVAILABLE ?? '');
+  if (env.MEMORY_AVAILABLE !== undefined && env.MEMORY_AVAILABLE !== '' && Number.isFinite(heroku) && heroku > 0) return heroku;
+  for (const path of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    let text: string;
+    try {
+      text = read(path).trim();
+    } catch {
+      continue;
+    }
+    // "max" (v2) or a page-rounded 2^63 (v1): no limit.
+    if (/^\d+$/.test(text) && Number(text) < 2 ** 50) return Number(text) / 2 ** 20;
+  }
+  return null;
 }
 
 function envOf(flag: string): string {

@@ -6,7 +6,7 @@
 import { Aggregator } from './aggregate/index.js';
 import type { Config } from './config.js';
 import { Ingest } from './ingest/index.js';
-import { budgetsFor, Catalog } from './model/index.js';
+import { budgetsFor, Catalog, FRAME_ID_BYTES, FRAME_ID_BYTES_PER_APP } from './model/index.js';
 import { History } from './outlets/history.js';
 import { PrometheusOutlet } from './outlets/prometheus.js';
 
@@ -17,11 +17,27 @@ export interface PipelineOptions {
   exporting?: boolean;
   /** Keep the dashboard's history (default: unless exporting, whose windows close elsewhere). */
   history?: boolean;
+  /**
+   * Processes sharing the dyno's budgets (a worker: DRAINMETER_WORKERS). Budgets this
+   * process alone enforces, bytes in flight and its fallback Frame-Ids, are its part
+   * of the dyno's: ⌈total / processes⌉, the app's share likewise (docs/limits.md).
+   */
+  processes?: number;
 }
 
-export function pipeline(config: Config, clock: number, { watermark = false, exporting = false, history = !exporting }: PipelineOptions = {}) {
+export function pipeline(config: Config, clock: number, { watermark = false, exporting = false, history = !exporting, processes = 1 }: PipelineOptions = {}) {
   const catalog = new Catalog();
-  const budgets = budgetsFor({ ...config, maxInflightPerApp: Math.ceil(config.maxInflight / 4) });
+  const part = (total: number) => Math.ceil(total / processes);
+  // Series, names and windows stay whole: the merged view (scale/hub.ts) charges the
+  // dyno's total for them, and a worker's own bound must not refuse a series the
+  // dyno would take because its lines came through another worker.
+  const budgets = budgetsFor({
+    ...config,
+    maxInflight: part(config.maxInflight),
+    maxInflightPerApp: part(Math.ceil(config.maxInflight / 4)),
+    maxFrameIdBytes: part(FRAME_ID_BYTES),
+    maxFrameIdBytesPerApp: part(FRAME_ID_BYTES_PER_APP),
+  });
   const aggregator = new Aggregator(
     {
       resolution: config.resolution,

@@ -19,6 +19,8 @@
 //   KeyValue     { string key = 1; AnyValue value = 2; }
 //   AnyValue     { oneof { string string_value = 1; … } }
 
+import { jsonCost } from './json-depth.js';
+
 /** Where a record comes from, by the resource's `service.name` (SPEC §10). */
 export const SOURCE_APP = 0; // the app's own lines: l2met conventions
 export const SOURCE_ROUTER = 1; // heroku-router
@@ -443,12 +445,28 @@ function jsonNanos(v: unknown): number {
 
 const pick = (o: Record<string, unknown>, camel: string, snake: string): unknown => o[camel] ?? o[snake];
 
+/**
+ * Arrays and objects one OTLP/JSON body may nest: a log record's body sits 8 deep,
+ * and each AnyValue inside it adds 3, so 64 leaves room for 18 levels of nested values.
+ */
+export const MAX_JSON_DEPTH = 64;
+/**
+ * Objects and arrays an OTLP/JSON body may open: this many, and one for every
+ * JSON_BYTES_PER_CONTAINER bytes. A record with a timestamp, a string body and an
+ * attribute opens 4 in about 120 bytes; an exporter's, with its empty fields, 3 in 250.
+ */
+export const JSON_CONTAINERS_FREE = 4096;
+export const JSON_BYTES_PER_CONTAINER = 16;
+
 /** Decodes OTLP/JSON logs into records over a buffer of their strings. */
 export class OtlpJsonDecoder {
   private out = Buffer.allocUnsafe(64 * 1024);
   private at = 0;
 
   decode(text: string, table: RecordTable): string | null {
+    const cost = jsonCost(text, MAX_JSON_DEPTH, JSON_CONTAINERS_FREE + text.length / JSON_BYTES_PER_CONTAINER);
+    if (cost === 'nested') return `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+    if (cost === 'crowded') return `more than one JSON object or array for every ${JSON_BYTES_PER_CONTAINER} bytes`;
     let doc: unknown;
     try {
       doc = JSON.parse(text);

@@ -52,6 +52,43 @@ export class Budget {
     h.held[this.slot] -= n;
     this.used -= n;
   }
+
+  /** Why take(h, n) would refuse: the app's share, the total, or null when it would not. */
+  refusal(h: Holder, n: number): 'share' | 'total' | null {
+    if (h.held[this.slot] + n > this.perApp) return 'share';
+    return this.used + n > this.total ? 'total' : null;
+  }
+}
+
+/**
+ * What one holder keeps of a budget while it grows: a body's in-flight bytes as
+ * they are decoded. grow() takes only the difference; release() gives all back.
+ */
+export class Hold {
+  private readonly budget: Budget;
+  private readonly holder: Holder;
+  /** Units taken so far. */
+  taken = 0;
+
+  constructor(budget: Budget, holder: Holder) {
+    this.budget = budget;
+    this.holder = holder;
+  }
+
+  /** Holds `to` units in all (never less than now); why not, or null when held. */
+  grow(to: number): 'share' | 'total' | null {
+    if (to <= this.taken) return null;
+    const more = to - this.taken;
+    if (!this.budget.take(this.holder, more)) return this.budget.refusal(this.holder, more) ?? 'total';
+    this.taken = to;
+    return null;
+  }
+
+  release(): void {
+    if (this.taken === 0) return;
+    this.budget.give(this.holder, this.taken);
+    this.taken = 0;
+  }
 }
 
 /** The budgets of one pipeline. */
@@ -76,13 +113,34 @@ export interface Limits {
   maxInflightPerApp?: number;
 }
 
+/** Live series of all apps when nothing says how much memory there is. */
+export const SERIES_DEFAULT = 100_000;
+/** What `serve` holds before its first series, MB, and what a live measure series costs it with its history (bench/serve-memory.ts), with room to spare. */
+const BASE_MB = 96;
+const BYTES_PER_SERIES = 10 * 1024;
+
+/**
+ * The default live series for a machine of `mb` megabytes (null: unknown): one for
+ * every 10 KB above 96 MB, in whole thousands, from 1,000 to 100,000. A Standard-1X
+ * dyno (512 MB) gets 42,000 (docs/limits.md).
+ */
+export function seriesForMemory(mb: number | null): number {
+  if (mb === null) return SERIES_DEFAULT;
+  const fits = Math.floor(((mb - BASE_MB) * 1024 * 1024) / BYTES_PER_SERIES / 1000) * 1000;
+  return Math.max(1000, Math.min(SERIES_DEFAULT, fits));
+}
+
+/** Logplex-Frame-Ids remembered, bytes: all apps, and one app. */
+export const FRAME_ID_BYTES = 32 << 20;
+export const FRAME_ID_BYTES_PER_APP = 2 << 20;
+
 export function budgetsFor(o: Limits): Budgets {
   return {
     series: new Budget(SERIES, o.maxSeries, o.maxSeriesPerApp),
     // Metric keys: 256 bytes a series (a key costs 160 bytes and its name and unit).
     names: new Budget(NAMES, o.maxSeries * 256, o.maxSeriesPerApp * 256),
     windows: new Budget(WINDOWS, o.maxWindowBytes ?? o.maxSeries * 1024, o.maxWindowBytesPerApp ?? o.maxSeriesPerApp * 2048),
-    frameIds: new Budget(FRAME_IDS, o.maxFrameIdBytes ?? 32 << 20, o.maxFrameIdBytesPerApp ?? 2 << 20),
+    frameIds: new Budget(FRAME_IDS, o.maxFrameIdBytes ?? FRAME_ID_BYTES, o.maxFrameIdBytesPerApp ?? FRAME_ID_BYTES_PER_APP),
     inflight: new Budget(INFLIGHT, o.maxInflight ?? 64 << 20, o.maxInflightPerApp ?? 16 << 20),
     // The dashboard's history: 512 bytes a series in all (a measure's ring is charged
     // 2,040), an app's own series in full (outlets/history.ts).

@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { type AppDeps, type Env, lookAt, type RouteContext, ServerState } from './context.js';
 import { FrameIds } from './frame-ids.js';
 import { ROUTES } from './routes/index.js';
+import { MAX_SCRAPES_PER_SCOPE } from './routes/metrics.js';
 
 export { type AppDeps, ServerState } from './context.js';
 export { MAX_SCRAPES_PER_SCOPE, SCRAPE_STALL_MS } from './routes/metrics.js';
@@ -17,6 +18,7 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
   // The clock is ours, so tests need no sleeping.
   const frameIds = new FrameIds(aggregator.budgets.frameIds, now);
   state.frameIds = frameIds;
+  state.maxScrapesPerScope = Math.ceil(MAX_SCRAPES_PER_SCOPE / (deps.processes ?? 1));
 
   const answer = (c: Context<Env>, route: string, status: number, text?: string, headers?: Record<string, string>) => {
     outlet.requests.add(route, status);

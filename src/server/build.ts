@@ -15,7 +15,20 @@ export interface Elsewhere {
 }
 
 export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
-  const p = pipeline(config, now(), { exporting: elsewhere !== undefined });
-  const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log, frames: elsewhere?.frames, render: elsewhere?.render, look: elsewhere?.look ?? lookAt(p.history) });
+  // A worker is one of config.workers processes taking the dyno's drains.
+  const processes = elsewhere === undefined ? 1 : config.workers;
+  const p = pipeline(config, now(), { exporting: elsewhere !== undefined, processes });
+  const { app, state } = createApp({
+    config,
+    aggregator: p.aggregator,
+    ingest: p.ingest,
+    outlet: p.outlet,
+    now,
+    log,
+    frames: elsewhere?.frames,
+    render: elsewhere?.render,
+    look: elsewhere?.look ?? lookAt(p.history),
+    processes,
+  });
   return { ...p, app, state };
 }

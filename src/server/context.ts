@@ -52,6 +52,11 @@ export interface AppDeps {
   render?: Render;
   /** What the dashboard shows; default: nothing kept (scale-out: the merged view's history). */
   look?: Look;
+  /**
+   * Serving processes that share the dyno's budgets (DRAINMETER_WORKERS when this is
+   * a worker; default 1): what this process enforces alone is its part of each total.
+   */
+  processes?: number;
 }
 
 /** What the process around the app needs to see: requests in flight, draining. */
@@ -64,6 +69,8 @@ export class ServerState {
   readonly reads = new BodyReads();
   /** /metrics responses being written, by scope. */
   readonly scrapes = new Map<string, number>();
+  /** /metrics responses one scope may have in flight here: this process's part of the dyno's. */
+  maxScrapesPerScope = 16;
   frameIds: FrameIds | null = null;
 }
 

@@ -35,7 +35,7 @@ export function metricsRoute(ctx: RouteContext): Hono<Env> {
     }
     const key = scope ?? '';
     const writing = state.scrapes.get(key) ?? 0;
-    if (writing >= MAX_SCRAPES_PER_SCOPE) return answer(c, 'metrics', 429, 'too many scrapes of this scope at once', { 'Retry-After': '1' });
+    if (writing >= state.maxScrapesPerScope) return answer(c, 'metrics', 429, 'too many scrapes of this scope at once', { 'Retry-After': '1' });
     state.scrapes.set(key, writing + 1);
     const done = () => {
       const n = (state.scrapes.get(key) ?? 1) - 1;
