@@ -11,10 +11,10 @@
 // held for its cadence (a dyno's memory comes every 20 s); bytes in Heroku's units
 // (MB = 2^20 bytes); latency on an arcsinh scale (log-like above 1 ms, 0 still
 // drawn), so a 30 s H12 leaves the p50 readable. When no line has come for
-// STALE_S (9 s at the default grace), the page says "no data for …" on the wall clock.
+// STALE_S (8 s at the default grace), the page says "no data for …" on the wall clock.
 (function () {
   'use strict';
-  var POLL_MS = 2500;
+  var POLL_MS = 2000;
   /** Seconds past the app's newest window before "no data for …" (the server says, from its grace). */
   var STALE_S = 9;
   var LIMIT = 30;

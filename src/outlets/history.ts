@@ -134,7 +134,7 @@ const SLICE_MS = 8;
 /** The longest a sample's cadence is taken to be, steps: a gap longer than this is a gap. */
 const MAX_CADENCE = 6;
 /** What staleness allows beyond a window's length and grace, s: the tick, a poll, and room. */
-const STALE_MARGIN_S = 6;
+const STALE_MARGIN_S = 5;
 
 /** Lets the event loop in every SLICE_MS of a query's work: drains are answered meanwhile. */
 export class Slicer {
@@ -170,7 +170,7 @@ export class History {
   /**
    * Seconds after an app's newest window end before the page says "no data for …":
    * a live app's newest closed window trails the clock by its length, the grace and
-   * a tick (4 s at the defaults), and the page learns of it one poll (2.5 s) later.
+   * a tick (4 s at the defaults), and the page learns of it one poll (2 s) later.
    */
   readonly staleAfter: number;
 

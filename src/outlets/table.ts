@@ -198,15 +198,15 @@ export class Table {
     if (width < 70) keep = [0, 3, 4];
     const room = Math.max(1, height - 4);
     const visible = shown.slice(0, room);
-    // Names that do not fit take the optional columns first (p50, p95, then max/last).
-    let longest = 0;
-    for (const r of visible) longest = Math.max(longest, r.row.name.length);
+    // Names that cannot be cut short enough and stay distinct take the optional columns (p50, p95, then max/last).
+    const names = visible.map((r) => r.row.parts);
+    const { floor } = cutsOf(names, 0);
     for (const drop of [1, 2, 4]) {
-      if (longest + 1 <= width - keep.length * NUM || keep.length <= 2 || !keep.includes(drop)) continue;
+      if (floor + 1 <= width - keep.length * NUM || keep.length <= 2 || !keep.includes(drop)) continue;
       keep = keep.filter((i) => i !== drop);
     }
     const nameWidth = Math.max(12, width - keep.length * NUM);
-    const cut = distinctCuts(visible.map((r) => r.row.parts), nameWidth - 1);
+    const cut = distinctCuts(names, nameWidth - 1);
     const fit = (s: string) => (s.length > nameWidth - 1 ? `${s.slice(0, nameWidth - 2)}…` : s.padEnd(nameWidth - 1));
     const when = this.now > 0 ? new Date(this.now * 1000).toISOString().replace('.000Z', 'Z') : '-';
     const quiet = this.quiet();
@@ -273,6 +273,11 @@ function common(a: string, b: string): number {
  * Only a part whose distinct form alone is wider than the terminal is cut blindly.
  */
 export function distinctCuts(rows: string[][], width: number): string[] {
+  return cutsOf(rows, width).texts;
+}
+
+/** The cuts, and how wide the widest row is at its shortest distinct form. */
+function cutsOf(rows: string[][], width: number): { texts: string[]; floor: number } {
   // The shortest length each part can show and stay distinct among its place's values (same metric, same label key).
   const places = new Map<string, string[]>();
   const placeOf = (parts: string[], i: number) => (i === 0 ? '' : `${parts[0]}\u0000${parts[i].slice(0, parts[i].indexOf('=') + 1)}`);
@@ -296,14 +301,16 @@ export function distinctCuts(rows: string[][], width: number): string[] {
       need.set(`${key}\u0001${v}`, Math.max(floor + 1, shared + 1));
     }
   }
-  return rows.map((parts) => {
+  let floor = 0;
+  const texts = rows.map((parts) => {
     const full = parts.join(' ');
-    if (full.length <= width) return full;
     // Each part at its shortest distinct form: a prefix and `…` (or whole, if that is no longer).
     const keep = parts.map((p, i) => Math.min(p.length, need.get(`${placeOf(parts, i)}\u0001${p}`) ?? p.length));
     const shown = (i: number) => (keep[i] >= parts[i].length ? parts[i].length : keep[i] + 1);
     let total = parts.length - 1;
     for (let i = 0; i < parts.length; i++) total += shown(i);
+    floor = Math.max(floor, Math.min(total, full.length));
+    if (full.length <= width) return full;
     // Label values first (short, and what tells rows apart), then the metric's name.
     for (let o = 1; o <= parts.length && total < width; o++) {
       const i = o % parts.length;
@@ -316,4 +323,5 @@ export function distinctCuts(rows: string[][], width: number): string[] {
     const text = parts.map((p, i) => (keep[i] >= p.length ? p : `${p.slice(0, keep[i])}…`)).join(' ');
     return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
   });
+  return { texts, floor };
 }
