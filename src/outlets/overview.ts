@@ -19,6 +19,8 @@ import { cadence, type History, HISTORY_SECONDS, HISTORY_STEP, type HistoryQuery
 const MAX_METRICS = 24;
 /** Add-on series drawn at most. */
 const MAX_ADDON_SERIES = 48;
+/** The fewest steps the grid spans (5 minutes). */
+const MIN_STEPS = 30;
 /** Events listed at most, newest first. */
 const MAX_EVENTS = 500;
 
@@ -46,10 +48,14 @@ export async function overview(h: History, q: HistoryQuery): Promise<string> {
   const slots = HISTORY_SECONDS / step;
   const base = { app, apps, step, through: Number.isFinite(h.through) ? h.through : null, now: q.now ?? null, last: app === null ? null : h.lastOf(app), staleAfter: h.staleAfter };
   if (app === null || !Number.isFinite(h.through)) return JSON.stringify({ ...base, x: [] });
-  // The grid: every step whose windows have all closed, the newest last.
+  // The grid: every step whose windows have all closed, the newest last, from the
+  // app's first point (at least MIN_STEPS back): a new app is not squeezed to the right.
   const newest = Math.floor(h.through / step) - 1;
+  let first = newest - MIN_STEPS + 1;
+  for (const t of h.ringsOf(app)) if (t.newest >= 0) first = Math.min(first, Math.floor((Math.max(t.oldest, t.newest - t.slots + 1) * t.step) / step));
+  first = Math.max(first, newest - slots + 1);
   const x: number[] = [];
-  for (let i = newest - slots + 1; i <= newest; i++) x.push(i * step);
+  for (let i = first; i <= newest; i++) x.push(i * step);
   const n = x.length;
   const column = (t: Track, f: number) => x.map((s) => round(t.at(s, f)));
   const slicer = new Slicer();

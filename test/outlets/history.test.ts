@@ -15,6 +15,7 @@ const catalog = new Catalog();
 const latency = catalog.metric('latency_seconds', MEASURE, ['source'], '') as Metric;
 const orders = catalog.metric('orders_total', COUNTER, ['source'], '') as Metric;
 const depth = catalog.metric('depth', SAMPLE, ['source'], '') as Metric;
+const handled = catalog.metric('handled_seconds', MEASURE, ['dyno', 'route'], '') as Metric;
 
 interface Read {
   through: number;
@@ -142,5 +143,47 @@ describe('the dashboard history', () => {
     history.sweep();
     expect(budget.used).toBe(0);
     expect((await read()).series).toEqual([]);
+  });
+
+  it('merges series exactly: all of them, or one line per value of a label; sums samples held for their cadence; searches labels', async () => {
+    const { agg, at, read } = setup();
+    // Two dynos × two routes; the p99 of each merge is the nearest-rank p99 of the union of its series' values.
+    const values = new Map<string, number[]>();
+    let i = 0;
+    for (const dyno of ['web.1', 'web.2']) {
+      for (const route of ['/a', '/b']) {
+        const list = Array.from({ length: 50 }, (_, k) => ((k * 13 + i * 7) % 50) + 1 + (dyno === 'web.2' && route === '/b' ? 400 : 0));
+        values.set(`${dyno} ${route}`, list);
+        list.forEach((v, k) => at(k * 10, () => agg.observe(handled, dyno, route, v / 1000)));
+        i++;
+      }
+    }
+    // depth every 20 s from web.a, every 10 s from web.b: the sum holds web.a's value through its off steps.
+    for (let step = 0; step < 6; step++) {
+      if (step % 2 === 0) at(step * HISTORY_STEP * 1000 + 100, () => agg.observe(depth, 'web.a', '', 10));
+      at(step * HISTORY_STEP * 1000 + 200, () => agg.observe(depth, 'web.b', '', 1));
+    }
+    agg.advance(T0 + (6 * HISTORY_STEP + 2) * 1000);
+    const union = (pick: (key: string) => boolean) => [...values].filter(([k]) => pick(k)).flatMap(([, v]) => v.map((x) => x / 1000));
+    const near = (got: number, want: number) => expect(Math.abs(got - want) / want, `${got} vs ${want}`).toBeLessThanOrEqual(0.01);
+    const all = (await read({ metric: 'handled_seconds', group: '' })).series;
+    expect(all).toHaveLength(1);
+    expect(all[0].labels).toEqual({});
+    near(all[0].p99?.[0] as number, nearestRank(union(() => true), 0.99));
+    expect(all[0].count?.[0]).toBe(200);
+    const byDyno = (await read({ metric: 'handled_seconds', group: 'dyno' })).series;
+    expect(byDyno.map((s) => s.labels.dyno).sort()).toEqual(['web.1', 'web.2']);
+    for (const s of byDyno) near(s.p99?.[0] as number, nearestRank(union((k) => k.startsWith(s.labels.dyno + ' ')), 0.99));
+    const byRoute = (await read({ metric: 'handled_seconds', group: 'route' })).series;
+    for (const s of byRoute) near(s.p50?.[0] as number, nearestRank(union((k) => k.endsWith(' ' + s.labels.route)), 0.5));
+    const depths = (await read({ metric: 'depth', group: '' })).series;
+    expect(depths).toMatchObject([{ labels: {}, last: [11, 11, 11, 11, 11, 11] }]);
+    // The search: the series whose `k=v` text holds the text, any case.
+    const found = (await read({ metric: 'handled_seconds', search: 'ROUTE=/B' })).series.map((s) => s.labels);
+    expect(found.sort((a, b) => (a.dyno < b.dyno ? -1 : 1))).toEqual([
+      { dyno: 'web.1', route: '/b' },
+      { dyno: 'web.2', route: '/b' },
+    ]);
+    expect((await read({ metric: 'handled_seconds', search: 'nothing' })).total).toBe(0);
   });
 });
