@@ -159,8 +159,8 @@
     var splits;
     if (opts.scale === 'asinh') {
       y = { distr: 4, asinh: 0.001 };
-      // Decades (1 ms, 10 ms, … 100 s), not uPlot's many minor lines.
-      splits = function (u, i, lo, hi) { return [0, 0.001, 0.01, 0.1, 1, 10, 100].filter(function (v) { return v >= lo && v <= hi; }); };
+      // Decades (1 ms, 10 ms, … 10 s) and a minute, not uPlot's many minor lines.
+      splits = function (u, i, lo, hi) { return [0, 0.001, 0.01, 0.1, 1, 10, 60].filter(function (v) { return v >= lo && v <= hi; }); };
     }
     if (opts.min !== undefined || opts.max !== undefined) y.range = function (u, lo, hi) { return [opts.min !== undefined ? opts.min : lo, Math.max(opts.max !== undefined ? opts.max : hi, hi)]; };
     var u = new uPlot({
@@ -173,7 +173,7 @@
         if (l.points) { s.paths = function () { return null; }; s.points = { show: true, size: 9, fill: l.color }; }
         return s;
       })),
-      axes: [{}, { size: 62, splits: splits, values: function (u, vals) { return vals.map(fmt); } }],
+      axes: [{}, { size: 70, splits: splits, values: function (u, vals) { return vals.map(fmt); } }],
       legend: { live: true },
     }, data, box);
     c = { u: u, box: box, head: head, now: now, title: title, lines: lines.length };

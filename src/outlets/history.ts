@@ -524,20 +524,23 @@ function summed(list: Track[], group: string, value: string): SummedSample {
   return { app: list[0].app.name, metric: list[0].metric.name, labels: group === '' ? {} : { [group]: value }, members: list.length, step, first, newest, values, points };
 }
 
-/** A sample's cadence in steps: the most common gap between its points (1 to MAX_CADENCE). */
+/**
+ * A sample's cadence in steps: the gap nine in ten of its reports keep within (1 to
+ * MAX_CADENCE): a dyno reporting every 20 s, now and then after 30, is one line.
+ */
 export function cadence(t: Track): number {
-  const gaps = new Array<number>(MAX_CADENCE + 1).fill(0);
+  const gaps: number[] = [];
   let prev = -1;
   const from = Math.max(t.oldest, t.newest - t.slots + 1);
   for (let i = from; i <= t.newest; i++) {
     const v = t.values[(i % t.slots) * t.fields];
     if (v !== v) continue;
-    if (prev >= 0 && i - prev <= MAX_CADENCE) gaps[i - prev]++;
+    if (prev >= 0 && i - prev <= MAX_CADENCE) gaps.push(i - prev);
     prev = i;
   }
-  let best = 1;
-  for (let g = 2; g <= MAX_CADENCE; g++) if (gaps[g] > gaps[best]) best = g;
-  return best;
+  if (gaps.length === 0) return 1;
+  gaps.sort((a, b) => a - b);
+  return gaps[Math.ceil(0.9 * gaps.length) - 1];
 }
 
 /** Labels as the page and the search read them: `k=v k=v`. */
