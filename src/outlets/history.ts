@@ -214,7 +214,7 @@ export class History {
     for (const [key, group, value] of want) {
       let m = this.merges.get(key);
       if (m === undefined) {
-        // A merge past the budget is left out: the page says what it could not merge.
+        // A merge past the budget is left out (the series keeps its own ring): its group then lacks this series.
         if (!this.budget.take(s.app, Track.bytesFor(step, fields))) continue;
         m = new Track(null, s.app, s.metric, group, value, step, fields);
         this.merges.set(key, m);
