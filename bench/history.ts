@@ -43,27 +43,27 @@ function fill(apps: number, perApp: number, seconds: number, keep: boolean) {
   return { agg, history, budget, fillMs: performance.now() - started };
 }
 
-function endpoint(): string {
+async function endpoint(): Promise<string> {
   const { history, fillMs } = fill(1, 10_000, HISTORY_SECONDS, true);
   const h = history as History;
-  const timed = (f: () => string) => {
+  const timed = async (f: () => Promise<string>) => {
     const times: number[] = [];
     let text = '';
     for (let i = 0; i < 5; i++) {
       const s = performance.now();
-      text = f();
+      text = await f();
       times.push(performance.now() - s);
     }
     return { ms: Math.round(median(times) * 10) / 10, bytes: Buffer.byteLength(text), gzipBytes: gzipSync(text).length, text };
   };
-  const index = timed(() => h.index(null));
+  const index = await timed(() => h.index(null));
   const q = { scope: null, app: 'app0', metric: 'request_seconds' };
   // The page's first load and its polls (the busiest 30), and the most one request may ask.
-  const load = timed(() => h.read(q));
+  const load = await timed(() => h.read(q));
   const { total, series } = JSON.parse(load.text) as { total: number; series: { start: number; step: number; count: unknown[] }[] };
   const newest = series[0].start + (series[0].count.length - 1) * series[0].step;
-  const poll = timed(() => h.read({ ...q, since: newest }));
-  const most = timed(() => h.read({ ...q, limit: HISTORY_MAX_LIMIT }));
+  const poll = await timed(() => h.read({ ...q, since: newest }));
+  const most = await timed(() => h.read({ ...q, limit: HISTORY_MAX_LIMIT }));
   const row = (r: { ms: number; bytes: number; gzipBytes: number }) => ({ ms: r.ms, bytes: r.bytes, gzipBytes: r.gzipBytes });
   return JSON.stringify({ total, points: series[0].count.length, fillS: Math.round(fillMs / 100) / 10, index: row(index), load: row(load), poll: row(poll), most: row(most) });
 }
@@ -84,5 +84,5 @@ async function memory(keep: boolean): Promise<string> {
 }
 
 if (process.argv[1]?.endsWith('history.js')) {
-  console.log(process.argv[2] === 'memory' ? await memory(process.argv[3] !== 'off') : endpoint());
+  console.log(process.argv[2] === 'memory' ? await memory(process.argv[3] !== 'off') : await endpoint());
 }

@@ -4,7 +4,7 @@
 // close by the largest timestamp seen minus grace, so a day-old file replays into the
 // right windows at full speed. Each closed window is printed; at EOF every window is flushed.
 
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.js';
@@ -58,12 +58,15 @@ export async function tail(files: string[], config: Config, options: TailOptions
   if (names === null) throw new Error('no name table');
   const write = (text: string) => io.stdout.write(text);
 
+  // A live stream (a pipe, a terminal: `heroku logs -t | drainmeter tail`), not a
+  // file: when it goes quiet, the table ages on the wall clock (docs/dashboard.md).
+  const live = files.every((f) => f === '-') && !stdinIsFile();
   let table: Table | null = null;
   if (options.format === 'logfmt' || options.format === 'json') aggregator.onClose(windowPrinter(options.format, config.quantiles, write));
   else if (options.format === 'table') {
     const out = io.stdout as Writable & { columns?: number; rows?: number; isTTY?: boolean };
     const color = out.isTTY === true && (process.env.NO_COLOR ?? '') === '' && process.env.TERM !== 'dumb';
-    const t = new Table(write, { columns: () => out.columns ?? 0, rows: () => out.rows ?? 0, color });
+    const t = new Table(write, { columns: () => out.columns ?? 0, rows: () => out.rows ?? 0, color, live, wall: io.now });
     table = t;
     aggregator.onClose((c) => t.window(c));
     // Ctrl-C on `heroku logs -t | drainmeter tail`: give the terminal its screen back.
@@ -75,7 +78,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
 
   let server: Server | null = null;
   if (options.listen > 0) {
-    const look = lookAt(history);
+    const look = lookAt(history, live ? io.now : () => aggregator.clock);
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (isDashboard(url.pathname)) {
@@ -107,6 +110,16 @@ export async function tail(files: string[], config: Config, options: TailOptions
   }
 
   const reader = new LineReader(ingest.lines, config.maxBody);
+  // The window clock when input last came: a quiet live stream's windows close from there on the wall clock.
+  let clockAtInput = 0;
+  let inputAt = 0;
+  const quiet = live && table !== null ? setInterval(() => {
+    const idle = io.now() - inputAt;
+    if (idle < 1000) return;
+    aggregator.advance(clockAtInput + idle);
+    table?.draw(io.now(), true);
+  }, 1000) : null;
+  quiet?.unref();
   const take = (chunk: Buffer) => {
     const now = io.now();
     aggregator.arrival = now;
@@ -116,8 +129,11 @@ export async function tail(files: string[], config: Config, options: TailOptions
     app.count(ingest.stats);
     if (table !== null) {
       table.lines = app.lines;
+      table.input(now);
       table.draw(now);
     }
+    clockAtInput = aggregator.clock;
+    inputAt = now;
   };
   const read = async (stream: Readable) => {
     for await (const chunk of stream as AsyncIterable<Buffer>) take(chunk);
@@ -147,6 +163,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     io.stderr.write(`drainmeter: ${(err as Error).message}\n`);
     return 1;
   } finally {
+    if (quiet !== null) clearInterval(quiet);
     endLine();
     app.rejected[BAD_FRAME] += reader.longLines;
     aggregator.closeAll();
@@ -169,4 +186,13 @@ export async function tail(files: string[], config: Config, options: TailOptions
   if (reasons.length > 0) told.push(`rejected ${reasons.join(' ')}`);
   if (told.length > 0) io.stderr.write(`drainmeter: ${app.lines} lines, ${told.join(', ')}\n`);
   return 0;
+}
+
+/** True when stdin is a regular file (`tail < app.log`): its own clock, not the wall's. */
+function stdinIsFile(): boolean {
+  try {
+    return fstatSync(0).isFile();
+  } catch {
+    return false;
+  }
 }

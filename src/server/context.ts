@@ -9,6 +9,7 @@ import type { Ingest } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import type { Tenant } from '../model/index.js';
 import type { History, HistoryQuery } from '../outlets/history.js';
+import { overview } from '../outlets/overview.js';
 import type { PrometheusOutlet, Rendering } from '../outlets/prometheus.js';
 import { BodyReads } from './body.js';
 import type { FrameIds } from './frame-ids.js';
@@ -27,14 +28,23 @@ export interface FrameGate {
 /** The exposition for one app or (null) all, in either format. */
 export type Render = (scope: string | null, openMetrics: boolean) => Promise<Rendering>;
 
-/** The dashboard's data as JSON text: the apps and metrics with history (`index`), or a query's points. */
-export type Look = (what: 'index' | 'history', q: HistoryQuery) => Promise<string>;
+/** What the dashboard asks: the apps and metrics with history, a query's points, an app's overview. */
+export type LookWhat = 'index' | 'history' | 'overview';
 
-/** A Look over a History in this process (an empty one when there is none). */
-export function lookAt(history: History | null): Look {
+/** The dashboard's data as JSON text. */
+export type Look = (what: LookWhat, q: HistoryQuery) => Promise<string>;
+
+/**
+ * A Look over a History in this process (an empty one when there is none), telling
+ * the page the time by `clock` (epoch ms; the wall clock unless a stream's own).
+ */
+export function lookAt(history: History | null, clock: () => number = Date.now): Look {
   return async (what, q) => {
-    if (history === null) return what === 'index' ? '{"apps":[]}' : '{"through":null,"series":[]}';
-    return what === 'index' ? history.index(q.scope) : history.read(q);
+    const now = Math.floor(clock() / 1000);
+    if (history === null) return what === 'history' ? `{"through":null,"now":${now},"total":0,"series":[]}` : `{"now":${now},"apps":[]}`;
+    const asked = { ...q, now };
+    if (what === 'index') return history.index(q.scope, now);
+    return what === 'history' ? history.read(asked) : overview(history, asked);
   };
 }
 
@@ -71,6 +81,8 @@ export class ServerState {
   readonly scrapes = new Map<string, number>();
   /** /metrics responses one scope may have in flight here: this process's part of the dyno's. */
   maxScrapesPerScope = 16;
+  /** Dashboard queries being answered, by scope. */
+  readonly looks = new Map<string, number>();
   frameIds: FrameIds | null = null;
 }
 

@@ -1,6 +1,9 @@
 // The dashboard (SPEC §9), for the hono route and `tail --listen` alike: the page and
 // its scripts (web/, and uPlot from its package: no CDN), and its data as JSON, which
-// the page polls (dashboard/history.json?since=…: only the points it lacks). Polling,
+// the page polls: dashboard/overview.json?app=… (an app's overview),
+// dashboard/history.json?app=…&metric=…[&group=LABEL][&q=TEXT][&since=…] (a metric's
+// series, grouped or searched; a poll asks only for the points it lacks), and
+// dashboard/index.json (apps and metrics). docs/dashboard.md says what each shows. Polling,
 // not server-sent events: a poll is one short request, through any proxy or router
 // (Heroku's closes idle connections after 55 s), over the same seam as a scrape when
 // workers and Redis merge the numbers elsewhere.
@@ -39,10 +42,20 @@ function asset(path: string): Buffer {
 }
 
 const METRIC = /^[A-Za-z_:][A-Za-z0-9_:]{0,199}$/;
+const LABEL = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+
+const DATA = new Set(['/dashboard/index.json', '/dashboard/history.json', '/dashboard/overview.json']);
+/** The longest search text, characters. */
+export const SEARCH_MAX = 200;
 
 /** True for the paths the dashboard answers. */
 export function isDashboard(path: string): boolean {
-  return path in ASSETS || path === '/dashboard/index.json' || path === '/dashboard/history.json';
+  return path in ASSETS || DATA.has(path);
+}
+
+/** True for the paths that query the history: bounded in concurrency per scope. */
+export function isQuery(path: string): boolean {
+  return DATA.has(path);
 }
 
 /** The page and its data need a reader's credentials; its scripts and styles (no data) do not. */
@@ -68,6 +81,17 @@ export async function dashboard(path: string, params: URLSearchParams, scope: st
   if (metric !== null) {
     if (!METRIC.test(metric)) return { status: 400, type: 'text/plain', body: 'metric: a Prometheus metric name\n' };
     q.metric = metric;
+  }
+  if (path === '/dashboard/overview.json') return { status: 200, type: json, body: await look('overview', q) };
+  const group = params.get('group');
+  if (group !== null) {
+    if (group !== '' && !LABEL.test(group)) return { status: 400, type: 'text/plain', body: 'group: a label name, or empty for every series merged\n' };
+    q.group = group;
+  }
+  const search = params.get('q');
+  if (search !== null && search !== '') {
+    if (search.length > SEARCH_MAX) return { status: 400, type: 'text/plain', body: `q: at most ${SEARCH_MAX} characters\n` };
+    q.search = search;
   }
   const since = params.get('since');
   if (since !== null) {

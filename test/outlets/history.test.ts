@@ -15,6 +15,7 @@ const catalog = new Catalog();
 const latency = catalog.metric('latency_seconds', MEASURE, ['source'], '') as Metric;
 const orders = catalog.metric('orders_total', COUNTER, ['source'], '') as Metric;
 const depth = catalog.metric('depth', SAMPLE, ['source'], '') as Metric;
+const handled = catalog.metric('handled_seconds', MEASURE, ['dyno', 'route'], '') as Metric;
 
 interface Read {
   through: number;
@@ -29,13 +30,13 @@ function setup(budget = new Budget(HISTORY, 1 << 20, 1 << 20)) {
     agg.at(agg.appState('shop'), T0 + ms);
     f();
   };
-  const read = (q: Partial<Parameters<History['read']>[0]> = {}) => JSON.parse(history.read({ scope: null, ...q })) as Read;
+  const read = async (q: Partial<Parameters<History['read']>[0]> = {}) => JSON.parse(await history.read({ scope: null, ...q })) as Read;
   return { agg, history, at, read };
 }
 
 
 describe('the dashboard history', () => {
-  it('makes one point a step from its windows merged, with gaps for steps without any', () => {
+  it('makes one point a step from its windows merged, with gaps for steps without any', async () => {
     const { agg, at, read } = setup();
     // Step 0: 30 latencies over three windows, 6 orders, depths 1..3 (the newest by time wins).
     const values = Array.from({ length: 30 }, (_, i) => ((i * 7) % 30) + 1);
@@ -48,9 +49,9 @@ describe('the dashboard history', () => {
     at(2 * HISTORY_STEP * 1000 + 10, () => agg.observe(latency, 'web.1', '', 0.5));
     // The point of step 0 waits for its last window to close: its end plus grace.
     agg.advance(T0 + (HISTORY_STEP + 2) * 1000 - 1);
-    expect(read().series).toEqual([]);
+    expect((await read()).series).toEqual([]);
     agg.advance(T0 + (3 * HISTORY_STEP + 2) * 1000);
-    const r = read();
+    const r = await read();
     const byName = new Map(r.series.map((s) => [s.metric, s]));
     const l = byName.get('latency_seconds');
     expect(l).toMatchObject({ labels: { source: 'web.1' }, step: HISTORY_STEP, start: T0 / 1000, count: [30, null, 1] });
@@ -64,12 +65,12 @@ describe('the dashboard history', () => {
     expect(byName.get('orders_total')).toMatchObject({ start: T0 / 1000, sum: [6] });
     expect(byName.get('depth')).toMatchObject({ start: T0 / 1000, last: [3] });
     // A poll for what is new: only the points from `since` on.
-    const newer = read({ metric: 'latency_seconds', since: T0 / 1000 + 1 });
+    const newer = await read({ metric: 'latency_seconds', since: T0 / 1000 + 1 });
     expect(newer.series).toMatchObject([{ start: T0 / 1000 + HISTORY_STEP, count: [null, 1] }]);
-    expect(read({ app: 'blog' }).series).toEqual([]);
+    expect((await read({ app: 'blog' })).series).toEqual([]);
   });
 
-  it("gives a busy step the quantiles of one histogram of all its values, step after step", () => {
+  it("gives a busy step the quantiles of one histogram of all its values, step after step", async () => {
     const { agg, at, read } = setup();
     let seed = 3;
     const all: number[][] = [[], [], []];
@@ -86,7 +87,7 @@ describe('the dashboard history', () => {
       }
     }
     agg.advance(T0 + (3 * HISTORY_STEP + 2) * 1000);
-    const l = read({ metric: 'latency_seconds' }).series[0] as unknown as Record<string, number[]>;
+    const l = (await read({ metric: 'latency_seconds' })).series[0] as unknown as Record<string, number[]>;
     for (let step = 0; step < 3; step++) {
       const h = new Histogram();
       for (const v of all[step]) h.add(v);
@@ -100,7 +101,7 @@ describe('the dashboard history', () => {
     }
   });
 
-  it('answers the busiest series first, as many as asked (30 unless told), and how many matched', () => {
+  it('answers the busiest series first, as many as asked (30 unless told), and how many matched', async () => {
     const { agg, at, read } = setup();
     // 40 counters, web.k counting k + 1 in step 0 and once more in step 1; depth on
     // web.a in both steps, on web.b in one (a sample's traffic is its points).
@@ -112,35 +113,77 @@ describe('the dashboard history', () => {
     at(200, () => agg.observe(depth, 'web.a', '', 5));
     at(HISTORY_STEP * 1000 + 200, () => agg.observe(depth, 'web.a', '', 6));
     agg.advance(T0 + (2 * HISTORY_STEP + 2) * 1000);
-    const all = read({ metric: 'orders_total' });
+    const all = await read({ metric: 'orders_total' });
     expect(all.total).toBe(40);
     expect(all.series.map((s) => s.labels.source)).toEqual(Array.from({ length: HISTORY_LIMIT }, (_, i) => `web.${39 - i}`));
-    expect(read({ metric: 'orders_total', limit: 3 }).series.map((s) => [s.labels.source, s.sum])).toEqual([
+    expect((await read({ metric: 'orders_total', limit: 3 })).series.map((s) => [s.labels.source, s.sum])).toEqual([
       ['web.39', [40, 1]],
       ['web.38', [39, 1]],
       ['web.37', [38, 1]],
     ]);
     // A poll picks the same series (traffic over the ring), with the new points only.
-    expect(read({ metric: 'orders_total', limit: 2, since: T0 / 1000 + 1 }).series.map((s) => [s.labels.source, s.sum])).toEqual([
+    expect((await read({ metric: 'orders_total', limit: 2, since: T0 / 1000 + 1 })).series.map((s) => [s.labels.source, s.sum])).toEqual([
       ['web.39', [1]],
       ['web.38', [1]],
     ]);
-    expect(read({ metric: 'depth' }).series.map((s) => s.labels.source)).toEqual(['web.a', 'web.b']);
+    expect((await read({ metric: 'depth' })).series.map((s) => s.labels.source)).toEqual(['web.a', 'web.b']);
   });
 
-  it('keeps no ring for a series past its app\'s budget, and gives a swept series\' bytes back', () => {
+  it('keeps no ring for a series past its app\'s budget, and gives a swept series\' bytes back', async () => {
     // Room for one counter ring (90 Float32 points and the overhead), not two.
     const budget = new Budget(HISTORY, 1000, 1000);
     const { agg, history, at, read } = setup(budget);
     at(100, () => agg.observe(orders, 'web.1', '', 1));
     at(100, () => agg.observe(orders, 'web.2', '', 1));
     agg.advance(T0 + (HISTORY_STEP + 2) * 1000);
-    expect(read().series.map((s) => s.labels.source)).toEqual(['web.1']);
+    expect((await read()).series.map((s) => s.labels.source)).toEqual(['web.1']);
     expect(budget.used).toBeGreaterThan(0);
     agg.advance(T0 + 100_000);
     agg.sweep();
     history.sweep();
     expect(budget.used).toBe(0);
-    expect(read().series).toEqual([]);
+    expect((await read()).series).toEqual([]);
+  });
+
+  it('merges series exactly: all of them, or one line per value of a label; sums samples held for their cadence; searches labels', async () => {
+    const { agg, at, read } = setup();
+    // Two dynos × two routes; the p99 of each merge is the nearest-rank p99 of the union of its series' values.
+    const values = new Map<string, number[]>();
+    let i = 0;
+    for (const dyno of ['web.1', 'web.2']) {
+      for (const route of ['/a', '/b']) {
+        const list = Array.from({ length: 50 }, (_, k) => ((k * 13 + i * 7) % 50) + 1 + (dyno === 'web.2' && route === '/b' ? 400 : 0));
+        values.set(`${dyno} ${route}`, list);
+        list.forEach((v, k) => at(k * 10, () => agg.observe(handled, dyno, route, v / 1000)));
+        i++;
+      }
+    }
+    // depth every 20 s from web.a, every 10 s from web.b: the sum holds web.a's value through its off steps.
+    for (let step = 0; step < 6; step++) {
+      if (step % 2 === 0) at(step * HISTORY_STEP * 1000 + 100, () => agg.observe(depth, 'web.a', '', 10));
+      at(step * HISTORY_STEP * 1000 + 200, () => agg.observe(depth, 'web.b', '', 1));
+    }
+    agg.advance(T0 + (6 * HISTORY_STEP + 2) * 1000);
+    const union = (pick: (key: string) => boolean) => [...values].filter(([k]) => pick(k)).flatMap(([, v]) => v.map((x) => x / 1000));
+    const near = (got: number, want: number) => expect(Math.abs(got - want) / want, `${got} vs ${want}`).toBeLessThanOrEqual(0.01);
+    const all = (await read({ metric: 'handled_seconds', group: '' })).series;
+    expect(all).toHaveLength(1);
+    expect(all[0].labels).toEqual({});
+    near(all[0].p99?.[0] as number, nearestRank(union(() => true), 0.99));
+    expect(all[0].count?.[0]).toBe(200);
+    const byDyno = (await read({ metric: 'handled_seconds', group: 'dyno' })).series;
+    expect(byDyno.map((s) => s.labels.dyno).sort()).toEqual(['web.1', 'web.2']);
+    for (const s of byDyno) near(s.p99?.[0] as number, nearestRank(union((k) => k.startsWith(s.labels.dyno + ' ')), 0.99));
+    const byRoute = (await read({ metric: 'handled_seconds', group: 'route' })).series;
+    for (const s of byRoute) near(s.p50?.[0] as number, nearestRank(union((k) => k.endsWith(' ' + s.labels.route)), 0.5));
+    const depths = (await read({ metric: 'depth', group: '' })).series;
+    expect(depths).toMatchObject([{ labels: {}, last: [11, 11, 11, 11, 11, 11] }]);
+    // The search: the series whose `k=v` text holds the text, any case.
+    const found = (await read({ metric: 'handled_seconds', search: 'ROUTE=/B' })).series.map((s) => s.labels);
+    expect(found.sort((a, b) => (a.dyno < b.dyno ? -1 : 1))).toEqual([
+      { dyno: 'web.1', route: '/b' },
+      { dyno: 'web.2', route: '/b' },
+    ]);
+    expect((await read({ metric: 'handled_seconds', search: 'nothing' })).total).toBe(0);
   });
 });
