@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Tenant } from '../model/index.js';
 import type { HistoryQuery } from '../outlets/history.js';
 import type { Rendering } from '../outlets/prometheus.js';
+import type { Look } from '../server/context.js';
 import { type Receiver, type Running, serve } from '../server/serve.js';
 import { HAND_OVER_MS, Hub } from './hub.js';
 import { RedisLink } from './redis.js';
@@ -26,7 +27,7 @@ type ToPrimary =
   | { t: 'delta'; b: Uint8Array }
   | { t: 'claim'; n: number; app: string; id: string }
   | { t: 'scrape'; n: number; scope: string | null; om: boolean }
-  | { t: 'look'; n: number; what: 'index' | 'history'; q: HistoryQuery };
+  | { t: 'look'; n: number; what: Parameters<Look>[0]; q: HistoryQuery };
 type ToWorker = { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
 
 export function scaledOut(config: Config): boolean {

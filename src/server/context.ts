@@ -27,12 +27,16 @@ export interface FrameGate {
 /** The exposition for one app or (null) all, in either format. */
 export type Render = (scope: string | null, openMetrics: boolean) => Promise<Rendering>;
 
-/** The dashboard's data as JSON text: the apps and metrics with history (`index`), or a query's points. */
-export type Look = (what: 'index' | 'history', q: HistoryQuery) => Promise<string>;
+/** The dashboard's data as JSON text: the apps and metrics with history (`index`), a query's points, or the alerts (docs/alerts.md). */
+export type Look = (what: 'index' | 'history' | 'alerts', q: HistoryQuery) => Promise<string>;
+
+/** GET /alerts when none are configured. */
+export const NO_ALERTS = '{"evaluator":null,"rules":[],"alerts":[],"recent":[]}';
 
 /** A Look over a History in this process (an empty one when there is none). */
 export function lookAt(history: History | null): Look {
   return async (what, q) => {
+    if (what === 'alerts') return NO_ALERTS;
     if (history === null) return what === 'index' ? '{"apps":[]}' : '{"through":null,"series":[]}';
     return what === 'index' ? history.index(q.scope) : history.read(q);
   };
@@ -65,6 +69,8 @@ export class ServerState {
   /** /metrics responses being written, by scope. */
   readonly scrapes = new Map<string, number>();
   frameIds: FrameIds | null = null;
+  /** GET /alerts of this process's evaluator, when it has one (else asked of look). */
+  alerts: ((scope: string | null) => Promise<string>) | null = null;
 }
 
 export interface RouteContext extends AppDeps {
