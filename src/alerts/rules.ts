@@ -2,7 +2,7 @@
 // `alerts:` (rules). Read and validated once, at start or by `drainmeter check`: a
 // bad file is a ConfigError whose message is one line naming the rule and the field.
 
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../options.js';
 
 export const STATS = ['mean', 'min', 'max', 'count', 'sum', 'rate', 'last'] as const;
@@ -120,7 +120,7 @@ function matchers(v: unknown, fail: (field: string, why: string) => never, field
 export function quantileOf(stat: string): number {
   const m = /^p(\d{1,2}(?:\.\d+)?|100)$/.exec(stat);
   if (m === null) return -1;
-  const q = Number(m[1]) / 100;
+  const q = Number((Number(m[1]) / 100).toPrecision(12));
   return q > 0 && q <= 1 ? q : -1;
 }
 
@@ -228,10 +228,11 @@ function ruleOf(v: unknown, index: number, notifiers: Map<string, Notifier>, nam
 
 /** Parses and validates a rules file's text; ConfigError (one line) when anything is wrong. */
 export function parseRules(text: string, file = 'alerts'): RuleSet {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const line = e.linePos?.[0].line;
+    const line = lines.linePos(e.pos[0]).line;
     throw new ConfigError(`${file}${line === undefined ? '' : ` line ${line}`}: not YAML: ${e.message.split('\n')[0]}`);
   }
   const top = doc.toJS() as unknown;
