@@ -136,6 +136,8 @@ export class Alerts {
 
   /** GET /alerts: the rules, each alert's state, value and since, and the recent transitions. */
   async json(scope: string | null): Promise<string> {
+    // Without the lease, what the holder last kept (read now, not at the last lease check).
+    if (!this.evaluator.active) this.shared = await this.store.entries();
     const recent = (await this.store.recent()).filter((r: Recorded) => scope === null || r.app === scope).slice(0, RECENT);
     const rules = this.evaluator.rules
       .map((c) => c.rule)
