@@ -86,6 +86,7 @@ export class Alerts {
       record: (t) => this.record(t),
     });
     this.evaluator.active = false;
+    this.evaluator.sliced = true;
     deps.aggregator.onClose((c) => this.evaluator.window(c));
     deps.aggregator.onAdvance((through) => {
       this.evaluator.advance(through);
@@ -113,6 +114,7 @@ export class Alerts {
       this.log.info('alerts: evaluating', { store: this.store.name, rules: this.evaluator.rules.length });
     } else if (!held && this.evaluator.active) {
       this.evaluator.active = false;
+    this.evaluator.sliced = true;
       this.log.warn('alerts: lease lost, another receiver evaluates', { store: this.store.name });
     }
     if (!held) this.shared = await this.store.entries();
