@@ -128,3 +128,47 @@ alerts:
     expect(Number(/used_memory:(\d+)/.exec(redis.cli('INFO', 'memory'))?.[1])).toBeLessThan(25 * 1024 * 1024);
   }, 240_000);
 });
+
+describe('alerts with DRAINMETER_WORKERS', () => {
+  it('evaluates once, in the primary, on the merged view; every worker answers /alerts from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drainmeter-alert-workers-'));
+    const port = await freePort();
+    const seen: { state: string; value: number }[] = [];
+    const server = createServer((req, res) => {
+      let b = '';
+      req.on('data', (d: Buffer) => (b += d.toString()));
+      req.on('end', () => {
+        seen.push(JSON.parse(b));
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const rules = join(dir, 'alerts.yml');
+    writeFileSync(rules, `notify:\n  hook: { webhook: "http://127.0.0.1:${port}/" }\nalerts:\n  - { name: deep, app: default, metric: queue_depth, stat: max, above: 10, over: 10s, each: all, notify: hook }\n`);
+    const s = await startServe({ DRAINMETER_WORKERS: '2', DRAINMETER_ALERTS: rules, DRAINMETER_STATE_FILE: join(dir, 'state.json') });
+    try {
+      let going = true;
+      const loop = (async () => {
+        for (let i = 0; going; i++) {
+          // Several connections, so both workers take lines.
+          await Promise.all([1, 2, 3].map((k) => fetch(`${s.base}/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain', Connection: 'close' }, body: `sample#queue.depth=${20 + k} source=w.${k}\n` }).then((r) => r.arrayBuffer())));
+          await sleep(300);
+        }
+      })();
+      await until(async () => seen, (x) => x.length >= 1, 60_000);
+      await sleep(11_000);
+      going = false;
+      await loop;
+      // Merged (each: all): the largest of the three sources, once.
+      expect(seen.map((x) => [x.state, x.value])).toEqual([['firing', 23]]);
+      for (let i = 0; i < 4; i++) {
+        const view = (await (await fetch(`${s.base}/alerts`, { headers: { Connection: 'close' } })).json()) as { evaluator: { active: boolean }; alerts: { state: string }[] };
+        expect(view.evaluator.active).toBe(true);
+        expect(view.alerts.map((a) => a.state)).toEqual(['firing']);
+      }
+    } finally {
+      await s.stop();
+      server.close();
+    }
+  }, 120_000);
+});
