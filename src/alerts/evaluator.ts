@@ -68,6 +68,10 @@ export class Alert {
   /** A share's denominator. */
   readonly base: Steps | null;
   entry: Entry;
+  /** Bytes charged when it was made (the bound counts these). */
+  charged = 0;
+  /** Dropped (idle and inactive): a series still pointing here finds its alert again. */
+  gone = false;
 
   constructor(key: string, rule: Rule, app: string, labels: Record<string, string>, step: number) {
     this.key = key;
@@ -150,7 +154,7 @@ export class Evaluator {
     if (list === undefined) return;
     for (const compiled of list) {
       let fed = compiled.bySeries.get(c.series);
-      if (fed === undefined) {
+      if (fed === undefined || fed.alert?.gone === true || fed.base?.gone === true) {
         fed = this.feeds(compiled, c.series);
         compiled.bySeries.set(c.series, fed);
       }
@@ -194,14 +198,16 @@ export class Evaluator {
       this.refused++;
       return null;
     }
-    this.bytes += a.bytes;
+    a.charged = a.bytes;
+    this.bytes += a.charged;
     c.alerts.set(key, a);
     return a;
   }
 
   private drop(c: Compiled, a: Alert): void {
     c.alerts.delete(a.key);
-    this.bytes -= a.bytes;
+    this.bytes -= a.charged;
+    a.gone = true;
   }
 
   /**

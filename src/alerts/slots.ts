@@ -42,6 +42,7 @@ export class Step {
 
   add(c: ClosedWindow): void {
     const w = c.window;
+    if (w.count === 0) return;
     const kind = c.series.metric.kind;
     this.lines += w.count;
     if (kind === MEASURE) {

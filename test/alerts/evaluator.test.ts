@@ -174,6 +174,17 @@ describe('alert states', () => {
     expect(of('quiet')).toEqual([['firing', S0 + 10, 34], ['resolved', S0 + 20, 4]]);
   });
 
+  it('makes an alert again for a series that comes back after its alert went idle and was dropped', () => {
+    const { line, to, transitions, ev } = setup('  - { name: slow, app: shop, metric: latency_seconds, stat: max, above: 1, over: 10s, notify: hook }\n');
+    line('shop', 500, latency, 'web.1', 0.2);
+    to(40); // idle for longer than over + a step: dropped
+    expect([...ev.alerts()]).toEqual([]);
+    for (let s = 40; s < 52; s++) line('shop', s * 1000 + 500, latency, 'web.1', 2);
+    to(52);
+    expect(transitions.map((t) => [t.state, t.at, t.value])).toEqual([['firing', S0 + 50, 2]]);
+    expect(ev.bytes).toBeGreaterThan(0);
+  });
+
   it('goes on from kept state: no second firing inside rearm, and a resolve owed is sent', async () => {
     const rule = '  - { name: slow, app: shop, metric: latency_seconds, stat: max, above: 1, over: 10s, notify: hook }\n';
     const first = setup(rule);
