@@ -12,6 +12,7 @@ import { drainPassword } from '../../src/server/auth.js';
 import { find, parseExposition } from '../server/helpers.js';
 import { freePort, sleep, until } from '../support/real.js';
 import { startServe } from '../support/served.js';
+import { strictAvailable, strictProblems } from '../support/strict.js';
 
 const SECRET = 'alerts-secret-0123456789';
 const TOKEN = 'alerts-token-0123456789';
@@ -162,7 +163,12 @@ describe('notifications from serve', () => {
       expect(of('/hook').slice(2)).toEqual([expect.objectContaining({ alert: 'slow-checkout', state: 'resolved', value: 0.1, threshold: 0.5, since: hook[0].since })]);
       expect(of('/slack')[1].text).toEqual(expect.stringContaining('slow-checkout resolved'));
 
-      const metrics = parseExposition(await (await fetch(`${s.base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text());
+      const text = await (await fetch(`${s.base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
+      if (strictAvailable) {
+        const om = await (await fetch(`${s.base}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}`, Accept: 'application/openmetrics-text; version=1.0.0' } })).text();
+        expect(strictProblems(text, om)).toBe('');
+      }
+      const metrics = parseExposition(text);
       expect(find(metrics, 'drainmeter_alerts', { alert: 'slow-checkout', state: 'firing' })[0].value).toBe(0);
       expect(find(metrics, 'drainmeter_alert_notifications_total', { notifier: 'hook', outcome: 'sent' })[0].value).toBe(2);
       expect(find(metrics, 'drainmeter_alert_notifications_total', { notifier: 'pd', outcome: 'sent' })[0].value).toBe(2);
