@@ -98,4 +98,62 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+/**
+ * `delay`: the real `serve` and a local webhook receiver; five times, good lines for
+ * 12 s (and 2.3 s more each round), then breaching lines until the firing arrives, then good lines until the
+ * resolve arrives. The delays from the first breaching (good) line to the firing
+ * (resolve), ms.
+ */
+async function delay(rounds: number): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:http');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { freePort } = await import('./lib.js');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const hookPort = await freePort();
+  const arrived: { state: string; at: number }[] = [];
+  const hook = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d: Buffer) => (b += d.toString()));
+    req.on('end', () => {
+      arrived.push({ state: (JSON.parse(b) as { state: string }).state, at: Date.now() });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(hookPort, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'drainmeter-bench-alerts-'));
+  writeFileSync(join(dir, 'alerts.yml'), `notify:\n  hook: { webhook: "http://127.0.0.1:${hookPort}/" }\nalerts:\n  - { name: slow, metric: lat_seconds, stat: max, above: 0.5, over: 10s, rearm: 0s, notify: hook }\n`);
+  const port = await freePort();
+  const cli = new URL('../src/cli.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [cli, 'serve', '--port', String(port)], { env: { PATH: process.env.PATH ?? '', DRAINMETER_ALERTS: join(dir, 'alerts.yml'), DRAINMETER_STATE_FILE: join(dir, 'state.json') }, stdio: 'ignore' });
+  await sleep(1500);
+  const send = async (value: string, until: (n: number) => boolean): Promise<number> => {
+    const first = Date.now();
+    const n = arrived.length;
+    while (!until(arrived.length - n)) {
+      await fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: `measure#lat=${value} source=web.1\n` }).then((r) => r.arrayBuffer());
+      await sleep(200);
+    }
+    return arrived[arrived.length - 1].at - first;
+  };
+  const firing: number[] = [];
+  const resolving: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const warm = Date.now();
+    // 12 s, and 2.3 s more each round: the breaches fall at different points of the 10 s steps.
+    while (Date.now() - warm < 12_000 + i * 2_300) {
+      await fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'measure#lat=100ms source=web.1\n' }).then((r) => r.arrayBuffer());
+      await sleep(200);
+    }
+    firing.push(await send('800ms', (n) => n >= 1));
+    resolving.push(await send('100ms', (n) => n >= 1));
+  }
+  child.kill('SIGTERM');
+  hook.close();
+  process.stdout.write(JSON.stringify({ firing, resolving, states: arrived.map((a) => a.state) }) + '\n');
+}
+
+if (process.argv[2] === 'delay') await delay(Number(process.argv[3] ?? 5));
+else await main();

@@ -104,12 +104,20 @@ async function history(): Promise<string> {
 /** 1,000 alert rules on 100,000 series: an evaluation, the close path with and without alerts, the bytes kept. */
 async function alerts(): Promise<string> {
   const r = JSON.parse(await isolated('./alerts.js')) as Record<string, number>;
+  const d = JSON.parse(await isolated('./alerts.js', ['delay', '5'])) as { firing: number[]; resolving: number[] };
   return [
     `### Alerts: ${r.rules.toLocaleString('en-US')} rules on ${r.series.toLocaleString('en-US')} measure series (${r.alerts.toLocaleString('en-US')} alerts, each: series, over 1m), a line a second each`,
     '',
     '| every rule evaluated (a tick, every 10 s; median of 9) | one second\'s windows closed, without alerts | with alerts | × | alert steps kept |',
     '|---:|---:|---:|---:|---:|',
     `| ${r.tickMs} ms | ${r.closePlainMs} ms | ${r.closeAlertsMs} ms | ${r.closeRatio.toFixed(2)}× | ${r.alertMb} MB |`,
+    '',
+    '### Alerts: from the first breaching line to the webhook, and from the first good line to the resolve (real serve, `for: 0`, over 10s, grace 2 s)',
+    '',
+    '| | each round, s | median, s |',
+    '|---|---|---:|',
+    `| firing | ${d.firing.map((x) => (x / 1000).toFixed(1)).join(', ')} | ${(median(d.firing) / 1000).toFixed(1)} |`,
+    `| resolve | ${d.resolving.map((x) => (x / 1000).toFixed(1)).join(', ')} | ${(median(d.resolving) / 1000).toFixed(1)} |`,
   ].join('\n');
 }
 

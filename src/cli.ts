@@ -181,7 +181,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'check':
     case 'alerts': {
-      const { readRules } = await import('./alerts/index.js');
+      const { readRules } = await import('./alerts/options.js');
       const file = rest[0] ?? (command === 'alerts' ? config.alerts?.file : undefined);
       if (file === undefined) fail(command === 'check' ? 'usage: drainmeter check FILE' : 'usage: drainmeter alerts [FILE] --prometheus OUT (FILE: else --alerts or DRAINMETER_ALERTS)');
       const set = readRules(file);

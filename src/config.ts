@@ -3,7 +3,7 @@
 // A bad value is a ConfigError whose message is the one line the CLI prints before
 // exiting 2.
 
-import { type AlertSettings, ALERT_OPTIONS, configureAlerts } from './alerts/index.js';
+import { type AlertSettings, ALERT_OPTIONS, configureAlerts } from './alerts/options.js';
 import { ConfigError, type Option } from './options.js';
 import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
 import { instanceOf } from './outlets/push.js';

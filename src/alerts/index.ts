@@ -3,47 +3,17 @@
 // store (Redis when joined, else a local file) and its lease, the /alerts JSON and
 // the self-metrics.
 
-import { readFileSync } from 'node:fs';
 import type { Aggregator } from '../aggregate/index.js';
 import type { Logger } from '../log.js';
-import { ConfigError, type Option } from '../options.js';
 import { type ByteWriter, labelPairs, writeHeader, writeSample } from '../outlets/exposition.js';
 import { type Entry, Evaluator, type Transition } from './evaluator.js';
 import { Notifiers } from './notify.js';
 import { RedisStore } from './redis-store.js';
-import { parseRules, type RuleSet } from './rules.js';
+import type { AlertSettings } from './options.js';
 import { type AlertStore, FileStore, RECENT, type Recorded } from './store.js';
 
+export { ALERT_OPTIONS, type AlertSettings, configureAlerts, readRules } from './options.js';
 export { parseRules, type RuleSet } from './rules.js';
-
-export const ALERT_OPTIONS: Option[] = [
-  { flag: 'alerts', env: 'DRAINMETER_ALERTS', describe: 'alert rules, a YAML file (docs/alerts.md)', default: '' },
-  { flag: 'state-file', env: 'DRAINMETER_STATE_FILE', describe: 'alert state without Redis (on a dyno: until it restarts)', default: '.drainmeter-state.json' },
-];
-
-export interface AlertSettings {
-  file: string;
-  rules: RuleSet;
-  stateFile: string;
-}
-
-/** Reads and validates a rules file: ConfigError (one line) when it is missing or wrong. */
-export function readRules(file: string): RuleSet {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read the alert rules: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseRules(text, file);
-}
-
-/** The alert settings the options ask for, or null without DRAINMETER_ALERTS. */
-export function configureAlerts(values: ReadonlyMap<string, string>): AlertSettings | null {
-  const file = values.get('alerts') ?? '';
-  if (file === '') return null;
-  return { file, rules: readRules(file), stateFile: values.get('state-file') || '.drainmeter-state.json' };
-}
 
 /** The store's lease is taken or renewed this often, ms. */
 export const LEASE_RENEW_MS = 5_000;

@@ -2,8 +2,14 @@
 // `alerts:` (rules). Read and validated once, at start or by `drainmeter check`: a
 // bad file is a ConfigError whose message is one line naming the rule and the field.
 
-import { LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { ConfigError } from '../options.js';
+
+/** The YAML parser, loaded when a rules file is read: not by every command (cli.ts, start-up). */
+function yaml(): typeof Yaml {
+  return createRequire(import.meta.url)('yaml') as typeof Yaml;
+}
 
 export const STATS = ['mean', 'min', 'max', 'count', 'sum', 'rate', 'last'] as const;
 export const NOTIFIER_KINDS = ['slack', 'webhook', 'pagerduty', 'alertmanager'] as const;
@@ -228,6 +234,7 @@ function ruleOf(v: unknown, index: number, notifiers: Map<string, Notifier>, nam
 
 /** Parses and validates a rules file's text; ConfigError (one line) when anything is wrong. */
 export function parseRules(text: string, file = 'alerts'): RuleSet {
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   if (doc.errors.length > 0) {
