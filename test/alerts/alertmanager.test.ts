@@ -77,7 +77,10 @@ function keepSending(base: string, line: string): () => Promise<void> {
   let going = true;
   const loop = (async () => {
     while (going) {
-      await fetch(`${base}/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: `${line}\n` }).then((r) => r.arrayBuffer());
+      await fetch(`${base}/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: `${line}\n` }).then(
+        (r) => r.arrayBuffer(),
+        () => null, // the server stopped (a failed test's cleanup)
+      );
       await sleep(250);
     }
   })();

@@ -31,6 +31,6 @@ export function summary(t: Transition): string {
       ? t.value === null
         ? `no line ever seen (absent for ${r.overS}s)`
         : `no line for ${t.value}s (absent: ${r.overS}s)`
-      : `${r.of === null ? r.stat : `share of ${r.stat}`} ${num(t.value)} ${t.state === 'firing' ? '' : 'now, '}${r.op} ${num(r.threshold)} over ${r.overS}s`;
+      : `${r.of === null ? r.stat : `share of ${r.stat}`} ${num(t.value)}, ${t.state === 'firing' ? '' : 'no longer '}${r.op} ${num(r.threshold)} over ${r.overS}s`;
   return `${r.name} ${t.state}: ${what} ${cond}${r.summary === null ? '' : ` (${r.summary})`}`;
 }
