@@ -34,6 +34,10 @@ const COMMANDS: Record<string, string> = {
       --batch N                 lines per batch [100]
       --now                     stamp every line with the time it is sent (use it when a
                                 Prometheus is to see rates: --now --rate 20)`,
+  check: `drainmeter check FILE         validates an alert rules file (docs/alerts.md) without starting`,
+  alerts: `drainmeter alerts [FILE] --prometheus OUT
+                                writes the alert rules (FILE, else --alerts) as Prometheus alerting
+                                rules to OUT (- for stdout)`,
 };
 
 const OPTION_LINES = OPTIONS.map((o) => `  --${o.flag.padEnd(20)} ${o.env.padEnd(31)} ${o.describe}${o.default ? ` [${o.default}]` : ''}`).join('\n');
@@ -86,7 +90,7 @@ function refuseOpenDyno(config: Config): void {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const parsed = parseArgs(argv, process.env, ['help', 'version', 'format', 'listen', 'app', 'threads', 'url', 'rate', 'batch', 'now']);
+  const parsed = parseArgs(argv, process.env, ['help', 'version', 'format', 'listen', 'app', 'threads', 'url', 'rate', 'batch', 'now', 'prometheus']);
   const [command, ...rest] = parsed.args;
   if (parsed.values.get('version') === 'true' || command === 'version') {
     process.stdout.write(`${VERSION}\n`);
@@ -173,6 +177,25 @@ async function main(argv: string[]): Promise<void> {
         `sent=${s.lines} batches=${s.batches} seconds=${s.seconds.toFixed(2)} rate=${Math.round(s.lines / Math.max(s.seconds, 0.001))} retries=${s.retries} failed_batches=${s.failedBatches} failed_lines=${s.failedLines}\n`,
       );
       process.exitCode = s.failedBatches > 0 ? 1 : 0;
+      return;
+    }
+    case 'check':
+    case 'alerts': {
+      const { readRules } = await import('./alerts/options.js');
+      const file = rest[0] ?? (command === 'alerts' ? config.alerts?.file : undefined);
+      if (file === undefined) fail(command === 'check' ? 'usage: drainmeter check FILE' : 'usage: drainmeter alerts [FILE] --prometheus OUT (FILE: else --alerts or DRAINMETER_ALERTS)');
+      const set = readRules(file);
+      if (command === 'check') {
+        process.stdout.write(`${file}: ${set.rules.length} rules, ${set.notifiers.size} notifiers: ok\n`);
+        return;
+      }
+      const out = parsed.values.get('prometheus');
+      if (out === undefined) fail('usage: drainmeter alerts [FILE] --prometheus OUT');
+      const { prometheusRules } = await import('./alerts/prometheus-rules.js');
+      const { text, skipped } = prometheusRules(set, config);
+      if (out === '-') process.stdout.write(text);
+      else (await import('node:fs')).writeFileSync(out, text);
+      process.stderr.write(`drainmeter: ${set.rules.length - skipped.length} of ${set.rules.length} rules written${skipped.length > 0 ? `; left out (see the comments): ${skipped.join(', ')}` : ''}\n`);
       return;
     }
     default:

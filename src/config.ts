@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { SERIES_DEFAULT, seriesForMemory } from './model/index.js';
+import { type AlertSettings, ALERT_OPTIONS, configureAlerts } from './alerts/options.js';
 import { ConfigError, type Option } from './options.js';
 import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
 import { instanceOf } from './outlets/push.js';
@@ -36,6 +37,8 @@ export interface Config {
   redisUrl: string;
   /** This receiver's name: DRAINMETER_INSTANCE, else DYNO, else the host name. */
   instance: string;
+  /** Alert rules and where their state lives (docs/alerts.md), or null. */
+  alerts: AlertSettings | null;
 }
 
 export const RESOLUTIONS = [1, 5, 10, 15, 30, 60];
@@ -62,6 +65,7 @@ export const OPTIONS: Option[] = [
   { flag: 'redis-tls-url', env: 'REDIS_TLS_URL', describe: 'as REDIS_URL, over TLS; wins when both are set', default: '' },
   // Each outlet declares its own (outlets/index.ts).
   ...OUTLET_OPTIONS,
+  ...ALERT_OPTIONS,
 ];
 
 export interface Parsed {
@@ -200,6 +204,7 @@ export function configFrom(values: Map<string, string>): Config {
     workers: integer(values, 'workers', 1, 64),
     redisUrl,
     instance: instanceOf(values),
+    alerts: configureAlerts(values),
   };
 }
 

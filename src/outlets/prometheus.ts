@@ -86,6 +86,8 @@ export class PrometheusOutlet {
   renderings = 0;
   /** More self-metrics of the whole process, each one sample (scale-out: Redis). */
   extra: { name: string; help: string; type: FamilyType; value: () => number }[] = [];
+  /** More self-metric families, written for the scrape's scope (alerts). */
+  families: ((out: ByteWriter, scope: string | null, openMetrics: boolean) => void)[] = [];
 
   constructor(aggregator: Aggregator, catalog: Catalog, quantiles: number[]) {
     this.aggregator = aggregator;
@@ -140,6 +142,7 @@ export class PrometheusOutlet {
     }
     const apps = scope === null ? [...this.aggregator.apps.values()] : one === undefined ? [] : [one];
     this.writeSelf(out, apps, scope === null, openMetrics);
+    for (const f of this.families) f(out, scope, openMetrics);
     if (processMetrics) await this.writeProcess(out, openMetrics);
     if (openMetrics) out.ascii('# EOF\n');
     return { contentType: openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE, chunks: out.finish() };

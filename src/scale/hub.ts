@@ -8,6 +8,7 @@
 // comes at most one tick after its lines, so a line a receiver took in time is in
 // time here too.
 
+import { Alerts } from '../alerts/index.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
@@ -40,6 +41,8 @@ export class Hub {
   readonly look: Look;
   /** Payloads that could not be read (a bug, or a foreign writer on our Redis keys). */
   refused = 0;
+  /** Alerts, evaluated on the merged view (one evaluator of all receivers holds the lease). */
+  readonly alerts: Alerts | null;
 
   constructor(config: Config, log: Logger, now: () => number, joined: boolean) {
     this.log = log;
@@ -57,7 +60,14 @@ export class Hub {
       write: (t) => process.stdout.write(t),
     });
     this.view.outlet.pushers = this.outlets;
-    this.look = lookAt(this.view.history);
+    const looked = lookAt(this.view.history);
+    this.alerts = config.alerts === null ? null : new Alerts(config.alerts, { aggregator: this.view.aggregator, log, now, redisUrl: config.redisUrl, instance: config.instance });
+    const alerts = this.alerts;
+    if (alerts !== null) {
+      this.view.outlet.families.push((out, scope, om) => alerts.writeMetrics(out, scope, om));
+      void alerts.start();
+    }
+    this.look = (what, q) => (what === 'alerts' && alerts !== null ? alerts.json(q.scope) : looked(what, q));
   }
 
   /** A payload of this dyno's lines: merged here, pushed, and sent to the others. */
@@ -121,6 +131,6 @@ export class Hub {
       p.aggregator.advance(t);
       p.aggregator.closeAll();
     }
-    await Promise.all([flushOutlets(this.outlets, deadline, this.log), this.redis?.stop(deadline)]);
+    await Promise.all([flushOutlets(this.outlets, deadline, this.log), this.redis?.stop(deadline), this.alerts?.stop(deadline)]);
   }
 }

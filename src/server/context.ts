@@ -28,8 +28,11 @@ export interface FrameGate {
 /** The exposition for one app or (null) all, in either format. */
 export type Render = (scope: string | null, openMetrics: boolean) => Promise<Rendering>;
 
-/** What the dashboard asks: the apps and metrics with history, a query's points, an app's overview. */
-export type LookWhat = 'index' | 'history' | 'overview';
+/** What the dashboard asks: the apps and metrics with history, a query's points, an app's overview, or the alerts (docs/alerts.md). */
+export type LookWhat = 'index' | 'history' | 'overview' | 'alerts';
+
+/** GET /alerts when none are configured. */
+export const NO_ALERTS = '{"evaluator":null,"rules":[],"alerts":[],"recent":[]}';
 
 /** The dashboard's data as JSON text. */
 export type Look = (what: LookWhat, q: HistoryQuery) => Promise<string>;
@@ -40,6 +43,7 @@ export type Look = (what: LookWhat, q: HistoryQuery) => Promise<string>;
  */
 export function lookAt(history: History | null, clock: () => number = Date.now): Look {
   return async (what, q) => {
+    if (what === 'alerts') return NO_ALERTS;
     const now = Math.floor(clock() / 1000);
     if (history === null) return what === 'history' ? `{"through":null,"now":${now},"total":0,"series":[]}` : `{"now":${now},"apps":[]}`;
     const asked = { ...q, now };
@@ -84,6 +88,8 @@ export class ServerState {
   /** Dashboard queries being answered, by scope. */
   readonly looks = new Map<string, number>();
   frameIds: FrameIds | null = null;
+  /** GET /alerts of this process's evaluator, when it has one (else asked of look). */
+  alerts: ((scope: string | null) => Promise<string>) | null = null;
 }
 
 export interface RouteContext extends AppDeps {

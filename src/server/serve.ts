@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { serve as listen } from '@hono/node-server';
 import { type Config, ConfigError, isLoopback } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Alerts } from '../alerts/index.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { sweep as sweepPipeline } from '../pipeline.js';
 import { exportDelta } from '../scale/delta.js';
@@ -76,6 +77,16 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
     write: (t) => process.stdout.write(t),
   });
   parts.outlet.pushers = outlets;
+  // Alerts on this process's windows; scale-out evaluates them on the hub's merged view.
+  let alerts: Alerts | null = null;
+  if (receiver === undefined && config.alerts !== null) {
+    const { Alerts } = await import('../alerts/index.js');
+    alerts = new Alerts(config.alerts, { aggregator, log, now: Date.now, redisUrl: '', instance: config.instance });
+    await alerts.start();
+    const a = alerts;
+    parts.outlet.families.push((out, scope, om) => a.writeMetrics(out, scope, om));
+    state.alerts = (scope) => a.json(scope);
+  }
   // A client that sends headers and then nothing, or a body at a crawl, is cut off
   // (Node checks every checkInterval; its default, 30 s, would let them linger).
   const serverOptions = {
@@ -125,7 +136,7 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
       handOver();
       await receiver?.stop?.(started + FLUSH_DEADLINE_MS);
       aggregator.closeAll();
-      await flushOutlets(outlets, started + FLUSH_DEADLINE_MS, log);
+      await Promise.all([flushOutlets(outlets, started + FLUSH_DEADLINE_MS, log), alerts?.stop(started + FLUSH_DEADLINE_MS)]);
       log.info('stopped', { series: aggregator.seriesCount });
     })();
     return stopping;
