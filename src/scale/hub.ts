@@ -60,6 +60,7 @@ export class Hub {
       write: (t) => process.stdout.write(t),
     });
     this.view.outlet.pushers = this.outlets;
+    this.view.outlet.log = log;
     this.look = lookAt(this.view.history);
   }
 

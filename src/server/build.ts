@@ -16,6 +16,7 @@ export interface Elsewhere {
 
 export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
   const p = pipeline(config, now(), { exporting: elsewhere !== undefined });
+  p.outlet.log = log;
   const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log, frames: elsewhere?.frames, render: elsewhere?.render, look: elsewhere?.look ?? lookAt(p.history) });
   return { ...p, app, state };
 }
