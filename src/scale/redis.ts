@@ -73,7 +73,7 @@ for k = 5, #KEYS, 2 do
     local name, def, n, f = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
     i = i + 4
     local cur = def
-    if name ~= '' and redis.call('HSETNX', KEYS[k + 1], name, def) == 0 then cur = redis.call('HGET', KEYS[k + 1], name) end
+    if def ~= '' and redis.call('HSETNX', KEYS[k + 1], name, def) == 0 then cur = redis.call('HGET', KEYS[k + 1], name) end
     if string.sub(cur, 1, 1) ~= string.sub(def, 1, 1) then
       i = i + 3 * f
       conflicts = conflicts + n
