@@ -190,8 +190,10 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
   const defs: { name: string; kind: Kind; labels: string[]; help: string }[] = [];
   const kinds: Kind[] = [];
   const names: string[] = [];
-  /** The payload's metrics resolved in the current app's claims (undefined: not yet). */
-  const metrics: (Metric | null | undefined)[] = [];
+  /** The payload's metrics resolved in an app's claims, and the app (its number here) each was resolved for. */
+  const metrics: (Metric | null)[] = [];
+  const resolvedFor: number[] = [];
+  let appNo = 0;
   for (let i = r.uint(); i > 0; i--) {
     const name = r.string();
     const kind = r.uint();
@@ -216,7 +218,7 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
   for (let i = r.uint(); i > 0; i--) {
     const app = aggregator.appState(r.string());
     app.lastActive = nowSec;
-    metrics.fill(undefined, 0, defs.length);
+    appNo++;
     const lines = r.uint();
     const late = r.uint();
     const duplicates = r.uint();
@@ -246,13 +248,13 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
       const observed = r.double();
       const kind = kinds[index];
       visitor?.series(names[index], kind, label1, label2, resolution, count, sum, lastTime, last, observed);
-      let metric = metrics[index];
-      if (metric === undefined) {
+      if (resolvedFor[index] !== appNo) {
         const d = defs[index];
         const m = catalog.metric(d.name, d.kind, d.labels, d.help, app.name);
-        metric = m instanceof Metric ? m : null;
-        metrics[index] = metric;
+        metrics[index] = m instanceof Metric ? m : null;
+        resolvedFor[index] = appNo;
       }
+      const metric = metrics[index];
       let s: Series | null = null;
       if (metric === null) {
         if (totals) app.rejected[TYPE_CONFLICT] += observed;
