@@ -267,7 +267,7 @@ export class Aggregator implements ObservationSink {
 
   /**
    * Drops every series of an app's family whose name another process claimed first
-   * as another kind (scale/kinds.ts): their observations become type_conflict, as
+   * as another kind (docs/isolation.md): their observations become type_conflict, as
    * one process would have counted them. Returns the series dropped.
    */
   dropMetric(app: AppState, metric: Metric): number {

@@ -196,7 +196,7 @@ export class Series {
   /**
    * Observations taken: since the last hand-over in an exporting aggregator, in all
    * in a merged one. A series dropped because another process claimed its name
-   * first counts these as type_conflict (scale/kinds.ts).
+   * first counts these as type_conflict (docs/isolation.md).
    */
   observed = 0;
   sentTime = -Infinity;

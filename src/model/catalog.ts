@@ -1,12 +1,12 @@
 // Every metric family with live series, with its kind. Prometheus exposes one type
 // per family, and which kind a name is belongs to each app (docs/isolation.md): an
-// app's name keeps the first kind the app sent it with (by any process: scale/), a
+// app's name keeps the first kind the app sent it with (by any process), a
 // later line of another kind is a type conflict, and another app's names never are.
 // Within an app a family also claims every name it writes in either format (a
 // summary `x` writes `x_sum` and `x_count`; a counter `z_total` is the family `z` in
 // OpenMetrics, with `z_created` beside it), so one app's exposition never has two
 // families sharing a sample name. Two apps may still clash on a name: the combined
-// exposition resolves that (outlets/conflicts.ts).
+// exposition resolves that (docs/isolation.md).
 //
 // A family is one app's (Metric.app), or everyone's (app ''): the platform's fixed
 // families, whose names no app may claim. App families leave the catalog when their
