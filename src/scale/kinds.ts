@@ -24,6 +24,8 @@ export interface KindDef {
   kind: Kind;
   labels: readonly string[];
   help: string;
+  /** As Redis keeps it: the second the app last used the name. */
+  at?: number;
 }
 
 export function defOf(m: Metric): KindDef {
@@ -34,7 +36,22 @@ export function isKind(k: unknown): k is Kind {
   return k === MEASURE || k === COUNTER || k === SAMPLE;
 }
 
-/** A claim as Redis keeps it: the kind's digit, a space, then the labels and help. */
+/**
+ * Seconds after its last use that Redis forgets an app's definition of a name: the
+ * series TTL, a quarter of it (Redis notes a use once in that long), and the sweep
+ * that releases the name in a receiver (every 10 s at most). Later than in any
+ * receiver, so a name is never taken from one that still holds it; redis.ts APPLY
+ * computes the same.
+ */
+export function staleAfterS(ttl: number): number {
+  return ttl + ttl / 4 + 10;
+}
+
+/**
+ * A claim as sent to Redis: the kind's digit, a space, then the labels and help as
+ * JSON. Redis keeps it with the second it was last used after the digit
+ * (`0 1765000000 {…}`).
+ */
 export function encodeDef(d: KindDef): string {
   return `${d.kind} ${JSON.stringify({ labels: d.labels, help: d.help })}`;
 }
@@ -42,10 +59,17 @@ export function encodeDef(d: KindDef): string {
 export function decodeDef(app: string, name: string, text: string): KindDef | null {
   const kind = Number(text.slice(0, 1));
   if (!isKind(kind) || text[1] !== ' ') return null;
+  let json = text.slice(2);
+  let at: number | undefined;
+  const space = json.indexOf(' ');
+  if (json.charCodeAt(0) !== 0x7b && space > 0) {
+    at = Number(json.slice(0, space));
+    json = json.slice(space + 1);
+  }
   try {
-    const { labels, help } = JSON.parse(text.slice(2)) as { labels: unknown; help: unknown };
+    const { labels, help } = JSON.parse(json) as { labels: unknown; help: unknown };
     if (!Array.isArray(labels) || typeof help !== 'string' || labels.some((l) => typeof l !== 'string')) return null;
-    return { app, name, kind, labels: labels as string[], help };
+    return { app, name, kind, labels: labels as string[], help, at };
   } catch {
     return null;
   }

@@ -9,9 +9,11 @@
 //                   newest by time): what a restarted receiver starts from. It
 //                   expires whole after DRAINMETER_SERIES_TTL without a line, as the
 //                   app's series would
-//   {dm}:d:APP      the app's metric definitions: name → kind, labels and help. The
-//                   first claim of a name wins (HSETNX): Redis is the arbiter of
-//                   kinds between receivers (kinds.ts). It expires with {dm}:a:APP
+//   {dm}:d:APP      the app's metric definitions: name → kind, the second it was last
+//                   used, labels and help. The first claim of a name wins: Redis is
+//                   the arbiter of kinds between receivers (kinds.ts). A definition
+//                   unused for DRAINMETER_SERIES_TTL is gone, as the name's series
+//                   are in every receiver; the hash expires with {dm}:a:APP
 //   {dm}:apps       the apps with a hash
 //   {dm}:r          request counts;        {dm}:q  each origin's last payload number
 //   {dm}:f:APP:ID   a Frame-Id accepted in the last 10 minutes (SET NX EX 600)
@@ -33,7 +35,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
 import { type Kind, REASONS } from '../model/index.js';
 import { encodeTotals, type TotalsSnapshot, type TotalsVisitor } from './delta.js';
-import { decodeDef, encodeDef, type KindDef } from './kinds.js';
+import { decodeDef, encodeDef, type KindDef, staleAfterS } from './kinds.js';
 
 /** A Frame-Id claim waits at most this for Redis, then the receiver decides alone, ms. */
 export const CLAIM_TIMEOUT_MS = 250;
@@ -63,6 +65,10 @@ local i = 6
 local r = tonumber(ARGV[i]); i = i + 1
 for j = 1, r do redis.call('HINCRBYFLOAT', KEYS[3], ARGV[i], ARGV[i + 1]); i = i + 2 end
 local lost = {}
+local ttl = tonumber(ARGV[5])
+-- kinds.ts staleAfterS: past a receiver's own release of the name (TTL and a sweep).
+local stale = ttl + ttl / 4 + 10
+local sec = math.floor(now / 1000)
 for k = 5, #KEYS, 2 do
   local app = ARGV[i]; i = i + 1
   local g = tonumber(ARGV[i]); i = i + 1
@@ -73,7 +79,19 @@ for k = 5, #KEYS, 2 do
     local name, def, n, f = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
     i = i + 4
     local cur = def
-    if def ~= '' and redis.call('HSETNX', KEYS[k + 1], name, def) == 0 then cur = redis.call('HGET', KEYS[k + 1], name) end
+    if def ~= '' then
+      -- The app's definition of the name ('K SECOND JSON'), unless unused for the TTL.
+      local old = redis.call('HGET', KEYS[k + 1], name)
+      local at = old and tonumber(string.match(old, '^%d (%d+) '))
+      if at and sec - at <= stale then
+        cur = old
+        if string.sub(old, 1, 1) == string.sub(def, 1, 1) and sec - at > ttl / 4 then
+          redis.call('HSET', KEYS[k + 1], name, string.sub(def, 1, 2) .. sec .. ' ' .. string.sub(def, 3))
+        end
+      else
+        redis.call('HSET', KEYS[k + 1], name, string.sub(def, 1, 2) .. sec .. ' ' .. string.sub(def, 3))
+      end
+    end
     if string.sub(cur, 1, 1) ~= string.sub(def, 1, 1) then
       i = i + 3 * f
       conflicts = conflicts + n
@@ -95,7 +113,7 @@ for k = 5, #KEYS, 2 do
   end
   if conflicts > 0 then redis.call('HINCRBYFLOAT', KEYS[k], '["rejected","type_conflict"]', conflicts) end
   redis.call('EXPIRE', KEYS[k], ARGV[5])
-  redis.call('EXPIRE', KEYS[k + 1], ARGV[5])
+  redis.call('EXPIRE', KEYS[k + 1], math.ceil(stale))
   redis.call('SADD', KEYS[4], app)
 end
 return lost
@@ -103,13 +121,16 @@ return lost
 
 /** An app's claim of a name (kinds.ts): the first wins; a new one goes on the stream for every receiver. */
 const CLAIM = `
+local t = redis.call('TIME')
+local sec = tonumber(t[1])
 local cur = redis.call('HGET', KEYS[1], ARGV[2])
-if not cur then
-  redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+local at = cur and tonumber(string.match(cur, '^%d (%d+) '))
+if not at or sec - at > tonumber(ARGV[6]) then
+  redis.call('HSET', KEYS[1], ARGV[2], string.sub(ARGV[3], 1, 2) .. sec .. ' ' .. string.sub(ARGV[3], 3))
   redis.call('XADD', KEYS[2], '*', 'o', ARGV[4], 'c', ARGV[5])
   cur = ARGV[3]
 end
-redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[6])))
 redis.call('SADD', KEYS[3], ARGV[1])
 return cur
 `;
@@ -312,7 +333,7 @@ export class RedisLink {
     try {
       const def = encodeDef(d);
       const entry = JSON.stringify([d.app, d.name, def]);
-      const cur = await (this.claims as Redis & Scripted).dmClaim(3, defsKey(d.app), STREAM, APPS, d.app, d.name, def, this.origin, entry, String(this.o.appTtlS));
+      const cur = await (this.claims as Redis & Scripted).dmClaim(3, defsKey(d.app), STREAM, APPS, d.app, d.name, def, this.origin, entry, String(staleAfterS(this.o.appTtlS)));
       return decodeDef(d.app, d.name, cur);
     } catch {
       return null;
@@ -410,7 +431,7 @@ export class RedisLink {
     const hub = this.hub as Joined;
     const raw = (await this.writer.dmSnapshot(3, STREAM, REQUESTS, APPS, `${P}:a:`, `${P}:d:`)) as [string, string[], ...(string | string[])[]];
     const [id, requestFields, ...appParts] = raw;
-    const { totals, claims } = snapshotOf(requestFields, appParts);
+    const { totals, claims } = snapshotOf(requestFields, appParts, Date.now() / 1000 - staleAfterS(this.o.appTtlS));
     for (const d of claims) hub.claimed(d);
     hub.zeroTotals();
     hub.remote(encodeTotals(totals), true, false);
@@ -500,7 +521,7 @@ function entryOf(fields: Buffer[]): { origin: string; payload: Buffer } | null {
 }
 
 /** The stored hashes, as the totals of a payload, and the claims of every app. */
-function snapshotOf(requestFields: string[], appParts: (string | string[])[]): { totals: TotalsSnapshot; claims: KindDef[] } {
+function snapshotOf(requestFields: string[], appParts: (string | string[])[], staleBefore: number): { totals: TotalsSnapshot; claims: KindDef[] } {
   const snap: TotalsSnapshot = { metrics: [], requests: [], apps: [] };
   const claims: KindDef[] = [];
   for (let i = 0; i + 1 < requestFields.length; i += 2) {
@@ -515,7 +536,7 @@ function snapshotOf(requestFields: string[], appParts: (string | string[])[]): {
     const metricIndex = new Map<string, number>();
     for (let i = 0; i + 1 < defFields.length; i += 2) {
       const d = decodeDef(name, defFields[i], defFields[i + 1]);
-      if (d === null) continue;
+      if (d === null || (d.at ?? 0) < staleBefore) continue;
       claims.push(d);
       metricIndex.set(d.name, snap.metrics.length);
       snap.metrics.push({ name: d.name, kind: d.kind, labels: [...d.labels], help: d.help });
