@@ -9,7 +9,7 @@
 // start + resolution + grace. A line whose window is already closed is late: it
 // counts in the cumulative totals and in late_lines, never in a window.
 
-import { type Budgets, budgetsFor, COUNTER, MEASURE, type Metric, type ObservationSink, SERIES_LIMIT, type Tenant, WINDOW_LIMIT } from '../model/index.js';
+import { type Budgets, budgetsFor, COUNTER, MEASURE, type Metric, type ObservationSink, SERIES_LIMIT, type Tenant, TYPE_CONFLICT, WINDOW_LIMIT } from '../model/index.js';
 import { AppState } from './app-state.js';
 import { Arena } from './arena.js';
 import { Series, Window } from './series.js';
@@ -59,6 +59,14 @@ export const MAX_OPEN_WINDOWS = 8;
 /** What an open window costs the app, bytes (the object; its buckets are charged as they grow). */
 export const WINDOW_BYTES = 256;
 /**
+ * The share of an app's series only its `heroku_*` families may take: a fifth of
+ * DRAINMETER_MAX_SERIES_PER_APP (2,000 of 10,000). A dyno reports about 20 series of
+ * its own (runtime metrics, router measures, statuses, R and H codes), so the share
+ * keeps the platform numbers of 100 dynos however many series the app's own metrics
+ * try to make (docs/isolation.md).
+ */
+export const PLATFORM_SHARE = 0.2;
+/**
  * Closed windows kept for reuse: this many, or one a live series when there are more.
  * Every series' window closes each second and opens again with its next line; a pool
  * of 4,096 let 100,000 series drop 96,000 windows a second for the collector, and
@@ -103,6 +111,10 @@ export class Aggregator implements ObservationSink {
   seriesCount = 0;
   /** Rises whenever what /metrics shows may have changed (a window closed, a series went). */
   version = 0;
+  /** Rises whenever a metric gains its first series or loses its last. */
+  holdersVersion = 0;
+  /** Series an app's own (not `heroku_*`) families may hold: the per-app limit less the platform's share. */
+  readonly appShare: number;
   /** Window clock, epoch ms: windows due by it are closed. */
   clock: number;
   /** Arrival time of the lines being read, epoch ms (for future timestamps). */
@@ -149,6 +161,8 @@ export class Aggregator implements ObservationSink {
     this.arrival = clock;
     this.resolution = options.resolution;
     this.closedTo = Math.floor(clock / 1000);
+    const perApp = budgets.series.perApp;
+    this.appShare = perApp - Math.ceil(perApp * PLATFORM_SHARE);
     // Behaviour chosen once (prom-client style), not a flag read per line.
     if (options.watermark === true) this.at = this.atWatermark;
   }
@@ -201,7 +215,7 @@ export class Aggregator implements ObservationSink {
     const app = this.app as AppState;
     let s = app.find(metric, label1, label2);
     if (s === undefined) {
-      if (!this.budgets.series.take(app, 1)) {
+      if (!this.takeSeries(app, metric)) {
         app.rejected[SERIES_LIMIT]++;
         return;
       }
@@ -209,6 +223,7 @@ export class Aggregator implements ObservationSink {
       this.addSeries(app, s);
     }
     s.lastSeen = this.clockSec;
+    s.observed++;
     const kind = metric.kind;
     const time = this.lineTime;
     if (kind === MEASURE) {
@@ -248,6 +263,35 @@ export class Aggregator implements ObservationSink {
     }
   }
 
+  /** One series of the budget for `app`: its own families stay out of the platform's share. */
+  private takeSeries(app: AppState, metric: Metric): boolean {
+    if (!metric.platform && app.series - app.platformSeries >= this.appShare) return false;
+    return this.budgets.series.take(app, 1);
+  }
+
+  /**
+   * Drops every series of an app's family whose name another process claimed first
+   * as another kind (docs/isolation.md): their observations become type_conflict, as
+   * one process would have counted them. Returns the series dropped.
+   */
+  dropMetric(app: AppState, metric: Metric): number {
+    let n = 0;
+    for (const s of [...app.each(metric)]) {
+      app.rejected[TYPE_CONFLICT] += s.observed;
+      while (s.firstOpen !== null) {
+        const w = s.firstOpen;
+        s.firstOpen = w.next;
+        w.next = null;
+        this.recycle(w);
+      }
+      s.openCount = 0;
+      this.removeSeries(app, s);
+      n++;
+    }
+    if (n > 0) this.version++;
+    return n;
+  }
+
   private windowed(metric: Metric): boolean {
     return metric.kind === MEASURE && this.options.exporting !== true;
   }
@@ -259,7 +303,7 @@ export class Aggregator implements ObservationSink {
   mergeSeries(app: AppState, metric: Metric, label1: string, label2: string, resolution: number): Series | null {
     let s = app.find(metric, label1, label2);
     if (s === undefined) {
-      if (!this.budgets.series.take(app, 1)) {
+      if (!this.takeSeries(app, metric)) {
         app.rejected[SERIES_LIMIT]++;
         return null;
       }
@@ -419,7 +463,8 @@ export class Aggregator implements ObservationSink {
 
   private addSeries(app: AppState, s: Series): void {
     this.seriesCount++;
-    s.metric.series++;
+    if (s.metric.series++ === 0) this.holdersVersion++;
+    if (s.metric.platform) app.platformSeries++;
     if (!app.add(s)) return;
     let set = this.holders[s.metric.id];
     if (set === undefined) {
@@ -431,7 +476,8 @@ export class Aggregator implements ObservationSink {
 
   private removeSeries(app: AppState, s: Series): void {
     this.seriesCount--;
-    s.metric.series--;
+    if (--s.metric.series === 0) this.holdersVersion++;
+    if (s.metric.platform) app.platformSeries--;
     this.budgets.series.give(app, 1);
     s.sliding?.release();
     if (!app.remove(s)) return;
@@ -520,7 +566,7 @@ export class Aggregator implements ObservationSink {
   }
 
   /**
-   * Gives back what an open window cost its app and pools it, up to POOL_MAX, with
+   * Gives back what an open window cost its app and pools it, up to POOL_MIN or one a live series, with
    * its bucket room while the pool's is under POOL_BUCKET_BYTES: what the pool keeps
    * is bounded whatever windows were open at the peak.
    */

@@ -10,6 +10,8 @@ type ByTwoLabels = Map<string, Map<string, Series>>;
 export class AppState extends Tenant {
   /** Live series of this app. */
   series = 0;
+  /** Of them, series of `heroku_*` families (the platform's share: aggregator.ts). */
+  platformSeries = 0;
   /** Series by metric id, then label1 (then label2 for two-label metrics): find() by array index. */
   private readonly byMetric: (ByLabel | ByTwoLabels | undefined)[] = [];
   /**

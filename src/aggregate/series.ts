@@ -193,6 +193,12 @@ export class Series {
   lastTime = -Infinity;
   /** Exporting (scale-out): the sample value last exported, and its time. */
   sentLast = NaN;
+  /**
+   * Observations taken: since the last hand-over in an exporting aggregator, in all
+   * in a merged one. A series dropped because another process claimed its name
+   * first counts these as type_conflict (docs/isolation.md).
+   */
+  observed = 0;
   sentTime = -Infinity;
   /**
    * Open windows, in the order they opened, linked through Window.next: an array a

@@ -164,7 +164,7 @@ export class NameTable {
     if (!full.endsWith(unit.suffix)) full += unit.suffix;
     if (kind === COUNTER && !full.endsWith('_total')) full += '_total';
     if (scheme.known === null && isReserved(full)) return new NameEntry(null, 0, 1, RESERVED_NAME);
-    const metric = this.catalog.metric(full, kind, scheme.labels, help);
+    const metric = this.catalog.metric(full, kind, scheme.labels, help, this.tenant.name);
     if (metric instanceof Metric) return new NameEntry(metric, unit.shift, unit.mul, 0);
     return new NameEntry(null, unit.shift, unit.mul, TYPE_CONFLICT, metric.blocker);
   }

@@ -1,6 +1,6 @@
 // Types every layer shares: metrics and their kinds, the catalog of names,
 // rejection reasons and ingest counts, and the sink observations go to.
-export { Catalog, claimedNames, COUNTER, isReserved, KIND_NAMES, type Kind, MEASURE, Metric, RESERVED_PREFIXES, SAMPLE } from './catalog.js';
+export { Catalog, claimedNames, SHARED, COUNTER, isReserved, KIND_NAMES, type Kind, MEASURE, Metric, RESERVED_PREFIXES, SAMPLE } from './catalog.js';
 export { Budget, type Budgets, budgetsFor, type Limits, BUDGET_NAMES, BUDGET_SLOTS, FRAME_ID_BYTES, FRAME_ID_BYTES_PER_APP, FRAME_IDS, HISTORY, Hold, Holder, SERIES_DEFAULT, seriesForMemory, INFLIGHT, NAMES, SERIES, WINDOWS } from './budget.js';
 export { Tenant } from './tenant.js';
 export type { ObservationSink } from './sink.js';

@@ -259,11 +259,15 @@ const SERIES_PER_CHECK = 512;
  */
 const LINE_ROOM = 64;
 
-/** Writes the family of `metric` over the apps given (each has a series of it). */
-export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter): Promise<void> {
+/**
+ * Writes the family of `metric` over the apps given (each has a series of it);
+ * without `header`, its series only (another app's family of the same name and
+ * kind wrote the header just before).
+ */
+export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter, header = true): Promise<void> {
   const kind = metric.kind;
   const t = familyText(metric);
-  out.bytes(options.openMetrics ? t.headerOm : t.header);
+  if (header) out.bytes(options.openMetrics ? t.headerOm : t.header);
   const qs = options.quantiles;
   const { open, sumOpen, countOpen } = t;
   const qSuffixes = options.qSuffixes;

@@ -72,6 +72,7 @@ interface NumberPoint {
 
 /** A metric's points in this batch. */
 interface Group {
+  name: string;
   numbers: NumberPoint[];
   /** Measures: the series closed a window, and the latest end (the cumulative is read at the cut). */
   measures: Map<Series, number>;
@@ -117,9 +118,11 @@ class OtlpOutlet extends BatchingOutlet<Batch> implements Outlet {
     this.window = (c) => this.add(c);
   }
 
+  /** A metric's points, by name and kind: kinds are per app, so two apps may send one name as two kinds (docs/isolation.md). */
   private group(s: Series): Group {
-    let g = this.groups.get(s.metric.name);
-    if (g === undefined) this.groups.set(s.metric.name, (g = { numbers: [], measures: new Map() }));
+    const key = `${s.metric.kind} ${s.metric.name}`;
+    let g = this.groups.get(key);
+    if (g === undefined) this.groups.set(key, (g = { name: s.metric.name, numbers: [], measures: new Map() }));
     return g;
   }
 
@@ -174,7 +177,8 @@ class OtlpOutlet extends BatchingOutlet<Batch> implements Outlet {
     const scope = w.begin(1);
     w.string(1, 'drainmeter');
     w.end(scope);
-    for (const [name, g] of groups) {
+    for (const g of groups.values()) {
+      const name = g.name;
       const kind = g.measures.size > 0 ? MEASURE : (g.numbers[0]?.series.metric.kind ?? -1);
       const m = w.begin(2);
       w.string(1, otlpName(name, kind));
@@ -248,7 +252,8 @@ class OtlpOutlet extends BatchingOutlet<Batch> implements Outlet {
   private json(groups: Map<string, Group>): unknown {
     const attrs = (pairs: readonly (readonly [string, string])[]) => pairs.map(([key, v]) => ({ key, value: { stringValue: v } }));
     const metrics = [];
-    for (const [name, g] of groups) {
+    for (const g of groups.values()) {
+      const name = g.name;
       const kind = g.measures.size > 0 ? MEASURE : (g.numbers[0]?.series.metric.kind ?? -1);
       const unit = unitOf(name);
       const metric: Record<string, unknown> = { name: otlpName(name, kind), ...(unit === '' ? {} : { unit }) };

@@ -11,7 +11,9 @@
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import client from 'prom-client';
 import type { Aggregator, AppState, Series } from '../aggregate/index.js';
-import { BUDGET_NAMES, type Budgets, type Catalog, REASONS } from '../model/index.js';
+import type { Logger } from '../log.js';
+import { BUDGET_NAMES, type Budgets, type Catalog, type Metric, REASONS } from '../model/index.js';
+import { conflictFields, NO_CONFLICTS, type Resolution, resolveConflicts } from './conflicts.js';
 import type { Outlet, PushStats } from './outlet.js';
 import { ByteWriter, escapeLabel, type FamilyOptions, type FamilyType, labelPairs, quantileSuffixes, writeFamily, writeHeader, writeSample } from './exposition.js';
 
@@ -22,6 +24,10 @@ const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_req
 
 /** Time a rendering runs before it lets the event loop in, ms. */
 const SLICE_MS = 8;
+/** A clash in the combined exposition is said in the log once in this long, ms. */
+const CONFLICT_LOG_MS = 10 * 60_000;
+/** Clashes remembered for that, at most (past it the memory starts over). */
+const CONFLICT_LOG_MAX = 4096;
 
 /** Requests answered, by route and status, for drainmeter_requests_total. */
 export class RequestCounts {
@@ -88,6 +94,13 @@ export class PrometheusOutlet {
   extra: { name: string; help: string; type: FamilyType; value: () => number }[] = [];
   /** More self-metric families, written for the scrape's scope (alerts). */
   families: ((out: ByteWriter, scope: string | null, openMetrics: boolean) => void)[] = [];
+  /** Where a clash in the combined exposition is said (conflicts.ts). */
+  log: Logger | null = null;
+  /** The clashes of the live families, made again when a family or its holders change. */
+  private resolution: Resolution = NO_CONFLICTS;
+  private resolvedAt = '';
+  /** When each clash (app and metric) was last said in the log, ms. */
+  private readonly said = new Map<string, number>();
 
   constructor(aggregator: Aggregator, catalog: Catalog, quantiles: number[]) {
     this.aggregator = aggregator;
@@ -132,10 +145,18 @@ export class PrometheusOutlet {
       },
     };
     const one = scope === null ? undefined : this.aggregator.apps.get(scope);
+    const { losers } = this.conflicts();
     if (scope === null) {
-      for (const metric of this.catalog.metrics()) {
-        const holders = this.aggregator.holdersOf(metric);
-        if (holders.size > 0) await writeFamily(metric, holders, options, out);
+      // Every app's family of one name together: one header, then each app's series.
+      for (const same of this.catalog.families()) {
+        let head = true;
+        for (const metric of same) {
+          if (losers.has(metric)) continue;
+          const holders = this.aggregator.holdersOf(metric);
+          if (holders.size === 0) continue;
+          await writeFamily(metric, holders, options, out, head);
+          head = false;
+        }
       }
     } else if (one !== undefined) {
       for (const metric of one.metricsHeld()) await writeFamily(metric, [one], options, out);
@@ -146,6 +167,27 @@ export class PrometheusOutlet {
     if (processMetrics) await this.writeProcess(out, openMetrics);
     if (openMetrics) out.ascii('# EOF\n');
     return { contentType: openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE, chunks: out.finish() };
+  }
+
+  /** The clashes among live families, resolved again only when families or holders changed; new ones said in the log. */
+  conflicts(): Resolution {
+    const at = `${this.catalog.version} ${this.aggregator.holdersVersion}`;
+    if (at === this.resolvedAt) return this.resolution;
+    this.resolvedAt = at;
+    this.resolution = resolveConflicts(this.catalog.families());
+    const log = this.log;
+    if (log !== null && this.resolution.conflicts.length > 0) {
+      const now = Date.now();
+      if (this.said.size > CONFLICT_LOG_MAX) this.said.clear();
+      for (const c of this.resolution.conflicts) {
+        const key = `${c.metric.app}\n${c.metric.name}\n${c.metric.kind}`;
+        const last = this.said.get(key);
+        if (last !== undefined && now - last < CONFLICT_LOG_MS) continue;
+        this.said.set(key, now);
+        log.warn('metric left out of the combined /metrics: another app holds a family of that name as another kind', conflictFields(c));
+      }
+    }
+    return this.resolution;
   }
 
   private labelsOf(a: AppState): { app: Buffer; reasons: Buffer[]; budgets: Buffer[] } {
@@ -172,6 +214,7 @@ export class PrometheusOutlet {
       const l = this.labelsOf(a).reasons;
       for (let r = 0; r < REASONS.length; r++) writeSample(out, 'drainmeter_rejected_total', l[r], a.rejected[r]);
     }
+    this.writeConflicts(out, apps, om);
     writeHeader(out, 'drainmeter_app_budget_used', 'What the app holds of each budget: series, or bytes (see drainmeter_budget_limit).', 'gauge', om);
     for (const a of apps) {
       const l = this.labelsOf(a).budgets;
@@ -194,6 +237,20 @@ export class PrometheusOutlet {
     for (const e of this.extra) {
       writeHeader(out, e.name, e.help, e.type, om);
       writeSample(out, e.name, '', e.value());
+    }
+  }
+
+  /** drainmeter_exposition_conflicts{app,metric}: the apps' series the combined exposition leaves out. */
+  private writeConflicts(out: ByteWriter, apps: AppState[], om: boolean): void {
+    const name = 'drainmeter_exposition_conflicts';
+    writeHeader(out, name, "Series of the app's family left out of the combined /metrics: another app holds a family of that name as another kind (docs/isolation.md).", 'gauge', om);
+    const conflicts = this.conflicts().conflicts;
+    if (conflicts.length === 0) return;
+    const wanted = apps.length === 1 ? apps[0].name : null;
+    for (const c of conflicts) {
+      const m: Metric = c.metric;
+      if (wanted !== null && m.app !== wanted) continue;
+      writeSample(out, name, labelPairs([['app', m.app], ['metric', m.name]]), m.series);
     }
   }
 

@@ -13,6 +13,7 @@ import type { Rendering } from '../outlets/prometheus.js';
 import { type Receiver, type Running, serve } from '../server/serve.js';
 import type { LookWhat } from '../server/context.js';
 import { HAND_OVER_MS, Hub } from './hub.js';
+import { defOf, forceKind, type KindDef } from './kinds.js';
 import { RedisLink } from './redis.js';
 
 /** A worker's question waits at most this for the primary, then the worker decides alone, ms. */
@@ -25,10 +26,11 @@ const STOP_DEADLINE_MS = 28_000;
 
 type ToPrimary =
   | { t: 'delta'; b: Uint8Array }
+  | { t: 'kind'; d: KindDef }
   | { t: 'claim'; n: number; app: string; id: string }
   | { t: 'scrape'; n: number; scope: string | null; om: boolean }
   | { t: 'look'; n: number; what: LookWhat; q: HistoryQuery };
-type ToWorker = { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
+type ToWorker = { t: 'kind'; n?: undefined; d: KindDef } | { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
 
 export function scaledOut(config: Config): boolean {
   return config.workers > 1 || config.redisUrl !== '';
@@ -52,7 +54,7 @@ function hubFor(config: Config, log: Logger): Hub {
       { name: 'drainmeter_redis_pending_payloads', help: "This receiver's payloads waiting for Redis.", type: 'gauge', value: () => link.pending },
       { name: 'drainmeter_redis_dropped_payloads_total', help: 'Payloads dropped from a full queue while Redis was away.', type: 'counter', value: () => link.dropped },
     );
-    link.start({ remote: (p, totals, windows) => hub.applyRemote(p, totals, windows), zeroTotals: () => hub.zeroTotals() });
+    link.start({ remote: (p, totals, windows) => hub.applyRemote(p, totals, windows), zeroTotals: () => hub.zeroTotals(), claimed: (d) => hub.remoteClaim(d) });
   }
   return hub;
 }
@@ -87,7 +89,15 @@ export async function serveScaled(config: Config, log: Logger): Promise<{ stop(r
         await hub.stop(deadline);
       },
     };
-    return serve(config, log, undefined, receiver);
+    const running = await serve(config, log, undefined, receiver);
+    // Kinds (kinds.ts): each claim to the hub as it is made; a lost one is forced once the body is read.
+    const parts = running.parts;
+    parts.catalog.onClaim = (m) => {
+      const stands = hub.claimKind(defOf(m));
+      if (stands !== null) queueMicrotask(() => forceKind(parts, stands));
+    };
+    hub.onForce = (d) => forceKind(parts, d);
+    return running;
   }
   return primary(config, log, hub, stopTimers);
 }
@@ -102,6 +112,10 @@ function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void):
     const w = cluster.fork();
     w.on('message', (m: ToPrimary) => {
       if (m.t === 'delta') hub.apply(Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
+      else if (m.t === 'kind') {
+        const stands = hub.claimKind(m.d);
+        if (stands !== null) answer(w, { t: 'kind', d: stands });
+      }
       else if (m.t === 'claim') {
         const r = hub.claim(m.app, m.id);
         if (typeof r === 'boolean') answer(w, { t: 'claimed', n: m.n, ok: r });
@@ -118,6 +132,10 @@ function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void):
         );
       }
     });
+  };
+  // A kind that won elsewhere (Redis): every worker holds it.
+  hub.onForce = (d) => {
+    for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) answer(w, { t: 'kind', d });
   };
   for (let i = 0; i < config.workers; i++) fork();
   cluster.on('exit', (w, code, signal) => {
@@ -156,7 +174,12 @@ function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void):
 async function worker(config: Config, log: Logger): Promise<Running> {
   let next = 0;
   const waiting = new Map<number, (m: ToWorker | null) => void>();
+  let running: Running | null = null;
   process.on('message', (m: ToWorker) => {
+    if (m.t === 'kind') {
+      if (running !== null) forceKind(running.parts, m.d);
+      return;
+    }
     const done = waiting.get(m.n);
     if (done === undefined) return;
     waiting.delete(m.n);
@@ -202,7 +225,11 @@ async function worker(config: Config, log: Logger): Promise<Running> {
     stop: () => sent,
     fields: { worker: cluster.worker?.id ?? 0 },
   };
-  const running = await serve(config, log, undefined, receiver);
+  running = await serve(config, log, undefined, receiver);
+  // Each name an app claims goes to the primary as it is claimed (kinds.ts).
+  running.parts.catalog.onClaim = (m) => {
+    if (process.connected) process.send?.({ t: 'kind', d: defOf(m) } satisfies ToPrimary);
+  };
   const ids = running.parts.state.frameIds;
   if (ids !== null) local = (t, id) => ids.claim(t, id);
   const stop = (signal: string) => {

@@ -8,6 +8,11 @@
 // lines itself: counts and buckets add exactly, min and max take the extreme, the
 // last value goes by its timestamp.
 //
+// The metric table names each family once; which kind a name is belongs to each app
+// (docs/isolation.md), so every app's series resolve its names in that app's claims.
+// A series whose name the app has claimed as another kind is not merged: its
+// observations count as type_conflict, as they would have in one process.
+//
 // Layout (wire.ts types):
 //   uint version
 //   uint metrics, each: string name, uint kind, uint labels, string × labels, string help
@@ -15,7 +20,7 @@
 //   uint apps, each: string name, uint lines, uint late, uint duplicates,
 //     uint reasons, each: uint reason, uint n
 //     uint series, each: uint metric, string label1, string label2, uint resolution,
-//       double count, double sum, double lastTime, double last,
+//       double count, double sum, double lastTime, double last, double observed,
 //       uint windows, each: uint start, uint count, double sum,
 //         measure: double min, double max, uint buckets, each: int key, uint count
 //         sample: double lastTime, double last
@@ -25,7 +30,7 @@ import { type Catalog, COUNTER, type Kind, MEASURE, Metric, REASONS, SAMPLE, TYP
 import type { RequestCounts } from '../outlets/prometheus.js';
 import { Reader, WireError, Writer } from './wire.js';
 
-const VERSION = 1;
+const VERSION = 2;
 
 /** Where a payload merges: an aggregator, its catalog, and the request counts. */
 export interface MergeTarget {
@@ -40,7 +45,7 @@ export interface TotalsVisitor {
   request(route: string, status: number, n: number): void;
   app(name: string, lines: number, late: number, duplicates: number): void;
   rejected(reason: number, n: number): void;
-  series(metric: string, kind: Kind, label1: string, label2: string, resolution: number, count: number, sum: number, lastTime: number, last: number): void;
+  series(metric: string, kind: Kind, label1: string, label2: string, resolution: number, count: number, sum: number, lastTime: number, last: number, observed: number): void;
 }
 
 function dirty(s: Series): boolean {
@@ -86,8 +91,8 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts, eve
       }
       const kind = s.metric.kind;
       const sample = kind === SAMPLE && (s.lastTime !== s.sentTime || !Object.is(s.last, s.sentLast));
-      writeSeries(w, m, s.label1, s.label2, s.resolution, s.count, s.sum, sample ? s.lastTime : -Infinity, sample ? s.last : NaN);
-      s.count = s.sum = 0;
+      writeSeries(w, m, s.label1, s.label2, s.resolution, s.count, s.sum, sample ? s.lastTime : -Infinity, sample ? s.last : NaN, s.observed);
+      s.count = s.sum = s.observed = 0;
       if (sample) {
         s.sentTime = s.lastTime;
         s.sentLast = s.last;
@@ -135,7 +140,7 @@ function writeApp(w: Writer, name: string, lines: number, late: number, duplicat
 }
 
 /** A series' key and totals; its windows follow (a count, then each). */
-function writeSeries(w: Writer, metric: number, label1: string, label2: string, resolution: number, count: number, sum: number, lastTime: number, last: number): void {
+function writeSeries(w: Writer, metric: number, label1: string, label2: string, resolution: number, count: number, sum: number, lastTime: number, last: number, observed: number): void {
   w.uint(metric);
   w.string(label1);
   w.string(label2);
@@ -144,6 +149,7 @@ function writeSeries(w: Writer, metric: number, label1: string, label2: string, 
   w.double(sum);
   w.double(lastTime);
   w.double(last);
+  w.double(observed);
 }
 
 function writeWindow(w: Writer, win: Window, kind: Kind): void {
@@ -181,9 +187,13 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
   if (version !== VERSION) throw new WireError(`payload version ${version}, not ${VERSION}`);
   const { aggregator, catalog } = into;
   const { totals, windows, visitor } = options;
-  const metrics: (Metric | null)[] = [];
+  const defs: { name: string; kind: Kind; labels: string[]; help: string }[] = [];
   const kinds: Kind[] = [];
   const names: string[] = [];
+  /** The payload's metrics resolved in an app's claims, and the app (its number here) each was resolved for. */
+  const metrics: (Metric | null)[] = [];
+  const resolvedFor: number[] = [];
+  let appNo = 0;
   for (let i = r.uint(); i > 0; i--) {
     const name = r.string();
     const kind = r.uint();
@@ -192,8 +202,7 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
     for (let j = r.uint(); j > 0; j--) labels.push(r.string());
     const help = r.string();
     visitor?.metric(name, kind, labels, help);
-    const m = catalog.metric(name, kind, labels, help);
-    metrics.push(m instanceof Metric ? m : null);
+    defs.push({ name, kind, labels, help });
     kinds.push(kind);
     names.push(name);
   }
@@ -209,6 +218,7 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
   for (let i = r.uint(); i > 0; i--) {
     const app = aggregator.appState(r.string());
     app.lastActive = nowSec;
+    appNo++;
     const lines = r.uint();
     const late = r.uint();
     const duplicates = r.uint();
@@ -227,7 +237,7 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
     }
     for (let j = r.uint(); j > 0; j--) {
       const index = r.uint();
-      if (index >= metrics.length) throw new WireError(`metric ${index}`);
+      if (index >= defs.length) throw new WireError(`metric ${index}`);
       const label1 = r.string();
       const label2 = r.string();
       const resolution = r.uint();
@@ -235,16 +245,24 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
       const sum = r.double();
       const lastTime = r.double();
       const last = r.double();
+      const observed = r.double();
       const kind = kinds[index];
-      visitor?.series(names[index], kind, label1, label2, resolution, count, sum, lastTime, last);
+      visitor?.series(names[index], kind, label1, label2, resolution, count, sum, lastTime, last, observed);
+      if (resolvedFor[index] !== appNo) {
+        const d = defs[index];
+        const m = catalog.metric(d.name, d.kind, d.labels, d.help, app.name);
+        metrics[index] = m instanceof Metric ? m : null;
+        resolvedFor[index] = appNo;
+      }
       const metric = metrics[index];
       let s: Series | null = null;
       if (metric === null) {
-        if (totals) app.rejected[TYPE_CONFLICT] += kind === COUNTER ? 1 : count || 1;
+        if (totals) app.rejected[TYPE_CONFLICT] += observed;
       } else s = aggregator.mergeSeries(app as AppState, metric, label1, label2, resolution);
       if (s !== null && totals) {
         s.count += count;
         s.sum += sum;
+        s.observed += observed;
         if (lastTime >= s.lastTime && lastTime !== -Infinity) {
           s.last = last;
           s.lastTime = lastTime;
@@ -291,7 +309,7 @@ export interface TotalsSnapshot {
     late: number;
     duplicates: number;
     rejected: [reason: number, n: number][];
-    series: { metric: number; label1: string; label2: string; resolution: number; count: number; sum: number; lastTime: number; last: number }[];
+    series: { metric: number; label1: string; label2: string; resolution: number; count: number; sum: number; lastTime: number; last: number; observed: number }[];
   }[];
 }
 
@@ -304,7 +322,7 @@ export function encodeTotals(t: TotalsSnapshot): Buffer {
     writeApp(w, a.name, a.lines, a.late, a.duplicates, a.rejected);
     w.uint(a.series.length);
     for (const s of a.series) {
-      writeSeries(w, s.metric, s.label1, s.label2, s.resolution, s.count, s.sum, s.lastTime, s.last);
+      writeSeries(w, s.metric, s.label1, s.label2, s.resolution, s.count, s.sum, s.lastTime, s.last, s.observed);
       w.uint(0); // no windows
     }
   }
@@ -317,7 +335,7 @@ export function zeroTotals(into: MergeTarget): void {
     app.lines = app.late = app.duplicates = 0;
     app.rejected.fill(0);
     for (const s of app.each()) {
-      s.count = s.sum = 0;
+      s.count = s.sum = s.observed = 0;
       s.last = NaN;
       s.lastTime = -Infinity;
     }

@@ -17,6 +17,7 @@ import { type Pipeline, pipeline, sweep as sweepPipeline } from '../pipeline.js'
 import { type Look, lookAt } from '../server/context.js';
 import { FrameIds } from '../server/frame-ids.js';
 import { type MergeTarget, mergeDelta, zeroTotals } from './delta.js';
+import { claimKind, forceKind, type KindDef } from './kinds.js';
 import type { RedisLink } from './redis.js';
 
 export const MERGE_MARGIN_S = 1;
@@ -43,6 +44,8 @@ export class Hub {
   refused = 0;
   /** Alerts, evaluated on the merged view (one evaluator of all receivers holds the lease). */
   readonly alerts: Alerts | null;
+  /** Tells this dyno's receivers a claim they must hold (a kind that won elsewhere: kinds.ts). */
+  onForce: ((d: KindDef) => void) | null = null;
 
   constructor(config: Config, log: Logger, now: () => number, joined: boolean) {
     this.log = log;
@@ -60,6 +63,7 @@ export class Hub {
       write: (t) => process.stdout.write(t),
     });
     this.view.outlet.pushers = this.outlets;
+    this.view.outlet.log = log;
     const looked = lookAt(this.view.history);
     this.alerts = config.alerts === null ? null : new Alerts(config.alerts, { aggregator: this.view.aggregator, log, now, redisUrl: config.redisUrl, instance: config.instance });
     const alerts = this.alerts;
@@ -91,6 +95,51 @@ export class Hub {
     } catch (err) {
       this.refused++;
       this.log.error('payload refused', { error: (err as Error).message });
+    }
+  }
+
+  /**
+   * A receiver of this dyno claimed a name for an app (kinds.ts): the first claim
+   * wins. Returns the claim that stands when this one lost (the receiver forces
+   * it), else null; with Redis, Redis is asked too and may force another kind later.
+   */
+  claimKind(d: KindDef): KindDef | null {
+    const lost = claimKind(this.view, d);
+    if (lost !== null) return lost;
+    if (this.own !== null) claimKind(this.own, d);
+    const redis = this.redis;
+    if (redis !== null) {
+      redis.claimKind(d).then(
+        (stands) => {
+          if (stands !== null && stands.kind !== d.kind) this.forceKind(stands);
+        },
+        () => {}, // Redis away: the payload's script decides (redis.ts)
+      );
+    }
+    return null;
+  }
+
+  /** A claim Redis holds: the view takes it, or forces it over another kind it held. */
+  remoteClaim(d: KindDef): void {
+    if (claimKind(this.view, d) === null) {
+      if (this.own !== null) claimKind(this.own, d);
+      return;
+    }
+    this.forceKind(d);
+  }
+
+  /**
+   * A claim that won elsewhere (Redis): held in the view and by this dyno's
+   * receivers. When the view held another kind, the totals it merged under that are
+   * read back from Redis.
+   */
+  forceKind(d: KindDef): void {
+    const dropped = forceKind(this.view, d);
+    if (this.own !== null) forceKind(this.own, d);
+    this.onForce?.(d);
+    if (dropped > 0) {
+      this.log.warn('metric kind claimed first by another receiver: its lines here count as type_conflict', { app: d.app, metric: d.name });
+      this.redis?.resync();
     }
   }
 

@@ -9,7 +9,12 @@
 //                   newest by time): what a restarted receiver starts from. It
 //                   expires whole after DRAINMETER_SERIES_TTL without a line, as the
 //                   app's series would
-//   {dm}:apps       the apps with a hash;  {dm}:m  metric definitions;
+//   {dm}:d:APP      the app's metric definitions: name → kind, the second it was last
+//                   used, labels and help. The first claim of a name wins: Redis is
+//                   the arbiter of kinds between receivers (kinds.ts). A definition
+//                   unused for DRAINMETER_SERIES_TTL is gone, as the name's series
+//                   are in every receiver; the hash expires with {dm}:a:APP
+//   {dm}:apps       the apps with a hash
 //   {dm}:r          request counts;        {dm}:q  each origin's last payload number
 //   {dm}:f:APP:ID   a Frame-Id accepted in the last 10 minutes (SET NX EX 600)
 //
@@ -30,6 +35,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../log.js';
 import { type Kind, REASONS } from '../model/index.js';
 import { encodeTotals, type TotalsSnapshot, type TotalsVisitor } from './delta.js';
+import { decodeDef, encodeDef, type KindDef, staleAfterS } from './kinds.js';
 
 /** A Frame-Id claim waits at most this for Redis, then the receiver decides alone, ms. */
 export const CLAIM_TIMEOUT_MS = 250;
@@ -42,10 +48,10 @@ export const FRAME_ID_TTL_S = 600;
 const P = '{dm}';
 const STREAM = `${P}:s`;
 const SEQS = `${P}:q`;
-const METRICS = `${P}:m`;
 const REQUESTS = `${P}:r`;
 const APPS = `${P}:apps`;
 const appKey = (app: string) => `${P}:a:${app}`;
+const defsKey = (app: string) => `${P}:d:${app}`;
 
 const APPLY = `
 local done = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
@@ -56,42 +62,99 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('XADD', KEYS[1], 'MINID', '~', tostring(now - tonumber(ARGV[4])), '*', 'o', ARGV[1], 'p', ARGV[3])
 local i = 6
-local m = tonumber(ARGV[i]); i = i + 1
-for j = 1, m do redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 1]); i = i + 2 end
 local r = tonumber(ARGV[i]); i = i + 1
-for j = 1, r do redis.call('HINCRBYFLOAT', KEYS[4], ARGV[i], ARGV[i + 1]); i = i + 2 end
-for k = 6, #KEYS do
+for j = 1, r do redis.call('HINCRBYFLOAT', KEYS[3], ARGV[i], ARGV[i + 1]); i = i + 2 end
+local lost = {}
+local ttl = tonumber(ARGV[5])
+-- kinds.ts staleAfterS: past a receiver's own release of the name (TTL and a sweep).
+local stale = ttl + ttl / 4 + 10
+local sec = math.floor(now / 1000)
+for k = 5, #KEYS, 2 do
   local app = ARGV[i]; i = i + 1
-  local f = tonumber(ARGV[i]); i = i + 1
-  for j = 1, f do
-    local op, field, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    i = i + 3
-    if op == 'i' then
-      redis.call('HINCRBYFLOAT', KEYS[k], field, v)
+  local g = tonumber(ARGV[i]); i = i + 1
+  local conflicts = 0
+  for j = 1, g do
+    -- A group: one metric's fields (or, named '', the app's own counts), applied
+    -- only when the app's definition of the name is of the payload's kind.
+    local name, def, n, f = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+    i = i + 4
+    local cur = def
+    if def ~= '' then
+      -- The app's definition of the name ('K SECOND JSON'), unless unused for the TTL.
+      local old = redis.call('HGET', KEYS[k + 1], name)
+      local at = old and tonumber(string.match(old, '^%d (%d+) '))
+      if at and sec - at <= stale then
+        cur = old
+        if string.sub(old, 1, 1) == string.sub(def, 1, 1) and sec - at > ttl / 4 then
+          redis.call('HSET', KEYS[k + 1], name, string.sub(def, 1, 2) .. sec .. ' ' .. string.sub(def, 3))
+        end
+      else
+        redis.call('HSET', KEYS[k + 1], name, string.sub(def, 1, 2) .. sec .. ' ' .. string.sub(def, 3))
+      end
+    end
+    if string.sub(cur, 1, 1) ~= string.sub(def, 1, 1) then
+      i = i + 3 * f
+      conflicts = conflicts + n
+      table.insert(lost, app); table.insert(lost, name); table.insert(lost, cur)
     else
-      local cur = redis.call('HGET', KEYS[k], field)
-      if not cur or tonumber(string.match(cur, '^%S+')) <= tonumber(string.match(v, '^%S+')) then
-        redis.call('HSET', KEYS[k], field, v)
+      for x = 1, f do
+        local op, field, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+        i = i + 3
+        if op == 'i' then
+          redis.call('HINCRBYFLOAT', KEYS[k], field, v)
+        else
+          local old = redis.call('HGET', KEYS[k], field)
+          if not old or tonumber(string.match(old, '^%S+')) <= tonumber(string.match(v, '^%S+')) then
+            redis.call('HSET', KEYS[k], field, v)
+          end
+        end
       end
     end
   end
+  if conflicts > 0 then redis.call('HINCRBYFLOAT', KEYS[k], '["rejected","type_conflict"]', conflicts) end
   redis.call('EXPIRE', KEYS[k], ARGV[5])
-  redis.call('SADD', KEYS[5], app)
+  redis.call('EXPIRE', KEYS[k + 1], math.ceil(stale))
+  redis.call('SADD', KEYS[4], app)
 end
-return 1
+return lost
+`;
+
+/** An app's claim of a name (kinds.ts): the first wins; a new one goes on the stream for every receiver. */
+const CLAIM = `
+local t = redis.call('TIME')
+local sec = tonumber(t[1])
+local cur = redis.call('HGET', KEYS[1], ARGV[2])
+local at = cur and tonumber(string.match(cur, '^%d (%d+) '))
+if not at or sec - at > tonumber(ARGV[6]) then
+  redis.call('HSET', KEYS[1], ARGV[2], string.sub(ARGV[3], 1, 2) .. sec .. ' ' .. string.sub(ARGV[3], 3))
+  redis.call('XADD', KEYS[2], '*', 'o', ARGV[4], 'c', ARGV[5])
+  cur = ARGV[3]
+end
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[6])))
+redis.call('SADD', KEYS[3], ARGV[1])
+return cur
 `;
 
 const SNAPSHOT = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local id = '0-0'
 if #last > 0 then id = last[1][1] end
-local out = {id, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
-for _, a in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+local out = {id, redis.call('HGETALL', KEYS[2])}
+for _, a in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local h = redis.call('HGETALL', ARGV[1] .. a)
-  if #h == 0 then redis.call('SREM', KEYS[4], a) else table.insert(out, a); table.insert(out, h) end
+  local d = redis.call('HGETALL', ARGV[2] .. a)
+  if #h == 0 and #d == 0 then redis.call('SREM', KEYS[3], a) else table.insert(out, a); table.insert(out, h); table.insert(out, d) end
 end
 return out
 `;
+
+/** One metric's fields of a payload for an app's hash, under the app's definition of it. */
+interface Group {
+  def: string;
+  /** Observations: type_conflict when the app's definition is of another kind. */
+  n: number;
+  fields: string[];
+}
 
 interface Item {
   seq: number;
@@ -102,8 +165,9 @@ interface Item {
 }
 
 interface Scripted {
-  dmApply(args: (string | Buffer | number)[]): Promise<number>;
+  dmApply(args: (string | Buffer | number)[]): Promise<number | string[]>;
   dmSnapshot(numKeys: number, ...args: string[]): Promise<unknown[]>;
+  dmClaim(numKeys: number, ...args: string[]): Promise<string>;
 }
 
 /** What the link needs of the hub. */
@@ -112,6 +176,8 @@ export interface Joined {
   remote(payload: Buffer, totals: boolean, windows: boolean): void;
   /** Every total of the view to zero, before the stored totals are read back. */
   zeroTotals(): void;
+  /** A claim Redis holds (another receiver's, or one that beat this receiver's). */
+  claimed(d: KindDef): void;
 }
 
 export interface RedisLinkOptions {
@@ -156,11 +222,12 @@ export class RedisLink {
   private stopped = false;
   private wake: (() => void) | null = null;
   private loops: Promise<void>[] = [];
-  // What the visitor gathered of the payload being merged.
-  private metrics: string[] = [];
+  // What the visitor gathered of the payload being merged: definitions by kind and
+  // name, and per app its groups (the app's own counts under '', then one per metric).
+  private defs = new Map<string, string>();
   private requests: string[] = [];
-  private apps = new Map<string, string[]>();
-  private current: string[] = [];
+  private apps = new Map<string, Map<string, Group>>();
+  private current = new Map<string, Group>();
 
   constructor(o: RedisLinkOptions) {
     this.o = o;
@@ -171,24 +238,29 @@ export class RedisLink {
     this.writer.defineCommand('dmSnapshot', { lua: SNAPSHOT });
     this.reader = new Redis(o.url, options(o.url, { maxRetriesPerRequest: 0 }));
     this.claims = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CLAIM_TIMEOUT_MS }));
+    this.claims.defineCommand('dmClaim', { lua: CLAIM });
     for (const c of [this.writer, this.reader, this.claims]) c.on('error', () => {}); // said once, by up/down
     this.writer.on('ready', () => this.nudge());
     this.writer.on('close', () => this.down('connection closed'));
     this.visitor = {
-      metric: (name, kind, labels, help) => this.metrics.push(name, JSON.stringify({ kind, labels, help })),
+      metric: (name, kind, labels, help) => this.defs.set(`${kind} ${name}`, encodeDef({ app: '', name, kind, labels, help })),
       request: (route, status, n) => this.requests.push(`${route} ${status}`, String(n)),
       app: (name, lines, late, duplicates) => {
-        let fields = this.apps.get(name);
-        if (fields === undefined) this.apps.set(name, (fields = []));
-        this.current = fields;
+        let groups = this.apps.get(name);
+        if (groups === undefined) this.apps.set(name, (groups = new Map([['', { def: '', n: 0, fields: [] }]])));
+        this.current = groups;
+        const fields = (groups.get('') as Group).fields;
         if (lines !== 0) fields.push('i', '["lines"]', String(lines));
         if (late !== 0) fields.push('i', '["late"]', String(late));
         if (duplicates !== 0) fields.push('i', '["duplicates"]', String(duplicates));
       },
-      rejected: (reason, n) => this.current.push('i', JSON.stringify(['rejected', REASONS[reason]]), String(n)),
-      series: (metric, kind, l1, l2, res, count, sum, lastTime, last) => {
+      rejected: (reason, n) => (this.current.get('') as Group).fields.push('i', JSON.stringify(['rejected', REASONS[reason]]), String(n)),
+      series: (metric, kind, l1, l2, res, count, sum, lastTime, last, observed) => {
         const id = JSON.stringify([kind, metric, l1, l2, res]).slice(1, -1);
-        const f = this.current;
+        let group = this.current.get(metric);
+        if (group === undefined) this.current.set(metric, (group = { def: this.defs.get(`${kind} ${metric}`) ?? '', n: 0, fields: [] }));
+        group.n += observed;
+        const f = group.fields;
         if (count !== 0 && Number.isFinite(count)) f.push('i', `[${id},"count"]`, String(count));
         if (sum !== 0 && Number.isFinite(sum)) f.push('i', `[${id},"sum"]`, String(sum));
         if (lastTime !== -Infinity) f.push('g', `[${id},"last"]`, `${lastTime} ${last}`);
@@ -203,24 +275,26 @@ export class RedisLink {
 
   /** Queues the payload the visitor just saw, for every other receiver. */
   send(payload: Buffer): void {
-    const keys = [STREAM, SEQS, METRICS, REQUESTS, APPS];
+    const keys = [STREAM, SEQS, REQUESTS, APPS];
     const args: (string | Buffer)[] = [this.origin, String(++this.seq), payload, String(this.o.retentionMs), String(this.o.appTtlS)];
     // Loops, not spreads: a payload of 100,000 series is 600,000 arguments.
     const append = (list: string[]) => {
       for (const x of list) args.push(x);
     };
-    args.push(String(this.metrics.length / 2));
-    append(this.metrics);
     args.push(String(this.requests.length / 2));
     append(this.requests);
     let bytes = payload.length;
-    for (const [app, fields] of this.apps) {
-      keys.push(appKey(app));
-      args.push(app, String(fields.length / 3));
-      append(fields);
-      for (const f of fields) bytes += f.length;
+    for (const [app, groups] of this.apps) {
+      keys.push(appKey(app), defsKey(app));
+      args.push(app, String(groups.size));
+      for (const [name, g] of groups) {
+        args.push(name, g.def, String(g.n), String(g.fields.length / 3));
+        append(g.fields);
+        bytes += name.length + g.def.length;
+        for (const f of g.fields) bytes += f.length;
+      }
     }
-    this.metrics = [];
+    this.defs = new Map();
     this.requests = [];
     this.apps = new Map();
     this.queue.push({ seq: this.seq, payload, keys, args, bytes });
@@ -235,7 +309,7 @@ export class RedisLink {
 
   /** Forgets what the visitor saw of a payload that was refused. */
   discard(): void {
-    this.metrics = [];
+    this.defs = new Map();
     this.requests = [];
     this.apps = new Map();
   }
@@ -249,6 +323,27 @@ export class RedisLink {
       this.down((err as Error).message);
       return true;
     }
+  }
+
+  /**
+   * Claims a name for an app (kinds.ts); resolves with the claim Redis holds, null
+   * when Redis cannot tell in time (the payload's script decides then).
+   */
+  async claimKind(d: KindDef): Promise<KindDef | null> {
+    try {
+      const def = encodeDef(d);
+      const entry = JSON.stringify([d.app, d.name, def]);
+      const cur = await (this.claims as Redis & Scripted).dmClaim(3, defsKey(d.app), STREAM, APPS, d.app, d.name, def, this.origin, entry, String(staleAfterS(this.o.appTtlS)));
+      return decodeDef(d.app, d.name, cur);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Reads the stored totals again (the view merged some under a kind that lost). */
+  resync(): void {
+    this.synced = false;
+    this.nudge();
   }
 
   get pending(): number {
@@ -282,6 +377,14 @@ export class RedisLink {
     this.o.log.info('redis up', { origin: this.origin, pending: this.queue.length });
   }
 
+  /** The claims a payload's script found held as another kind: [app, name, definition]… */
+  private lost(list: string[]): void {
+    for (let i = 0; i + 2 < list.length; i += 3) {
+      const d = decodeDef(list[i], list[i + 1], list[i + 2]);
+      if (d !== null) (this.hub as Joined).claimed(d);
+    }
+  }
+
   private async writeLoop(): Promise<void> {
     while (!this.stopped) {
       if (this.writer.status !== 'ready' || (this.queue.length === 0 && this.synced)) {
@@ -296,8 +399,9 @@ export class RedisLink {
         if (!this.synced) await this.sync();
         const item = this.queue[0];
         if (item === undefined) continue;
-        await this.writer.dmApply([item.keys.length, ...item.keys, item.args].flat());
+        const lost = await this.writer.dmApply([item.keys.length, ...item.keys, item.args].flat());
         this.isUp();
+        if (Array.isArray(lost)) this.lost(lost);
         if (this.queue[0] === item) {
           this.queue.shift();
           this.queueBytes -= item.bytes;
@@ -325,10 +429,12 @@ export class RedisLink {
    */
   private async sync(): Promise<void> {
     const hub = this.hub as Joined;
-    const raw = (await this.writer.dmSnapshot(4, STREAM, METRICS, REQUESTS, APPS, `${P}:a:`)) as [string, string[], string[], ...(string | string[])[]];
-    const [id, metricFields, requestFields, ...appParts] = raw;
+    const raw = (await this.writer.dmSnapshot(3, STREAM, REQUESTS, APPS, `${P}:a:`, `${P}:d:`)) as [string, string[], ...(string | string[])[]];
+    const [id, requestFields, ...appParts] = raw;
+    const { totals, claims } = snapshotOf(requestFields, appParts, Date.now() / 1000 - staleAfterS(this.o.appTtlS));
+    for (const d of claims) hub.claimed(d);
     hub.zeroTotals();
-    hub.remote(encodeTotals(snapshotOf(metricFields, requestFields, appParts)), true, false);
+    hub.remote(encodeTotals(totals), true, false);
     for (const item of this.queue) hub.remote(item.payload, true, false);
     if (!this.rebuilt) {
       const min = Date.now() - this.o.retentionMs;
@@ -342,6 +448,11 @@ export class RedisLink {
     this.lastId = id;
     this.synced = true;
     this.isUp();
+  }
+
+  private claimEntry(fields: Buffer[]): void {
+    const d = claimOf(fields);
+    if (d !== null) (this.hub as Joined).claimed(d);
   }
 
   private async readLoop(): Promise<void> {
@@ -371,6 +482,7 @@ export class RedisLink {
             this.lastId = entryId.toString();
             const e = entryOf(fields);
             if (e !== null && e.origin !== this.origin) (this.hub as Joined).remote(e.payload, true, true);
+            else if (e === null) this.claimEntry(fields);
           }
         }
       } catch (err) {
@@ -381,6 +493,20 @@ export class RedisLink {
       }
     }
   }
+}
+
+/** A claim entry of the stream ({o, c}: CLAIM), another receiver's or this one's. */
+function claimOf(fields: Buffer[]): KindDef | null {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i].toString() !== 'c') continue;
+    try {
+      const [app, name, def] = JSON.parse(fields[i + 1].toString()) as [string, string, string];
+      return decodeDef(app, name, def);
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 function entryOf(fields: Buffer[]): { origin: string; payload: Buffer } | null {
@@ -394,22 +520,27 @@ function entryOf(fields: Buffer[]): { origin: string; payload: Buffer } | null {
   return origin === null || payload === null ? null : { origin, payload };
 }
 
-/** The stored hashes, as the totals of a payload. */
-function snapshotOf(metricFields: string[], requestFields: string[], appParts: (string | string[])[]): TotalsSnapshot {
+/** The stored hashes, as the totals of a payload, and the claims of every app. */
+function snapshotOf(requestFields: string[], appParts: (string | string[])[], staleBefore: number): { totals: TotalsSnapshot; claims: KindDef[] } {
   const snap: TotalsSnapshot = { metrics: [], requests: [], apps: [] };
-  const metricIndex = new Map<string, number>();
-  for (let i = 0; i + 1 < metricFields.length; i += 2) {
-    const def = JSON.parse(metricFields[i + 1]) as { kind: Kind; labels: string[]; help: string };
-    metricIndex.set(metricFields[i], snap.metrics.length);
-    snap.metrics.push({ name: metricFields[i], kind: def.kind, labels: def.labels, help: def.help });
-  }
+  const claims: KindDef[] = [];
   for (let i = 0; i + 1 < requestFields.length; i += 2) {
     const [route, status] = requestFields[i].split(' ');
     snap.requests.push({ route, status: Number(status), n: Math.round(Number(requestFields[i + 1])) });
   }
-  for (let a = 0; a + 1 < appParts.length; a += 2) {
+  for (let a = 0; a + 2 < appParts.length; a += 3) {
     const name = appParts[a] as string;
     const fields = appParts[a + 1] as string[];
+    const defFields = appParts[a + 2] as string[];
+    // The app's definitions: its series are read under these, and only of their kind.
+    const metricIndex = new Map<string, number>();
+    for (let i = 0; i + 1 < defFields.length; i += 2) {
+      const d = decodeDef(name, defFields[i], defFields[i + 1]);
+      if (d === null || (d.at ?? 0) < staleBefore) continue;
+      claims.push(d);
+      metricIndex.set(d.name, snap.metrics.length);
+      snap.metrics.push({ name: d.name, kind: d.kind, labels: [...d.labels], help: d.help });
+    }
     const app: TotalsSnapshot['apps'][number] = { name, lines: 0, late: 0, duplicates: 0, rejected: [], series: [] };
     const series = new Map<string, TotalsSnapshot['apps'][number]['series'][number]>();
     for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -427,13 +558,13 @@ function snapshotOf(metricFields: string[], requestFields: string[], appParts: (
         if (r >= 0) app.rejected.push([r, Math.round(Number(value))]);
         continue;
       }
-      const [, metric, l1, l2, res, what] = key as [Kind, string, string, string, number, string];
+      const [kind, metric, l1, l2, res, what] = key as [Kind, string, string, string, number, string];
       const m = metricIndex.get(metric);
-      if (m === undefined) continue;
+      if (m === undefined || snap.metrics[m].kind !== kind) continue;
       const id = JSON.stringify(key.slice(0, 5));
       let s = series.get(id);
       if (s === undefined) {
-        s = { metric: m, label1: l1, label2: l2, resolution: res, count: 0, sum: 0, lastTime: -Infinity, last: NaN };
+        s = { metric: m, label1: l1, label2: l2, resolution: res, count: 0, sum: 0, lastTime: -Infinity, last: NaN, observed: 0 };
         series.set(id, s);
       }
       if (what === 'count') s.count = Number(value);
@@ -447,5 +578,5 @@ function snapshotOf(metricFields: string[], requestFields: string[], appParts: (
     app.series = [...series.values()];
     snap.apps.push(app);
   }
-  return snap;
+  return { totals: snap, claims };
 }

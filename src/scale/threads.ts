@@ -272,7 +272,7 @@ function mergeWindows(into: Pipeline, app: AppState, bytes: Uint8Array, closedBy
   const agg = into.aggregator;
   const p: PartialWindow = { start: 0, count: 0, sum: 0, min: Infinity, max: -Infinity, last: NaN, lastTime: -Infinity, n: 0, keys: [], counts: [] };
   for (let i = r.uint(); i > 0; i--) {
-    const metric = into.catalog.get(r.string());
+    const metric = into.catalog.get(r.string(), app.name);
     const label1 = r.string();
     const label2 = r.string();
     const s = metric instanceof Metric ? app.find(metric, label1, label2) : undefined;

@@ -18,6 +18,7 @@ export function build(config: Config, now: () => number = Date.now, log: Logger 
   // A worker is one of config.workers processes taking the dyno's drains.
   const processes = elsewhere === undefined ? 1 : config.workers;
   const p = pipeline(config, now(), { exporting: elsewhere !== undefined, processes });
+  p.outlet.log = log;
   const { app, state } = createApp({
     config,
     aggregator: p.aggregator,

@@ -7,6 +7,7 @@ const catalog = new Catalog();
 const latency = catalog.metric('latency_seconds', MEASURE, ['source'], '') as Metric;
 const orders = catalog.metric('orders_total', COUNTER, ['source'], '') as Metric;
 const depth = catalog.metric('depth', SAMPLE, ['source'], '') as Metric;
+const dynoErrors = catalog.fixed('heroku_dyno_errors_total', COUNTER, ['dyno', 'code'], '');
 
 interface Closed {
   name: string;
@@ -126,14 +127,27 @@ describe('Aggregator with a watermark (tail)', () => {
 
 describe('Aggregator limits', () => {
   it('refuses new series past the per-app limit without touching other apps', () => {
-    const { agg, line } = setup({ maxSeriesPerApp: 3 });
+    // An app's own families may hold the limit less the platform's fifth: 10 - 2.
+    const { agg, line } = setup({ maxSeriesPerApp: 10 });
     line('greedy', T0, () => {
-      for (let i = 0; i < 10; i++) agg.observe(orders, `s${i}`, '', 1);
+      for (let i = 0; i < 20; i++) agg.observe(orders, `s${i}`, '', 1);
     });
     line('other', T0, () => agg.observe(orders, 'x', '', 1));
-    expect(agg.apps.get('greedy')?.series).toBe(3);
-    expect(agg.apps.get('greedy')?.rejected[SERIES_LIMIT]).toBe(7);
+    expect(agg.apps.get('greedy')?.series).toBe(8);
+    expect(agg.apps.get('greedy')?.rejected[SERIES_LIMIT]).toBe(12);
     expect(agg.apps.get('other')?.series).toBe(1);
+  });
+
+  it("keeps the platform's share of an app's series for its heroku_* families", () => {
+    const { agg, line } = setup({ maxSeriesPerApp: 10 });
+    line('greedy', T0, () => {
+      for (let i = 0; i < 20; i++) agg.observe(orders, `s${i}`, '', 1);
+      for (let i = 0; i < 5; i++) agg.observe(dynoErrors, `web.${i}`, 'R14', 1);
+    });
+    const app = agg.apps.get('greedy');
+    expect(app?.series).toBe(8 + 2);
+    expect(app?.platformSeries).toBe(2);
+    expect(app?.rejected[SERIES_LIMIT]).toBe(12 + 3);
   });
 
   it('refuses new series past the global limit', () => {

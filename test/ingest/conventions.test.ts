@@ -136,16 +136,17 @@ describe('l2met keys (SPEC §2)', () => {
     expect(r.ingest.stats.rejections()).toEqual({ bad_value: 3, bad_name: 1 });
   });
 
-  it('keeps the first kind of a name, across apps, and counts the rest as type_conflict', () => {
+  it('keeps the first kind of a name within an app, and counts the rest as type_conflict; another app is free', () => {
     const r = newRun();
     feedLines(r, ['sample#depth=1'], 'one');
     feedLines(r, ['measure#depth=2 count#depth_total=1'], 'two');
     feedLines(r, ['sample#depth=3 count#depth=4'], 'two');
-    // measure#depth conflicts with the sample; so do both counters: a counter
-    // depth_total is the family `depth` in OpenMetrics, which the sample holds.
+    // App two's measure#depth is its own, whatever app one holds; then its counter
+    // depth_total (the family `depth` in OpenMetrics, with depth_created) clashes with
+    // the summary, and so do its sample#depth and count#depth.
     expect(r.sink.seen.map((o) => [o.app, o.name, o.value])).toEqual([
       ['one', 'depth', 1],
-      ['two', 'depth', 3],
+      ['two', 'depth', 2],
     ]);
     expect(r.ingest.stats.rejections()).toEqual({ type_conflict: 3 });
   });

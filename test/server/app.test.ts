@@ -259,17 +259,25 @@ describe('tenants (SPEC §6)', () => {
     expect(find((await scrape(s)).samples, 'drainmeter_lines_total')).toEqual([]);
   });
 
-  it("gives a name back once its last series expires: another app may take it as another kind", async () => {
+  it("gives a name back once its last series expires: the app may take it as another kind; another app may at once", async () => {
     const s = server({ DRAINMETER_SERIES_TTL: '60' });
-    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#depth=1')]), { Authorization: 'Basic ' + Buffer.from('one:x').toString('base64') });
+    const one = { Authorization: 'Basic ' + Buffer.from('one:x').toString('base64') };
     const two = { Authorization: 'Basic ' + Buffer.from('two:x').toString('base64') };
-    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'sample#depth=7')]), two);
-    expect(find((await scrape(s)).samples, 'drainmeter_rejected_total', { app: 'two', reason: 'type_conflict' })[0].value).toBe(1);
+    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#depth=1')]), one);
+    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'sample#depth=7')]), one);
+    await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'sample#depth=5')]), two);
+    const samples = (await scrape(s)).samples;
+    expect(find(samples, 'drainmeter_rejected_total', { app: 'one', reason: 'type_conflict' })[0].value).toBe(1);
+    expect(find(samples, 'drainmeter_rejected_total', { app: 'two', reason: 'type_conflict' })[0].value).toBe(0);
+    // Both in the combined exposition cannot be: one's counter family `depth` ranks first.
+    expect(find(samples, 'depth_total', { app: 'one' })[0].value).toBe(1);
+    expect(find(samples, 'depth', { app: 'two' })).toEqual([]);
+    expect(find(samples, 'drainmeter_exposition_conflicts', { app: 'two', metric: 'depth' })[0].value).toBe(1);
     s.clock.now = T0 + 120_000;
     s.aggregator.advance(s.clock.now);
     sweep(s);
-    await post(s, logplexBody([syslog(iso(s.clock.now), 'app', 'web.1', 'sample#depth=7')]), two);
-    expect(find((await scrape(s)).samples, 'depth', { app: 'two' })[0].value).toBe(7);
+    await post(s, logplexBody([syslog(iso(s.clock.now), 'app', 'web.1', 'sample#depth=7')]), one);
+    expect(find((await scrape(s)).samples, 'depth', { app: 'one' })[0].value).toBe(7);
   });
 });
 
