@@ -40,6 +40,8 @@ export class Hub {
   readonly look: Look;
   /** Payloads that could not be read (a bug, or a foreign writer on our Redis keys). */
   refused = 0;
+  /** Series whose changes wait for a later hand-over, by worker (0: this process). */
+  readonly waiting = new Map<number, number>();
 
   constructor(config: Config, log: Logger, now: () => number, joined: boolean) {
     this.log = log;
@@ -82,6 +84,18 @@ export class Hub {
       this.refused++;
       this.log.error('payload refused', { error: (err as Error).message });
     }
+  }
+
+  /** Series waiting for a later hand-over, every worker together. */
+  get waitingSeries(): number {
+    let n = 0;
+    for (const v of this.waiting.values()) n += v;
+    return n;
+  }
+
+  /** Why this dyno is not ready yet (the totals not read from Redis), or null. */
+  starting(): string | null {
+    return this.redis === null ? null : this.redis.starting();
   }
 
   /** Every total of the view to zero (Redis reads them back whole). */

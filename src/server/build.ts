@@ -12,10 +12,11 @@ export interface Elsewhere {
   frames: FrameGate;
   render: Render;
   look: Look;
+  starting?: () => string | null;
 }
 
 export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
   const p = pipeline(config, now(), { exporting: elsewhere !== undefined });
-  const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log, frames: elsewhere?.frames, render: elsewhere?.render, look: elsewhere?.look ?? lookAt(p.history) });
+  const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log, frames: elsewhere?.frames, render: elsewhere?.render, look: elsewhere?.look ?? lookAt(p.history), starting: elsewhere?.starting?.bind(elsewhere) });
   return { ...p, app, state };
 }

@@ -52,6 +52,8 @@ export interface AppDeps {
   render?: Render;
   /** What the dashboard shows; default: nothing kept (scale-out: the merged view's history). */
   look?: Look;
+  /** Why the process is not ready yet (scale-out: totals not read from Redis yet), or null; default: ready. */
+  starting?: () => string | null;
 }
 
 /** What the process around the app needs to see: requests in flight, draining. */
@@ -73,6 +75,7 @@ export interface RouteContext extends AppDeps {
   frames: FrameGate;
   render: Render;
   look: Look;
+  starting: () => string | null;
   /** No DRAINMETER_SECRETS: drains need no credentials. */
   open: boolean;
   /** A text answer (204 without a body), counted by route and status. */
