@@ -130,13 +130,16 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-/** A real redis-server on a free loopback port, its data in a temp dir, persisted (append-only file) across stop()/start(). */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * A real redis-server on a free loopback port, its data in a temp dir, persisted
+ * (append-only file) across stop()/start(); `args` adds flags (`--maxmemory 25mb`).
+ */
+export async function startRedis(args: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'drainmeter-redis-'));
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', ...args], { stdio: 'ignore' });
     for (let i = 0; i < 200 && !(await listening(port)); i++) await sleep(25);
   };
   await start();
