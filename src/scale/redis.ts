@@ -69,7 +69,7 @@ const REQUESTS = `${P}:r`;
 const APPS = `${P}:apps`;
 const appKey = (app: string) => `${P}:a:${app}`;
 
-const APPLY = `
+const APPLY = (streamBytes: number) => `
 local done = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 local seq = tonumber(ARGV[2])
 if seq <= done then return 0 end
@@ -84,7 +84,7 @@ local held = redis.call('INCRBY', bytes, #ARGV[3])
 local oldest = now - tonumber(ARGV[4])
 while true do
   local hid, hsize = string.match(redis.call('LINDEX', sizes, 0), '^(%S+) (%d+)$')
-  if hid == id or (held <= ${STREAM_BYTES} and tonumber(string.match(hid, '^%d+')) >= oldest) then break end
+  if hid == id or (held <= ${streamBytes} and tonumber(string.match(hid, '^%d+')) >= oldest) then break end
   redis.call('LPOP', sizes)
   held = redis.call('DECRBY', bytes, hsize)
 end
@@ -161,6 +161,8 @@ export interface RedisLinkOptions {
   retentionMs: number;
   /** An app's totals outlive its last line by this, s (the series TTL). */
   appTtlS: number;
+  /** Payloads the stream holds, at most, bytes; default STREAM_BYTES. */
+  streamBytes?: number;
   log: Logger;
 }
 
@@ -221,7 +223,7 @@ export class RedisLink {
     this.origin = `${o.instance}:${randomBytes(4).toString('hex')}`;
     // Writes wait for nothing: the queue here holds them across reconnects.
     this.writer = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: WRITE_TIMEOUT_MS })) as Redis & Scripted;
-    this.writer.defineCommand('dmApply', { lua: APPLY });
+    this.writer.defineCommand('dmApply', { lua: APPLY(o.streamBytes ?? STREAM_BYTES) });
     this.writer.defineCommand('dmSnapshot', { lua: SNAPSHOT });
     this.reader = new Redis(o.url, options(o.url, { maxRetriesPerRequest: 0 }));
     this.claims = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CLAIM_TIMEOUT_MS })) as Redis & Claiming;
