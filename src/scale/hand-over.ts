@@ -10,9 +10,9 @@
 import type { AppState, Series } from '../aggregate/index.js';
 
 /** One hand-over, at most (then a series more), bytes. */
-export const HAND_OVER_BYTES = 512 * 1024;
+export const HAND_OVER_BYTES = 1024 * 1024;
 /** One app's part of one hand-over, at most (then a series more), bytes. */
-export const HAND_OVER_APP_BYTES = 64 * 1024;
+export const HAND_OVER_APP_BYTES = 256 * 1024;
 
 export class HandOverShare {
   readonly totalBytes: number;

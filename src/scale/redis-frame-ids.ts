@@ -14,9 +14,9 @@
 import { keyOf } from '../server/frame-ids.js';
 
 /** Ids one app may hold in Redis. */
-export const FRAME_IDS_PER_APP = 5_000;
+export const FRAME_IDS_PER_APP = 4_000;
 /** Ids every app together may hold in Redis. */
-export const FRAME_IDS_TOTAL = 40_000;
+export const FRAME_IDS_TOTAL = 32_000;
 export const FRAME_ID_TTL_MS = 600_000;
 const EXPIRED_PER_CLAIM = 16;
 

@@ -49,7 +49,7 @@ export const WRITE_TIMEOUT_MS = 5_000;
 /** Payloads waiting for Redis, at most, bytes. */
 export const QUEUE_BYTES = 64 * 1024 * 1024;
 /** Payloads the stream holds, at most, bytes (of 25 MB, Heroku's smallest Redis). */
-export const STREAM_BYTES = 8 * 1024 * 1024;
+export const STREAM_BYTES = 6 * 1024 * 1024;
 /** A receiver waits at most this at start for the totals in Redis, then is ready alone, ms. */
 export const START_TIMEOUT_MS = 10_000;
 /** A payload refused this many times in a row with an error room cannot cure is set aside. */
@@ -226,7 +226,9 @@ export class RedisLink {
     this.writer.defineCommand('dmApply', { lua: APPLY(o.streamBytes ?? STREAM_BYTES) });
     this.writer.defineCommand('dmSnapshot', { lua: SNAPSHOT });
     this.reader = new Redis(o.url, options(o.url, { maxRetriesPerRequest: 0 }));
-    this.claims = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CLAIM_TIMEOUT_MS })) as Redis & Claiming;
+    // No ready check: its INFO would fall under the claims' 250 ms timeout while Redis
+    // pauses clients (a failover), and the connection would never become ready.
+    this.claims = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CLAIM_TIMEOUT_MS, enableReadyCheck: false })) as Redis & Claiming;
     this.claims.defineCommand('dmClaim', { lua: CLAIM });
     for (const c of [this.writer, this.reader, this.claims]) c.on('error', () => {}); // said once, by up/down
     this.writer.on('ready', () => this.nudge());

@@ -140,7 +140,8 @@ class Victim {
       for (const r of all) if (JSON.stringify(Victim.seen(await scrape(r.port))) !== JSON.stringify(want)) return false;
       return true;
     }).catch(() => {});
-    for (const [i, r] of all.entries()) expect(Victim.seen(await scrape(r.port)), `receiver ${i + 1}`).toEqual(want);
+    const seen = await Promise.all(all.map(async (r) => Victim.seen(await scrape(r.port))));
+    for (const [i, got] of seen.entries()) expect(got, `receiver ${i + 1} (all: ${JSON.stringify(seen)})`).toEqual(want);
   }
 }
 
