@@ -25,6 +25,7 @@ const STOP_DEADLINE_MS = 28_000;
 type ToPrimary =
   | { t: 'delta'; b: Uint8Array }
   | { t: 'waiting'; series: number }
+  | { t: 'hello' }
   | { t: 'claim'; n: number; app: string; id: string }
   | { t: 'scrape'; n: number; scope: string | null; om: boolean }
   | { t: 'look'; n: number; what: 'index' | 'history'; q: HistoryQuery };
@@ -120,11 +121,11 @@ function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void):
   }
   const fork = () => {
     const w = cluster.fork();
-    if (ready) w.once('online', () => answer(w, { t: 'ready', n: -1 }));
     w.on('exit', () => hub.waiting.delete(w.id));
     w.on('message', (m: ToPrimary) => {
       if (m.t === 'delta') hub.apply(Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
       else if (m.t === 'waiting') hub.waiting.set(w.id, m.series);
+      else if (m.t === 'hello' && ready) answer(w, { t: 'ready', n: -1 });
       else if (m.t === 'claim') {
         const r = hub.claim(m.app, m.id);
         if (typeof r === 'boolean') answer(w, { t: 'claimed', n: m.n, ok: r });
@@ -202,6 +203,8 @@ async function worker(config: Config, log: Logger): Promise<Running> {
       });
       process.send?.(m);
     });
+  // Listening now: the primary says `ready` to this hello if it is, else when it becomes so.
+  if (starting !== null) process.send?.({ t: 'hello' } satisfies ToPrimary);
   const send = (m: ToPrimary): Promise<void> => new Promise((resolve) => (process.connected ? process.send?.(m, undefined, {}, () => resolve()) : resolve()));
   // Without an answer in time, the worker decides alone (its own memory of ids).
   let local: ((t: Tenant, id: string) => boolean) | null = null;

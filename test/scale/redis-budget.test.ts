@@ -76,8 +76,9 @@ function info(redis: RedisServer, field: string): number {
   return Number(m?.[1]);
 }
 
-async function receivers(redis: RedisServer, names: string[]): Promise<Served[]> {
-  const env = (name: string) => ({ DRAINMETER_SECRETS: SECRET, DRAINMETER_METRICS_TOKEN: TOKEN, DRAINMETER_HOST: '127.0.0.1', REDIS_URL: redis.url, DRAINMETER_INSTANCE: name });
+/** Receivers joined by `redis`, once each is ready; `extra`: more variables by name. */
+async function receivers(redis: RedisServer, names: string[], extra: Record<string, Record<string, string>> = {}): Promise<Served[]> {
+  const env = (name: string) => ({ DRAINMETER_SECRETS: SECRET, DRAINMETER_METRICS_TOKEN: TOKEN, DRAINMETER_HOST: '127.0.0.1', REDIS_URL: redis.url, DRAINMETER_INSTANCE: name, ...extra[name] });
   const all = await Promise.all(names.map((n) => startServe(env(n))));
   for (const r of all) cleanup.push(() => r.stop());
   for (const r of all) await ready(r.port);
@@ -251,7 +252,8 @@ describe.skipIf(!available)('Redis as a shared budget (25 MB, noeviction)', () =
 
   it('a restarted receiver is not ready until it has the global counters', async () => {
     const redis = await heroku();
-    const all = await receivers(redis, ['r1', 'r2', 'r3']);
+    // r3 is a dyno of two workers: they wait for their primary's read of the totals.
+    const all = await receivers(redis, ['r1', 'r2', 'r3'], { r3: { DRAINMETER_WORKERS: '2' } });
     const victim = new Victim();
     for (let i = 0; i < 15; i++) await victim.send(all[i % 3].port, all[(i + 1) % 3].port);
     await victim.converged(all);
