@@ -503,7 +503,8 @@ export class RedisLink {
         read: for (const [, entries] of got) {
           for (const [entryId, fields] of entries) {
             const e = entryOf(fields);
-            if (e !== null && e.n !== this.lastN + 1) {
+            // (An entry without a number comes from a receiver of an earlier version.)
+            if (e !== null && !Number.isNaN(e.n) && e.n !== this.lastN + 1) {
               // Entries trimmed before this receiver read them (a flood, or a long
               // pause): their totals are in the hashes, read back whole.
               this.o.log.warn('redis: stream entries trimmed before they were read, reading the totals again', { expected: this.lastN + 1, got: e.n });
@@ -513,7 +514,7 @@ export class RedisLink {
             }
             this.lastId = entryId.toString();
             if (e === null) continue;
-            this.lastN = e.n;
+            if (!Number.isNaN(e.n)) this.lastN = e.n;
             if (e.origin !== this.origin) (this.hub as Joined).remote(e.payload, true, true);
           }
         }
@@ -537,7 +538,7 @@ function entryOf(fields: Buffer[]): { origin: string; n: number; payload: Buffer
     else if (k === 'n') n = Number(fields[i + 1].toString());
     else if (k === 'p') payload = fields[i + 1];
   }
-  return origin === null || payload === null || !Number.isInteger(n) ? null : { origin, n, payload };
+  return origin === null || payload === null ? null : { origin, n, payload };
 }
 
 /** The stored hashes, as the totals of a payload. */
