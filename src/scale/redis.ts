@@ -119,12 +119,12 @@ const SNAPSHOT = `
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local id = '0-0'
 if #last > 0 then id = last[1][1] end
-id = id .. ' ' .. (redis.call('GET', KEYS[1] .. ':n') or '0')
 local out = {id, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
 for _, a in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   local h = redis.call('HGETALL', ARGV[1] .. a)
   if #h == 0 then redis.call('SREM', KEYS[4], a) else table.insert(out, a); table.insert(out, h) end
 end
+out[1] = out[1] .. ' ' .. (redis.call('GET', KEYS[1] .. ':n') or '0') .. ' ' .. (redis.call('HGET', ARGV[2], ARGV[3]) or '0')
 return out
 `;
 
@@ -449,25 +449,26 @@ export class RedisLink {
    */
   private async sync(): Promise<void> {
     const hub = this.hub as Joined;
-    const raw = (await this.writer.dmSnapshot(4, STREAM, METRICS, REQUESTS, APPS, `${P}:a:`)) as [string, string[], string[], ...(string | string[])[]];
-    const [position, metricFields, requestFields, ...appParts] = raw;
-    const space = position.indexOf(' ');
-    const id = position.slice(0, space);
+    const raw = (await this.writer.dmSnapshot(4, STREAM, METRICS, REQUESTS, APPS, `${P}:a:`, SEQS, this.origin)) as [string, string[], string[], ...(string | string[])[]];
+    const [id, metricFields, requestFields, ...appParts] = raw;
+    // The stream's last entry id, its number ({dm}:s:n), and the last of this
+    // receiver's payloads applied (one whose reply was lost is in the totals already).
+    const [lastId, lastN, applied] = id.split(' ');
     this.epoch++;
     hub.zeroTotals();
     hub.remote(encodeTotals(snapshotOf(metricFields, requestFields, appParts)), true, false);
-    for (const item of this.queue) hub.remote(item.payload, true, false);
+    for (const item of this.queue) if (item.seq > Number(applied)) hub.remote(item.payload, true, false);
     if (!this.rebuilt) {
       const min = Date.now() - this.o.retentionMs;
-      const entries = await this.writer.xrangeBuffer(STREAM, String(min), id);
+      const entries = await this.writer.xrangeBuffer(STREAM, String(min), lastId);
       for (const [, fields] of entries) {
         const e = entryOf(fields);
         if (e !== null && e.origin !== this.origin) hub.remote(e.payload, false, true);
       }
       this.rebuilt = true;
     }
-    this.lastId = id;
-    this.lastN = Number(position.slice(space + 1));
+    this.lastId = lastId;
+    this.lastN = Number(lastN);
     this.synced = true;
     this.totalsRead = true;
     if (!this.ready) {

@@ -18,10 +18,13 @@ afterEach(async () => {
 /** What a link hands its hub: payloads by their first byte, and how often the totals were read back. */
 class Seen implements Joined {
   remotes: number[] = [];
+  /** Payloads merged as totals only: the totals read back, and this receiver's queue. */
+  totals: number[] = [];
   zeroed = 0;
-  remote(payload: Buffer, _totals: boolean, windows: boolean): void {
+  remote(payload: Buffer, totals: boolean, windows: boolean): void {
     // The totals read back come as one encoded payload (no windows): not a stream entry.
     if (windows) this.remotes.push(payload[0]);
+    else if (totals) this.totals.push(payload[0]);
   }
   zeroTotals(): void {
     this.zeroed++;
@@ -105,4 +108,20 @@ describe.skipIf(!available)('the hand-over stream', () => {
     expect(atB.remotes).toEqual([2]);
     expect(a.dropped).toBe(1);
   }, 60_000);
+
+  it('reads its own queue into the totals, but not a payload Redis applied before its reply was lost', async () => {
+    const redis = await startRedis(['--maxmemory', '25mb', '--maxmemory-policy', 'noeviction']);
+    cleanup.push(() => redis.stop());
+    for (const lost of [false, true]) {
+      const a = link(redis, lost ? 'lost' : 'kept', 1 << 20);
+      const seen = new Seen();
+      // Queued before the link reads the totals: payload 7 waits in the queue.
+      a.send(Buffer.alloc(64, 7));
+      // As if the script had run and its reply had been lost on the way.
+      if (lost) redis.cli('hset', '{dm}:q', a.origin, '1');
+      a.start(seen);
+      await until(() => a.ready && a.pending === 0);
+      expect(seen.totals.includes(7), lost ? 'applied already' : 'waiting').toBe(!lost);
+    }
+  }, 30_000);
 });
