@@ -81,7 +81,7 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts, eve
     } else series = share.offer(app, pick);
     if (series.length === 0 && !appDirty(app)) continue;
     if (share !== undefined && appWriter.length >= share.totalBytes) {
-      share.later(app, series.length);
+      share.later(app, series);
       continue;
     }
     apps++;

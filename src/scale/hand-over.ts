@@ -62,10 +62,11 @@ export class HandOverShare {
     return out;
   }
 
-  /** The whole app waits: the hand-over is full. */
-  later(app: AppState, series: number): void {
+  /** The whole app waits (the hand-over is full), its series in the order offered. */
+  later(app: AppState, series: Series[]): void {
     this.apps.push(app);
-    this.waitingSeries += series;
+    if (series.length > 0) this.series.set(app, series);
+    this.waitingSeries += series.length;
     this.waitingApps.push(app.name);
   }
 
