@@ -27,10 +27,12 @@ const STOP_DEADLINE_MS = 28_000;
 type ToPrimary =
   | { t: 'delta'; b: Uint8Array }
   | { t: 'kind'; d: KindDef }
+  | { t: 'waiting'; series: number }
+  | { t: 'hello' }
   | { t: 'claim'; n: number; app: string; id: string }
   | { t: 'scrape'; n: number; scope: string | null; om: boolean }
   | { t: 'look'; n: number; what: LookWhat; q: HistoryQuery };
-type ToWorker = { t: 'kind'; n?: undefined; d: KindDef } | { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
+type ToWorker = { t: 'kind'; n?: undefined; d: KindDef } | { t: 'ready'; n: -1 } | { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
 
 export function scaledOut(config: Config): boolean {
   return config.workers > 1 || config.redisUrl !== '';
@@ -39,7 +41,10 @@ export function scaledOut(config: Config): boolean {
 function hubFor(config: Config, log: Logger): Hub {
   const hub = new Hub(config, log, Date.now, config.redisUrl !== '');
   const out = hub.view.outlet;
-  out.extra.push({ name: 'drainmeter_workers', help: 'Worker processes taking drains in this dyno.', type: 'gauge', value: () => config.workers });
+  out.extra.push(
+    { name: 'drainmeter_workers', help: 'Worker processes taking drains in this dyno.', type: 'gauge', value: () => config.workers },
+    { name: 'drainmeter_handover_waiting_series', help: "Series whose changes wait for a later hand-over: their app's share of one was full.", type: 'gauge', value: () => hub.waitingSeries },
+  );
   if (config.redisUrl !== '') {
     const link = new RedisLink({
       url: config.redisUrl,
@@ -52,7 +57,11 @@ function hubFor(config: Config, log: Logger): Hub {
     out.extra.push(
       { name: 'drainmeter_redis_up', help: '1 while Redis takes and gives payloads, else 0 (this receiver works alone and catches up).', type: 'gauge', value: () => (link.up ? 1 : 0) },
       { name: 'drainmeter_redis_pending_payloads', help: "This receiver's payloads waiting for Redis.", type: 'gauge', value: () => link.pending },
-      { name: 'drainmeter_redis_dropped_payloads_total', help: 'Payloads dropped from a full queue while Redis was away.', type: 'counter', value: () => link.dropped },
+      { name: 'drainmeter_redis_pending_bytes', help: "Bytes of this receiver's payloads waiting for Redis.", type: 'gauge', value: () => link.pendingBytes },
+      { name: 'drainmeter_redis_retries_total', help: 'Payload writes tried again: Redis refused them (out of memory, read-only, loading, any error) or did not answer.', type: 'counter', value: () => link.retries },
+      { name: 'drainmeter_redis_dropped_payloads_total', help: 'Payloads dropped: the queue waiting for Redis was full, or Redis refused one for good.', type: 'counter', value: () => link.dropped },
+      { name: 'drainmeter_redis_frame_ids_local_total', help: "Frame-Ids decided by this receiver alone: their app's share of Redis (or the total) was full.", type: 'counter', value: () => link.frameIdsLocal },
+      { name: 'drainmeter_redis_synced', help: '1 once this receiver has read the global totals from Redis; 0 while it shows its own lines only (Redis not reached at start).', type: 'gauge', value: () => (link.totalsRead ? 1 : 0) },
     );
     link.start({ remote: (p, totals, windows) => hub.applyRemote(p, totals, windows), zeroTotals: () => hub.zeroTotals(), claimed: (d) => hub.remoteClaim(d) });
   }
@@ -84,6 +93,8 @@ export async function serveScaled(config: Config, log: Logger): Promise<{ stop(r
       render: (scope, om) => hub.render(scope, om),
       look: hub.look,
       handOver: (p) => hub.apply(p),
+      waiting: (series) => hub.waiting.set(0, series),
+      starting: () => hub.starting(),
       stop: async (deadline) => {
         stopTimers();
         await hub.stop(deadline);
@@ -108,14 +119,28 @@ function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void):
   const answer = (w: Worker, m: ToWorker) => {
     if (w.isConnected()) w.send(m);
   };
+  // Workers are not ready until the hub is (the totals read from Redis): told once.
+  let ready = hub.starting() === null;
+  if (!ready) {
+    const poll = setInterval(() => {
+      if (hub.starting() !== null) return;
+      clearInterval(poll);
+      ready = true;
+      for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) answer(w, { t: 'ready', n: -1 });
+    }, 100);
+    poll.unref();
+  }
   const fork = () => {
     const w = cluster.fork();
+    w.on('exit', () => hub.waiting.delete(w.id));
     w.on('message', (m: ToPrimary) => {
       if (m.t === 'delta') hub.apply(Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
       else if (m.t === 'kind') {
         const stands = hub.claimKind(m.d);
         if (stands !== null) answer(w, { t: 'kind', d: stands });
       }
+      else if (m.t === 'waiting') hub.waiting.set(w.id, m.series);
+      else if (m.t === 'hello' && ready) answer(w, { t: 'ready', n: -1 });
       else if (m.t === 'claim') {
         const r = hub.claim(m.app, m.id);
         if (typeof r === 'boolean') answer(w, { t: 'claimed', n: m.n, ok: r });
@@ -175,7 +200,12 @@ async function worker(config: Config, log: Logger): Promise<Running> {
   let next = 0;
   const waiting = new Map<number, (m: ToWorker | null) => void>();
   let running: Running | null = null;
+  let starting: string | null = config.redisUrl === '' ? null : 'starting: reading totals from Redis';
   process.on('message', (m: ToWorker) => {
+    if (m.t === 'ready') {
+      starting = null;
+      return;
+    }
     if (m.t === 'kind') {
       if (running !== null) forceKind(running.parts, m.d);
       return;
@@ -197,10 +227,13 @@ async function worker(config: Config, log: Logger): Promise<Running> {
       });
       process.send?.(m);
     });
+  // Listening now: the primary says `ready` to this hello if it is, else when it becomes so.
+  if (starting !== null) process.send?.({ t: 'hello' } satisfies ToPrimary);
   const send = (m: ToPrimary): Promise<void> => new Promise((resolve) => (process.connected ? process.send?.(m, undefined, {}, () => resolve()) : resolve()));
   // Without an answer in time, the worker decides alone (its own memory of ids).
   let local: ((t: Tenant, id: string) => boolean) | null = null;
   let sent = Promise.resolve();
+  let waitingNow = 0;
   const receiver: Receiver = {
     frames: {
       claim: async (t: Tenant, id: string) => {
@@ -222,6 +255,12 @@ async function worker(config: Config, log: Logger): Promise<Running> {
     handOver: (payload) => {
       sent = send({ t: 'delta', b: payload });
     },
+    waiting: (series) => {
+      if (series === waitingNow) return;
+      waitingNow = series;
+      sent = send({ t: 'waiting', series });
+    },
+    starting: () => starting,
     stop: () => sent,
     fields: { worker: cluster.worker?.id ?? 0 },
   };

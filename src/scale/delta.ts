@@ -28,6 +28,7 @@
 import type { Aggregator, AppState, PartialWindow, Series, Window } from '../aggregate/index.js';
 import { type Catalog, COUNTER, type Kind, MEASURE, Metric, REASONS, SAMPLE, TYPE_CONFLICT } from '../model/index.js';
 import type { RequestCounts } from '../outlets/prometheus.js';
+import type { HandOverShare } from './hand-over.js';
 import { Reader, WireError, Writer } from './wire.js';
 
 const VERSION = 2;
@@ -59,22 +60,35 @@ function appDirty(a: AppState): boolean {
   return false;
 }
 
+const everySeries = () => true;
+
 /**
  * Takes everything an exporting aggregator collected since the last call, as one
  * payload (null when there is nothing): its counts start again from zero and its
  * open windows are given back. `every`: each series, even one with nothing new (a
- * counter that only ever counted 0 still has a series).
+ * counter that only ever counted 0 still has a series). With a `share`, the payload
+ * is bounded in bytes, in total and per app; what does not fit stays for a later
+ * call (hand-over.ts).
  */
-export function exportDelta(aggregator: Aggregator, requests: RequestCounts, every = false): Buffer | null {
+export function exportDelta(aggregator: Aggregator, requests: RequestCounts, every = false, share?: HandOverShare): Buffer | null {
   const body = new Writer();
   const metrics = new Map<Metric, number>();
   let apps = 0;
   const appWriter = new Writer(4096);
+  const seriesWriter = new Writer(4096);
   const reqs = [...requests.unsent()];
-  for (const app of aggregator.apps.values()) {
-    const series: Series[] = [];
-    for (const s of app.each()) if (every || dirty(s)) series.push(s);
+  const pick = every ? everySeries : dirty;
+  for (const app of share === undefined ? aggregator.apps.values() : share.order(aggregator.apps)) {
+    let series: Series[];
+    if (share === undefined) {
+      series = [];
+      for (const s of app.each()) if (pick(s)) series.push(s);
+    } else series = share.offer(app, pick);
     if (series.length === 0 && !appDirty(app)) continue;
+    if (share !== undefined && appWriter.length >= share.totalBytes) {
+      share.later(app, series);
+      continue;
+    }
     apps++;
     const w = appWriter;
     const rejected: [number, number][] = [];
@@ -82,8 +96,14 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts, eve
     writeApp(w, app.name, app.lines, app.late, app.duplicates, rejected);
     app.lines = app.late = app.duplicates = 0;
     app.rejected.fill(0);
-    w.uint(series.length);
+    const sw = seriesWriter;
+    let n = 0;
     for (const s of series) {
+      if (share !== undefined && sw.length >= share.appBytes) {
+        share.wait(app, series, n);
+        break;
+      }
+      n++;
       let m = metrics.get(s.metric);
       if (m === undefined) {
         m = metrics.size;
@@ -91,15 +111,17 @@ export function exportDelta(aggregator: Aggregator, requests: RequestCounts, eve
       }
       const kind = s.metric.kind;
       const sample = kind === SAMPLE && (s.lastTime !== s.sentTime || !Object.is(s.last, s.sentLast));
-      writeSeries(w, m, s.label1, s.label2, s.resolution, s.count, s.sum, sample ? s.lastTime : -Infinity, sample ? s.last : NaN, s.observed);
+      writeSeries(sw, m, s.label1, s.label2, s.resolution, s.count, s.sum, sample ? s.lastTime : -Infinity, sample ? s.last : NaN, s.observed);
       s.count = s.sum = s.observed = 0;
       if (sample) {
         s.sentTime = s.lastTime;
         s.sentLast = s.last;
       }
-      w.uint(s.openCount);
-      aggregator.takeWindows(s, (win) => writeWindow(w, win, kind));
+      sw.uint(s.openCount);
+      aggregator.takeWindows(s, (win) => writeWindow(sw, win, kind));
     }
+    w.uint(n);
+    w.append(sw);
   }
   if (apps === 0 && reqs.length === 0) return null;
   writeHead(body, [...metrics.keys()], reqs);

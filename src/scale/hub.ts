@@ -46,6 +46,8 @@ export class Hub {
   readonly alerts: Alerts | null;
   /** Tells this dyno's receivers a claim they must hold (a kind that won elsewhere: kinds.ts). */
   onForce: ((d: KindDef) => void) | null = null;
+  /** Series whose changes wait for a later hand-over, by worker (0: this process). */
+  readonly waiting = new Map<number, number>();
 
   constructor(config: Config, log: Logger, now: () => number, joined: boolean) {
     this.log = log;
@@ -141,6 +143,18 @@ export class Hub {
       this.log.warn('metric kind claimed first by another receiver: its lines here count as type_conflict', { app: d.app, metric: d.name });
       this.redis?.resync();
     }
+  }
+
+  /** Series waiting for a later hand-over, every worker together. */
+  get waitingSeries(): number {
+    let n = 0;
+    for (const v of this.waiting.values()) n += v;
+    return n;
+  }
+
+  /** Why this dyno is not ready yet (the totals not read from Redis), or null. */
+  starting(): string | null {
+    return this.redis === null ? null : this.redis.starting();
   }
 
   /** Every total of the view to zero (Redis reads them back whole). */

@@ -1,10 +1,13 @@
 // Receivers joined through Redis (SPEC §8). Keys, all under the hash tag {dm} (one
 // slot, so the scripts run on a Redis Cluster too):
 //
-//   {dm}:s          a stream: one entry per payload (o = origin, p = payload), kept
-//                   for the quantile window and a margin (XADD MINID): how a receiver
-//                   gets every other receiver's lines, and rebuilds its quantile
-//                   window after a restart
+//   {dm}:s          a stream: one entry per payload (o = origin, n = its number in the
+//                   stream, p = payload), kept for the quantile window and a margin,
+//                   and at most STREAM_BYTES of payloads: how a receiver gets every
+//                   other receiver's lines, and rebuilds its quantile window after a
+//                   restart. {dm}:s:n numbers the entries, {dm}:s:z lists each entry's
+//                   id and size, oldest first, {dm}:s:b their sum: the script trims by
+//                   bytes and time from these, never reading a payload back
 //   {dm}:a:APP      a hash per app of every total (HINCRBYFLOAT; samples keep the
 //                   newest by time): what a restarted receiver starts from. It
 //                   expires whole after DRAINMETER_SERIES_TTL without a line, as the
@@ -16,19 +19,26 @@
 //                   are in every receiver; the hash expires with {dm}:a:APP
 //   {dm}:apps       the apps with a hash
 //   {dm}:r          request counts;        {dm}:q  each origin's last payload number
-//   {dm}:f:APP:ID   a Frame-Id accepted in the last 10 minutes (SET NX EX 600)
+//   {dm}:f, {dm}:fc the Frame-Ids accepted in the last 10 minutes, bounded per app and
+//                   in total (redis-frame-ids.ts)
 //
 // One script adds a payload to the stream and its totals to the hashes at once, and
 // only once: an origin (instance and boot) numbers its payloads, and a number already
 // applied is skipped, so a payload re-sent after a lost reply never counts twice.
 // A receiver shows its own payloads as it makes them and others' as it reads the
 // stream; at start it reads the hashes and the stream position in one script, then
-// the stream's windows up to there.
+// the stream's windows up to there. It reads the stream entries in their numbered
+// order: a gap (entries trimmed before it read them) reads the totals back whole.
 //
-// Redis trouble never stops a drain: payloads wait in a queue bounded in bytes
-// (QUEUE_BYTES; past it the oldest are dropped and counted), Frame-Id claims give up
-// after CLAIM_TIMEOUT_MS and fall back to this receiver's memory, and the link
-// reconnects by itself. drainmeter_redis_up says which.
+// Redis is a budget every app shares (docs/scale-out.md, "Redis as a shared budget").
+// Redis trouble never stops a drain and a refusal never loses a payload: payloads wait
+// in a queue bounded in bytes (QUEUE_BYTES; past it the oldest are dropped, counted
+// and logged) and are tried again with backoff whatever Redis answered (out of
+// memory, read-only, loading, any error); only a payload refused MAX_REFUSALS times
+// with an error that room cannot cure is set aside (counted, logged). Frame-Id claims
+// give up after CLAIM_TIMEOUT_MS and fall back to this receiver's memory, and the
+// link reconnects by itself. drainmeter_redis_up says which. Until the first read of
+// the totals (or START_TIMEOUT_MS without Redis) the receiver is not ready.
 
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -36,6 +46,7 @@ import type { Logger } from '../log.js';
 import { type Kind, REASONS } from '../model/index.js';
 import { encodeTotals, type TotalsSnapshot, type TotalsVisitor } from './delta.js';
 import { decodeDef, encodeDef, type KindDef, staleAfterS } from './kinds.js';
+import { APP_FULL, CLAIM, claimArgs, RETRY } from './redis-frame-ids.js';
 
 /** A Frame-Id claim waits at most this for Redis, then the receiver decides alone, ms. */
 export const CLAIM_TIMEOUT_MS = 250;
@@ -43,7 +54,18 @@ export const CLAIM_TIMEOUT_MS = 250;
 export const WRITE_TIMEOUT_MS = 5_000;
 /** Payloads waiting for Redis, at most, bytes. */
 export const QUEUE_BYTES = 64 * 1024 * 1024;
-export const FRAME_ID_TTL_S = 600;
+/** Payloads the stream holds, at most, bytes (of 25 MB, Heroku's smallest Redis). */
+export const STREAM_BYTES = 6 * 1024 * 1024;
+/** A receiver waits at most this at start for the totals in Redis, then is ready alone, ms. */
+export const START_TIMEOUT_MS = 10_000;
+/** A payload refused this many times in a row with an error room cannot cure is set aside. */
+export const MAX_REFUSALS = 8;
+/** Tries again after 200 ms, doubling to this, ms. */
+const MAX_BACKOFF_MS = 5_000;
+/** Refusals that pass once Redis has room or a primary again: tried for as long as the queue holds. */
+const PASSING = /\b(OOM|READONLY|LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|NOSCRIPT)\b/;
+/** The same warning at most this often, ms. */
+const WARN_EVERY_MS = 60_000;
 
 const P = '{dm}';
 const STREAM = `${P}:s`;
@@ -53,14 +75,26 @@ const APPS = `${P}:apps`;
 const appKey = (app: string) => `${P}:a:${app}`;
 const defsKey = (app: string) => `${P}:d:${app}`;
 
-const APPLY = `
+const APPLY = (streamBytes: number) => `
 local done = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 local seq = tonumber(ARGV[2])
 if seq <= done then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], seq)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('XADD', KEYS[1], 'MINID', '~', tostring(now - tonumber(ARGV[4])), '*', 'o', ARGV[1], 'p', ARGV[3])
+local n = redis.call('INCR', KEYS[1] .. ':n')
+local id = redis.call('XADD', KEYS[1], '*', 'o', ARGV[1], 'n', n, 'p', ARGV[3])
+local sizes, bytes = KEYS[1] .. ':z', KEYS[1] .. ':b'
+redis.call('RPUSH', sizes, id .. ' ' .. #ARGV[3])
+local held = redis.call('INCRBY', bytes, #ARGV[3])
+local oldest = now - tonumber(ARGV[4])
+while true do
+  local hid, hsize = string.match(redis.call('LINDEX', sizes, 0), '^(%S+) (%d+)$')
+  if hid == id or (held <= ${streamBytes} and tonumber(string.match(hid, '^%d+')) >= oldest) then break end
+  redis.call('LPOP', sizes)
+  held = redis.call('DECRBY', bytes, hsize)
+end
+redis.call('XTRIM', KEYS[1], 'MINID', string.match(redis.call('LINDEX', sizes, 0), '^%S+'))
 local i = 6
 local r = tonumber(ARGV[i]); i = i + 1
 for j = 1, r do redis.call('HINCRBYFLOAT', KEYS[3], ARGV[i], ARGV[i + 1]); i = i + 2 end
@@ -120,7 +154,7 @@ return lost
 `;
 
 /** An app's claim of a name (kinds.ts): the first wins; a new one goes on the stream for every receiver. */
-const CLAIM = `
+const CLAIM_KIND = `
 local t = redis.call('TIME')
 local sec = tonumber(t[1])
 local cur = redis.call('HGET', KEYS[1], ARGV[2])
@@ -145,6 +179,7 @@ for _, a in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local d = redis.call('HGETALL', ARGV[2] .. a)
   if #h == 0 and #d == 0 then redis.call('SREM', KEYS[3], a) else table.insert(out, a); table.insert(out, h); table.insert(out, d) end
 end
+out[1] = out[1] .. ' ' .. (redis.call('GET', KEYS[1] .. ':n') or '0') .. ' ' .. (redis.call('HGET', ARGV[3], ARGV[4]) or '0')
 return out
 `;
 
@@ -167,7 +202,11 @@ interface Item {
 interface Scripted {
   dmApply(args: (string | Buffer | number)[]): Promise<number | string[]>;
   dmSnapshot(numKeys: number, ...args: string[]): Promise<unknown[]>;
-  dmClaim(numKeys: number, ...args: string[]): Promise<string>;
+  dmClaimKind(numKeys: number, ...args: string[]): Promise<string>;
+}
+
+interface Claiming {
+  dmClaim(...args: (string | number)[]): Promise<number>;
 }
 
 /** What the link needs of the hub. */
@@ -188,6 +227,8 @@ export interface RedisLinkOptions {
   retentionMs: number;
   /** An app's totals outlive its last line by this, s (the series TTL). */
   appTtlS: number;
+  /** Payloads the stream holds, at most, bytes; default STREAM_BYTES. */
+  streamBytes?: number;
   log: Logger;
 }
 
@@ -204,19 +245,34 @@ export class RedisLink {
   /** Reachable and answering: drainmeter_redis_up. */
   up = false;
   readonly origin: string;
-  /** Payloads dropped because the queue was full. */
+  /** Payloads dropped: the queue was full, or set aside after MAX_REFUSALS refusals. */
   dropped = 0;
+  /** Writes tried again (Redis refused or did not answer). */
+  retries = 0;
+  /** Frame-Ids decided by this receiver's memory alone: their app's share (or the total) in Redis was full. */
+  frameIdsLocal = 0;
+  /** The view holds the global totals read from Redis (false until the first read). */
+  totalsRead = false;
+  /** Ready: the totals were read, or START_TIMEOUT_MS passed without them. */
+  ready = false;
   readonly visitor: TotalsVisitor;
   private readonly writer: Redis & Scripted;
   private readonly reader: Redis;
-  private readonly claims: Redis;
+  private readonly claims: Redis & Claiming;
   private readonly o: RedisLinkOptions;
   private hub: Joined | null = null;
   private readonly queue: Item[] = [];
   private queueBytes = 0;
   private seq = 0;
   private lastId = '0-0';
+  /** The number of the last stream entry read ({dm}:s:n). */
+  private lastN = 0;
   private synced = false;
+  /** Bumped by every read of the totals: a stream read begun before one is not merged. */
+  private epoch = 0;
+  /** Redis refused the last write (it is answering, but not taking). */
+  private refusing = false;
+  private warned = new Map<string, number>();
   /** The first sync also rebuilds the quantile window from the stream. */
   private rebuilt = false;
   private stopped = false;
@@ -234,11 +290,14 @@ export class RedisLink {
     this.origin = `${o.instance}:${randomBytes(4).toString('hex')}`;
     // Writes wait for nothing: the queue here holds them across reconnects.
     this.writer = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: WRITE_TIMEOUT_MS })) as Redis & Scripted;
-    this.writer.defineCommand('dmApply', { lua: APPLY });
+    this.writer.defineCommand('dmApply', { lua: APPLY(o.streamBytes ?? STREAM_BYTES) });
     this.writer.defineCommand('dmSnapshot', { lua: SNAPSHOT });
     this.reader = new Redis(o.url, options(o.url, { maxRetriesPerRequest: 0 }));
-    this.claims = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CLAIM_TIMEOUT_MS }));
+    // No ready check: its INFO would fall under the claims' 250 ms timeout while Redis
+    // pauses clients (a failover), and the connection would never become ready.
+    this.claims = new Redis(o.url, options(o.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: CLAIM_TIMEOUT_MS, enableReadyCheck: false })) as Redis & Claiming;
     this.claims.defineCommand('dmClaim', { lua: CLAIM });
+    this.claims.defineCommand('dmClaimKind', { lua: CLAIM_KIND });
     for (const c of [this.writer, this.reader, this.claims]) c.on('error', () => {}); // said once, by up/down
     this.writer.on('ready', () => this.nudge());
     this.writer.on('close', () => this.down('connection closed'));
@@ -271,6 +330,16 @@ export class RedisLink {
   start(hub: Joined): void {
     this.hub = hub;
     this.loops = [this.writeLoop(), this.readLoop()];
+    setTimeout(() => {
+      if (this.ready || this.stopped) return;
+      this.ready = true;
+      this.o.log.warn('redis: totals not read within the start bound, ready alone: this receiver shows its own lines until Redis answers', { after_ms: START_TIMEOUT_MS });
+    }, START_TIMEOUT_MS).unref();
+  }
+
+  /** Why this receiver is not ready yet (healthz and /metrics answer 503), or null. */
+  starting(): string | null {
+    return this.ready ? null : 'starting: reading totals from Redis';
   }
 
   /** Queues the payload the visitor just saw, for every other receiver. */
@@ -303,6 +372,7 @@ export class RedisLink {
       const old = this.queue.shift() as Item;
       this.queueBytes -= old.bytes;
       this.dropped++;
+      this.warn('full', 'redis: queue full, oldest payload dropped: other receivers will not see its lines', { queue_bytes: this.queueBytes, dropped: this.dropped });
     }
     this.nudge();
   }
@@ -314,11 +384,20 @@ export class RedisLink {
     this.apps = new Map();
   }
 
-  /** True when no receiver accepted this batch id for the app in the last 10 minutes; true also when Redis cannot tell in time. */
+  /**
+   * True when no receiver accepted this batch id for the app in the last 10 minutes;
+   * true also when Redis cannot tell in time or keeps no more of the app's ids (this
+   * receiver's memory has decided already).
+   */
   async claim(app: string, id: string): Promise<boolean> {
     try {
-      const r = await this.claims.set(`${P}:f:${app}:${id}`, '1', 'EX', FRAME_ID_TTL_S, 'NX');
-      return r === 'OK';
+      const r = await this.claims.dmClaim(...claimArgs(app, id));
+      if (r === RETRY) return false;
+      if (r !== 1) {
+        this.frameIdsLocal++;
+        this.warn(`ids ${app}`, 'redis: Frame-Id share full, ids decided by this receiver alone', { app, share: r === APP_FULL ? 'app' : 'total' });
+      }
+      return true;
     } catch (err) {
       this.down((err as Error).message);
       return true;
@@ -333,7 +412,7 @@ export class RedisLink {
     try {
       const def = encodeDef(d);
       const entry = JSON.stringify([d.app, d.name, def]);
-      const cur = await (this.claims as Redis & Scripted).dmClaim(3, defsKey(d.app), STREAM, APPS, d.app, d.name, def, this.origin, entry, String(staleAfterS(this.o.appTtlS)));
+      const cur = await (this.claims as unknown as Redis & Scripted).dmClaimKind(3, defsKey(d.app), STREAM, APPS, d.app, d.name, def, this.origin, entry, String(staleAfterS(this.o.appTtlS)));
       return decodeDef(d.app, d.name, cur);
     } catch {
       return null;
@@ -348,6 +427,19 @@ export class RedisLink {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  get pendingBytes(): number {
+    return this.queueBytes;
+  }
+
+  /** Logs at most once per WARN_EVERY_MS for each `what`. */
+  private warn(what: string, msg: string, fields: Record<string, string | number>, level: 'warn' | 'info' = 'warn'): void {
+    const now = Date.now();
+    if ((this.warned.get(what) ?? -Infinity) > now - WARN_EVERY_MS) return;
+    if (this.warned.size > 1_000) this.warned.clear();
+    this.warned.set(what, now);
+    this.o.log[level](msg, fields);
   }
 
   async stop(deadline: number): Promise<void> {
@@ -385,7 +477,26 @@ export class RedisLink {
     }
   }
 
+  /** Redis answered a write with a refusal: down, said once per WARN_EVERY_MS. */
+  private refused(error: string): void {
+    this.up = false;
+    if (this.refusing) return;
+    this.refusing = true;
+    this.warn('refusing', 'redis refusing payloads: they wait here and are tried again', { error, pending: this.queue.length, pending_bytes: this.queueBytes });
+  }
+
+  /** A write went through. */
+  private took(): void {
+    if (!this.refusing) return this.isUp();
+    this.refusing = false;
+    this.up = true;
+    this.warn('taking', 'redis taking payloads again', { pending: this.queue.length, pending_bytes: this.queueBytes, retries: this.retries }, 'info');
+  }
+
   private async writeLoop(): Promise<void> {
+    // Refusals in a row of the payload at the head of the queue.
+    let refusals = 0;
+    let failures = 0;
     while (!this.stopped) {
       if (this.writer.status !== 'ready' || (this.queue.length === 0 && this.synced)) {
         await new Promise<void>((r) => {
@@ -395,12 +506,14 @@ export class RedisLink {
         this.wake = null;
         continue;
       }
+      let item: Item | undefined;
       try {
         if (!this.synced) await this.sync();
-        const item = this.queue[0];
+        item = this.queue[0];
         if (item === undefined) continue;
         const lost = await this.writer.dmApply([item.keys.length, ...item.keys, item.args].flat());
-        this.isUp();
+        refusals = failures = 0;
+        this.took();
         if (Array.isArray(lost)) this.lost(lost);
         if (this.queue[0] === item) {
           this.queue.shift();
@@ -408,16 +521,27 @@ export class RedisLink {
         }
       } catch (err) {
         const e = err as Error;
-        if (e.name === 'ReplyError' && !/BUSY|LOADING|READONLY|MASTERDOWN/.test(e.message)) {
-          // Redis refused the script itself: sending it again would fail again.
-          const item = this.queue.shift();
-          if (item !== undefined) this.queueBytes -= item.bytes;
-          this.dropped++;
-          this.o.log.error('redis refused a payload', { error: e.message });
-        } else {
-          this.down(e.message);
-          await sleep(200);
+        failures++;
+        if (item !== undefined) this.retries++;
+        if (e.name !== 'ReplyError') this.down(e.message);
+        else {
+          this.refused(e.message);
+          // Out of memory, read-only, loading: room or a primary comes back, and the
+          // payload waits for it as long as the queue holds. Any other refusal is tried
+          // again too, but one that comes back MAX_REFUSALS times for the same payload
+          // (a script error, another program's key of the wrong type) would come back
+          // for ever and hold every payload behind it: that payload is set aside.
+          refusals = PASSING.test(e.message) || item === undefined ? 0 : refusals + 1;
+          if (refusals >= MAX_REFUSALS && item !== undefined && this.queue[0] === item) {
+            this.queue.shift();
+            this.queueBytes -= item.bytes;
+            this.dropped++;
+            refusals = 0;
+            this.o.log.error('redis: payload set aside after repeated refusals: other receivers will not see its lines', { error: e.message, refusals: MAX_REFUSALS, dropped: this.dropped });
+            continue;
+          }
         }
+        await sleep(Math.min(MAX_BACKOFF_MS, 200 * 2 ** Math.min(failures - 1, 5)));
       }
     }
   }
@@ -429,24 +553,34 @@ export class RedisLink {
    */
   private async sync(): Promise<void> {
     const hub = this.hub as Joined;
-    const raw = (await this.writer.dmSnapshot(3, STREAM, REQUESTS, APPS, `${P}:a:`, `${P}:d:`)) as [string, string[], ...(string | string[])[]];
+    const raw = (await this.writer.dmSnapshot(3, STREAM, REQUESTS, APPS, `${P}:a:`, `${P}:d:`, SEQS, this.origin)) as [string, string[], ...(string | string[])[]];
     const [id, requestFields, ...appParts] = raw;
+    // The stream's last entry id, its number ({dm}:s:n), and the last of this
+    // receiver's payloads applied (one whose reply was lost is in the totals already).
+    const [lastId, lastN, applied] = id.split(' ');
+    this.epoch++;
     const { totals, claims } = snapshotOf(requestFields, appParts, Date.now() / 1000 - staleAfterS(this.o.appTtlS));
     for (const d of claims) hub.claimed(d);
     hub.zeroTotals();
     hub.remote(encodeTotals(totals), true, false);
-    for (const item of this.queue) hub.remote(item.payload, true, false);
+    for (const item of this.queue) if (item.seq > Number(applied)) hub.remote(item.payload, true, false);
     if (!this.rebuilt) {
       const min = Date.now() - this.o.retentionMs;
-      const entries = await this.writer.xrangeBuffer(STREAM, String(min), id);
+      const entries = await this.writer.xrangeBuffer(STREAM, String(min), lastId);
       for (const [, fields] of entries) {
         const e = entryOf(fields);
         if (e !== null && e.origin !== this.origin) hub.remote(e.payload, false, true);
       }
       this.rebuilt = true;
     }
-    this.lastId = id;
+    this.lastId = lastId;
+    this.lastN = Number(lastN);
     this.synced = true;
+    this.totalsRead = true;
+    if (!this.ready) {
+      this.ready = true;
+      this.o.log.info('redis: totals read, ready', { apps: appParts.length / 2 });
+    }
     this.isUp();
   }
 
@@ -475,14 +609,28 @@ export class RedisLink {
             continue;
           }
         }
+        const epoch = this.epoch;
         const got = await this.reader.xreadBuffer('COUNT', 512, 'BLOCK', 1_000, 'STREAMS', STREAM, this.lastId);
-        if (got === null) continue;
-        for (const [, entries] of got) {
+        if (got === null || epoch !== this.epoch || !this.synced) continue;
+        read: for (const [, entries] of got) {
           for (const [entryId, fields] of entries) {
-            this.lastId = entryId.toString();
             const e = entryOf(fields);
-            if (e !== null && e.origin !== this.origin) (this.hub as Joined).remote(e.payload, true, true);
-            else if (e === null) this.claimEntry(fields);
+            // (An entry without a number comes from a receiver of an earlier version.)
+            if (e !== null && !Number.isNaN(e.n) && e.n !== this.lastN + 1) {
+              // Entries trimmed before this receiver read them (a flood, or a long
+              // pause): their totals are in the hashes, read back whole.
+              this.o.log.warn('redis: stream entries trimmed before they were read, reading the totals again', { expected: this.lastN + 1, got: e.n });
+              this.synced = false;
+              this.nudge();
+              break read;
+            }
+            this.lastId = entryId.toString();
+            if (e === null) {
+              this.claimEntry(fields);
+              continue;
+            }
+            if (!Number.isNaN(e.n)) this.lastN = e.n;
+            if (e.origin !== this.origin) (this.hub as Joined).remote(e.payload, true, true);
           }
         }
       } catch (err) {
@@ -495,7 +643,7 @@ export class RedisLink {
   }
 }
 
-/** A claim entry of the stream ({o, c}: CLAIM), another receiver's or this one's. */
+/** A claim entry of the stream ({o, c}: CLAIM_KIND), another receiver's or this one's. */
 function claimOf(fields: Buffer[]): KindDef | null {
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i].toString() !== 'c') continue;
@@ -509,15 +657,17 @@ function claimOf(fields: Buffer[]): KindDef | null {
   return null;
 }
 
-function entryOf(fields: Buffer[]): { origin: string; payload: Buffer } | null {
+function entryOf(fields: Buffer[]): { origin: string; n: number; payload: Buffer } | null {
   let origin: string | null = null;
   let payload: Buffer | null = null;
+  let n = NaN;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const k = fields[i].toString();
     if (k === 'o') origin = fields[i + 1].toString();
+    else if (k === 'n') n = Number(fields[i + 1].toString());
     else if (k === 'p') payload = fields[i + 1];
   }
-  return origin === null || payload === null ? null : { origin, payload };
+  return origin === null || payload === null ? null : { origin, n, payload };
 }
 
 /** The stored hashes, as the totals of a payload, and the claims of every app. */

@@ -53,6 +53,14 @@ export class Writer {
     this.at += n;
   }
 
+  /** Appends what `other` holds; `other` starts again. */
+  append(other: Writer): void {
+    this.ensure(other.at);
+    other.buf.copy(this.buf, this.at, 0, other.at);
+    this.at += other.at;
+    other.at = 0;
+  }
+
   /** The bytes written, as a copy; the writer starts again. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.at));

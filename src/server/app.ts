@@ -32,6 +32,7 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
     frames: deps.frames ?? frameIds,
     render: deps.render ?? ((scope, om) => outlet.scrape(scope, om)),
     look: deps.look ?? lookAt(null),
+    starting: deps.starting ?? (() => null),
     open: config.secrets.length === 0,
     answer,
   };

@@ -12,6 +12,7 @@ export interface Elsewhere {
   frames: FrameGate;
   render: Render;
   look: Look;
+  starting?: () => string | null;
 }
 
 export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
@@ -30,6 +31,7 @@ export function build(config: Config, now: () => number = Date.now, log: Logger 
     render: elsewhere?.render,
     look: elsewhere?.look ?? lookAt(p.history),
     processes,
+    starting: elsewhere?.starting?.bind(elsewhere),
   });
   return { ...p, app, state };
 }

@@ -71,6 +71,8 @@ export interface AppDeps {
    * a worker; default 1): what this process enforces alone is its part of each total.
    */
   processes?: number;
+  /** Why the process is not ready yet (scale-out: totals not read from Redis yet), or null; default: ready. */
+  starting?: () => string | null;
 }
 
 /** What the process around the app needs to see: requests in flight, draining. */
@@ -98,6 +100,7 @@ export interface RouteContext extends AppDeps {
   frames: FrameGate;
   render: Render;
   look: Look;
+  starting: () => string | null;
   /** No DRAINMETER_SECRETS: drains need no credentials. */
   open: boolean;
   /** A text answer (204 without a body), counted by route and status. */

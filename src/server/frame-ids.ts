@@ -14,7 +14,8 @@ export const FRAME_ID_TTL_MS = 10 * 60_000;
 export const FRAME_ID_BYTES = 128;
 const LONGEST_KEPT = 64;
 
-function keyOf(id: string): string {
+/** What an id is remembered by: itself up to 64 bytes, else its SHA-256 (43 characters). */
+export function keyOf(id: string): string {
   return id.length <= LONGEST_KEPT ? id : createHash('sha256').update(id).digest('base64url');
 }
 

@@ -10,6 +10,7 @@ import type { Alerts } from '../alerts/index.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { sweep as sweepPipeline } from '../pipeline.js';
 import { exportDelta } from '../scale/delta.js';
+import { HandOverShare } from '../scale/hand-over.js';
 import { build } from './build.js';
 import type { FrameGate, Look, Render } from './context.js';
 
@@ -17,6 +18,8 @@ const TICK_MS = 250;
 const STOP_DEADLINE_MS = 25_000;
 /** Heroku kills a dyno 30 s after SIGTERM: outlets must have flushed by then. */
 const FLUSH_DEADLINE_MS = 28_000;
+/** The hand-over's "changes wait" warning, at most this often, ms. */
+const WAITING_WARN_MS = 60_000;
 
 export interface Running {
   port: number;
@@ -47,6 +50,10 @@ export interface Receiver {
   look: Look;
   /** What the process collected since the last hand-over (a delta payload). */
   handOver(payload: Buffer): void;
+  /** Series whose changes wait for a later hand-over (their app's share was full), after each. */
+  waiting?(series: number): void;
+  /** Why the process is not ready yet (healthz and /metrics answer 503), or null. */
+  starting?(): string | null;
   /** After the last hand-over at stop: flush what is downstream by the deadline. */
   stop?(deadline: number): Promise<void>;
   /** Said in the listening line (`worker=2`). */
@@ -64,10 +71,18 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
   }
   const parts = build(config, Date.now, log, receiver);
   const { app, state, aggregator } = parts;
+  // Each hand-over is bounded in bytes with a share per app (scale/hand-over.ts).
+  const share = new HandOverShare();
+  let warned = -Infinity;
   const handOver = () => {
     if (receiver === undefined) return;
-    const payload = exportDelta(aggregator, parts.outlet.requests);
+    const payload = exportDelta(aggregator, parts.outlet.requests, false, share);
     if (payload !== null) receiver.handOver(payload);
+    receiver.waiting?.(share.waitingSeries);
+    if (share.waitingApps.length > 0 && Date.now() - warned >= WAITING_WARN_MS) {
+      warned = Date.now();
+      log.warn('hand-over share full: changes wait for the next hand-over', { app: share.waitingApps[0], apps: share.waitingApps.length, series: share.waitingSeries });
+    }
   };
   const outlets: Outlet[] = startOutlets(receiver === undefined ? config.outlets : [], {
     aggregator,
@@ -133,7 +148,9 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
       clearInterval(tick);
       clearInterval(sweep);
       aggregator.advance(Date.now());
-      handOver();
+      // Everything, share by share: each hand-over takes at least a series of every app waiting.
+      do handOver();
+      while (share.waitingSeries > 0);
       await receiver?.stop?.(started + FLUSH_DEADLINE_MS);
       aggregator.closeAll();
       await Promise.all([flushOutlets(outlets, started + FLUSH_DEADLINE_MS, log), alerts?.stop(started + FLUSH_DEADLINE_MS)]);

@@ -62,6 +62,11 @@ async function post(port: number, b: Batch): Promise<{ status: number; ms: numbe
   return { status: r.status, ms: performance.now() - started };
 }
 
+/** Until /healthz says 200: a receiver joined by Redis is ready once it has read the totals. */
+async function ready(port: number): Promise<void> {
+  await until('ready', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200, 15_000);
+}
+
 async function scrape(port: number): Promise<Sample[]> {
   const r = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
   return parseExposition(await r.text());
@@ -155,6 +160,7 @@ describe.skipIf(!available)('three receivers joined by a real Redis', () => {
     cleanup.push(() => single.stop());
     const proxy = await roundRobin(() => receivers.map((r) => r.port));
     cleanup.push(() => new Promise((r) => proxy.server.close(r)));
+    for (const r of receivers) await ready(r.port);
     await until('every receiver joined', async () => (await Promise.all(receivers.map((r) => scrape(r.port)))).every((s) => s.some((x) => x.name === 'drainmeter_redis_up' && x.value === 1)), 10_000);
 
     // Batches of three apps spread over the three; every fourth retried, which the
@@ -187,6 +193,7 @@ describe.skipIf(!available)('three receivers joined by a real Redis', () => {
     await receivers[1].stop();
     receivers[1] = await startServe(receiverEnv('r2'));
     cleanup.push(() => receivers[1].stop());
+    await ready(receivers[1].port);
     await until('the restarted receiver has its quantiles again', async () => quantileErrors(await scrape(receivers[1].port)).length === 0, 5_000);
     const after = exact(await scrape(receivers[1].port));
     for (const [k, v] of before) expect(same(k, after.get(k), v), `${k} = ${after.get(k)}, not ${v}`).toBe(true);

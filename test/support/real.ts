@@ -130,7 +130,10 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-/** A real redis-server on a free loopback port, its data in a temp dir, persisted (append-only file) across stop()/start(); `args` are more of its options. */
+/**
+ * A real redis-server on a free loopback port, its data in a temp dir, persisted
+ * (append-only file) across stop()/start(); `args` adds flags (`--maxmemory 25mb`).
+ */
 export async function startRedis(args: string[] = []): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'drainmeter-redis-'));

@@ -33,6 +33,10 @@ export function metricsRoute(ctx: RouteContext): Hono<Env> {
         'WWW-Authenticate': 'Basic realm="drainmeter"',
       });
     }
+    // Not ready (scale-out: the global totals not read yet): a 503 is a failed scrape,
+    // where counters missing or lower would read as a reset of every series.
+    const starting = ctx.starting();
+    if (starting !== null) return answer(c, 'metrics', 503, starting, { 'Retry-After': '1' });
     const key = scope ?? '';
     const writing = state.scrapes.get(key) ?? 0;
     if (writing >= state.maxScrapesPerScope) return answer(c, 'metrics', 429, 'too many scrapes of this scope at once', { 'Retry-After': '1' });
