@@ -112,6 +112,11 @@ describe.skipIf(!available)('three receivers joined by a real Redis', () => {
     redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
     const receivers: Served[] = await Promise.all(['r1', 'r2', 'r3'].map((n) => startServe(env({ REDIS_URL: redis.url, DRAINMETER_INSTANCE: n }))));
     for (const r of receivers) cleanup.push(() => r.stop());
+    // Ready once each has read the totals from Redis (/healthz says 503 until then).
+    await until(
+      async () => Promise.all(receivers.map(async (r) => (await fetch(`http://127.0.0.1:${r.port}/healthz`)).status)),
+      (all) => all.every((s) => s === 200),
+    );
     await until(
       async () => Promise.all(receivers.map((r) => scrape(r.port))),
       (all) => all.every((s) => s.some((x) => x.name === 'drainmeter_redis_up' && x.value === 1)),
