@@ -12,6 +12,7 @@ import { LineReader } from './ingest/index.js';
 import { BAD_FRAME, REASONS } from './model/index.js';
 import { Table } from './outlets/table.js';
 import { windowPrinter } from './outlets/windows.js';
+import { printableExposition } from './outlets/exposition.js';
 import { flushOutlets, startOutlets } from './outlets/index.js';
 import { stdoutLogger } from './log.js';
 import { pipeline } from './pipeline.js';
@@ -160,7 +161,8 @@ export async function tail(files: string[], config: Config, options: TailOptions
   }
   if (options.format === 'prom') {
     const { chunks } = await outlet.scrape(null, false, false);
-    for (const chunk of chunks) io.stdout.write(chunk);
+    // Label values came from the stream: never terminal control (model/printable.ts).
+    io.stdout.write(printableExposition(Buffer.concat(chunks).toString('utf8')));
   }
   const reasons = REASONS.map((r, i) => `${r}=${app.rejected[i]}`).filter((_, i) => app.rejected[i] > 0);
   // Late lines are told as rejected ones are: counted in the totals, but in no window.

@@ -8,10 +8,23 @@
 import type { AppState, Series } from '../aggregate/index.js';
 import { valueOf } from '../aggregate/buckets.js';
 import { COUNTER, MEASURE, type Metric } from '../model/index.js';
+import { printable } from '../model/printable.js';
 
 /** A label value escaped as the exposition formats require: \\, \", \n. */
 export function escapeLabel(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
+}
+
+/**
+ * An exposition for a terminal (`tail --format prom`): each control character in a
+ * label value (model/printable.ts) written as its visible escape with the backslash
+ * doubled, so the text is still a valid exposition whose value reads `\x1b`. Line
+ * ends stay: a label value's own LF is already `\n`.
+ */
+const NOT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+export function printableExposition(text: string): string {
+  return text.replace(NOT_LF, (c) => `\\${printable(c)}`);
 }
 
 export function escapeHelp(text: string): string {
