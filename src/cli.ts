@@ -189,7 +189,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof ConfigError) fail(err.message);
   if ((err as NodeJS.ErrnoException).code === 'DRAINMETER_UNREACHABLE') fail((err as Error).message, 1); // replay.ts UnreachableError
-  // A file that is not there is the user's to fix: one line, no stack.
-  if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail((err as Error).message, 1);
+  // A file that is not there, or not text, is the user's to fix: one line, exit 2 (input-file.ts).
+  if ((err as NodeJS.ErrnoException).code === 'DRAINMETER_BAD_INPUT') fail((err as Error).message, 2);
+  // A port another process holds (serve.ts, tail.ts): one line, exit 2.
+  if ((err as NodeJS.ErrnoException).code === 'DRAINMETER_PORT_BUSY') fail((err as Error).message, 2);
   fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
 });

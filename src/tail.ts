@@ -4,11 +4,12 @@
 // close by the largest timestamp seen minus grace, so a day-old file replays into the
 // right windows at full speed. Each closed window is printed; at EOF every window is flushed.
 
-import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.js';
 import { LineReader } from './ingest/index.js';
+import { listenError } from './options.js';
+import { inspectInput, openInput } from './input-file.js';
 import { BAD_FRAME, REASONS } from './model/index.js';
 import { Table } from './outlets/table.js';
 import { windowPrinter } from './outlets/windows.js';
@@ -42,6 +43,9 @@ export interface TailIO {
 }
 
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
+  // Every file looked at first: a missing or binary one stops before any output.
+  const kinds = new Map(files.filter((f) => f !== '-').map((f) => [f, inspectInput(f)]));
+  const gzipped = [...kinds.values()].some((k) => k.gzip);
   // The window clock starts at the epoch and follows the data.
   // The dashboard's history only where a dashboard can read it (--listen).
   const p = pipeline(config, 0, { watermark: true, history: options.listen > 0 });
@@ -104,7 +108,11 @@ export async function tail(files: string[], config: Config, options: TailOptions
         },
       );
     });
-    await new Promise<void>((resolve) => server?.listen(options.listen, '127.0.0.1', resolve));
+    const s = server;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, '127.0.0.1', options.listen, '--listen')));
+      s.listen(options.listen, '127.0.0.1', resolve);
+    });
   }
 
   const reader = new LineReader(ingest.lines, config.maxBody);
@@ -130,7 +138,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     app.count(ingest.stats);
   };
   // Files, for an exposition at EOF only: every core (scale/threads.ts).
-  const threaded = options.format === 'prom' && server === null && outlets.length === 0 && files.length > 0 && !files.includes('-');
+  const threaded = options.format === 'prom' && server === null && outlets.length === 0 && files.length > 0 && !files.includes('-') && !gzipped;
   try {
     const threads = threaded ? threadsFor(files, options.threads ?? 0) : 1;
     if (threads > 1) await readThreaded(files, threads, p, config, options.app, io.now());
@@ -138,9 +146,9 @@ export async function tail(files: string[], config: Config, options: TailOptions
     else {
       for (const file of files) {
         if (file === '-') await read(io.stdin);
-        // With --listen, asynchronously, so /metrics answers meanwhile.
-        else if (server === null) readBlocks(file, take);
-        else await read(createReadStream(file, { highWaterMark: 1 << 20 }));
+        // With --listen, asynchronously, so /metrics answers meanwhile; gzip through node:zlib.
+        else if (server === null && kinds.get(file)?.gzip !== true) readBlocks(file, take);
+        else await read(openInput(file, kinds.get(file) ?? { gzip: false }));
         endLine();
       }
     }

@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { serve as listen } from '@hono/node-server';
 import { type Config, ConfigError, isLoopback } from '../config.js';
+import { listenError } from '../options.js';
 import type { Logger } from '../log.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { sweep as sweepPipeline } from '../pipeline.js';
@@ -83,8 +84,9 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
     requestTimeout: limits.requestTimeout,
     connectionsCheckingInterval: limits.checkInterval,
   };
-  const server = await new Promise<Server>((resolve) => {
+  const server = await new Promise<Server>((resolve, reject) => {
     const s = listen({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions }, () => resolve(s as Server)) as Server;
+    s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config.host, config.port, 'PORT / --port')));
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
