@@ -116,6 +116,18 @@ export async function tail(files: string[], config: Config, options: TailOptions
   }
 
   const reader = new LineReader(ingest.lines, config.maxBody);
+  // Series expire by the stream's clock, as serve's do by the wall clock: a long
+  // `heroku logs -t | drainmeter tail` never fills series_limit with sources gone quiet.
+  const sweepMs = Math.min(10_000, Math.max(500, config.seriesTtl * 500));
+  let nextSweep = aggregator.clock + sweepMs;
+  // The clock moves at a line's start, before its observations: a sweep there is safe.
+  aggregator.onAdvance((through) => {
+    if (through === Infinity || aggregator.clock < nextSweep) return;
+    nextSweep = aggregator.clock + sweepMs;
+    // Series and history only: the app and its name table stay for the whole stream.
+    aggregator.sweep();
+    history?.sweep();
+  });
   const take = (chunk: Buffer) => {
     const now = io.now();
     aggregator.arrival = now;
