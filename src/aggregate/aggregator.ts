@@ -535,7 +535,14 @@ export class Aggregator implements ObservationSink {
 /** Adds a partial window to `w`; false when a measure's bucket was refused. */
 function fill(w: Window, p: PartialWindow, kind: number): boolean {
   if (kind === MEASURE) {
-    for (let i = 0; i < p.n; i++) if (!w.addBucket(p.keys[i], p.counts[i])) return false;
+    for (let i = 0; i < p.n; i++) {
+      if (w.addBucket(p.keys[i], p.counts[i])) continue;
+      // Refused midway: the part is merged whole or not at all, so the buckets
+      // already added are taken back (a window's buckets always sum to its count).
+      for (let j = 0; j < i; j++) w.addBucket(p.keys[j], -p.counts[j]);
+      w.dropEmptyBuckets();
+      return false;
+    }
     if (p.min < w.min) w.min = p.min;
     if (p.max > w.max) w.max = p.max;
   } else if (kind !== COUNTER && p.lastTime >= w.lastTime) {
