@@ -52,43 +52,6 @@ export class Budget {
     h.held[this.slot] -= n;
     this.used -= n;
   }
-
-  /** Why take(h, n) would refuse: the app's share, the total, or null when it would not. */
-  refusal(h: Holder, n: number): 'share' | 'total' | null {
-    if (h.held[this.slot] + n > this.perApp) return 'share';
-    return this.used + n > this.total ? 'total' : null;
-  }
-}
-
-/**
- * What one holder keeps of a budget while it grows: a body's in-flight bytes as
- * they are decoded. grow() takes only the difference; release() gives all back.
- */
-export class Hold {
-  private readonly budget: Budget;
-  private readonly holder: Holder;
-  /** Units taken so far. */
-  taken = 0;
-
-  constructor(budget: Budget, holder: Holder) {
-    this.budget = budget;
-    this.holder = holder;
-  }
-
-  /** Holds `to` units in all (never less than now); why not, or null when held. */
-  grow(to: number): 'share' | 'total' | null {
-    if (to <= this.taken) return null;
-    const more = to - this.taken;
-    if (!this.budget.take(this.holder, more)) return this.budget.refusal(this.holder, more) ?? 'total';
-    this.taken = to;
-    return null;
-  }
-
-  release(): void {
-    if (this.taken === 0) return;
-    this.budget.give(this.holder, this.taken);
-    this.taken = 0;
-  }
 }
 
 /** The budgets of one pipeline. */

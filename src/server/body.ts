@@ -5,11 +5,6 @@
 // Nothing is parsed until the body is complete, so a body cut off or refused is never
 // counted in part.
 //
-// The bytes a body holds are charged as they are kept (docs/limits.md): each decoded
-// chunk grows the body's hold on the in-flight budget, so a gzip body is charged what
-// it inflates to, not the few bytes it declared, and one that would pass its app's
-// share or the total stops there ('over_share', 'over_total'), its chunks dropped.
-//
 // A body read from a socket registers itself in a BodyReads set: the server's tick
 // stops reads that fall below the minimum rate (a slow body holds its bytes of the
 // in-flight budget), with one timer for all of them rather than one a request.
@@ -17,16 +12,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createGunzip, type Gunzip } from 'node:zlib';
 
-export type Body = { chunks: Buffer[]; size: number } | 'too_large' | 'aborted' | 'bad_gzip' | 'too_slow' | 'over_share' | 'over_total';
-
-/**
- * What an inflater holds besides its output: zlib's 32 KiB window, its state and
- * Node's 16 KiB output chunk, rounded up. Charged for every gzip body being read.
- */
-export const GZIP_STATE_BYTES = 64 * 1024;
-
-/** Grows a body's charge to `bytes` in all; why not, or null when charged. */
-export type HoldBytes = (bytes: number) => 'share' | 'total' | null;
+export type Body = { chunks: Buffer[]; size: number } | 'too_large' | 'aborted' | 'bad_gzip' | 'too_slow';
 
 /** Bodies must arrive at this rate on average, bytes/s, once MIN_RATE_AFTER_MS has passed. */
 export const MIN_BODY_RATE = 16 * 1024;
@@ -74,25 +60,17 @@ export class BodyReads {
   }
 }
 
-/** Collects decoded chunks up to `max` bytes, each charged through `hold` as it is kept. */
+/** Collects decoded chunks up to `max` bytes. */
 class Sink {
   readonly chunks: Buffer[] = [];
   size = 0;
-  failed: 'too_large' | 'bad_gzip' | 'over_share' | 'over_total' | null = null;
+  failed: 'too_large' | 'bad_gzip' | null = null;
   private readonly max: number;
-  private readonly hold: HoldBytes | null;
-  /** Charged beyond the kept bytes: the inflater's state. */
-  private readonly extra: number;
   private readonly gunzip: Gunzip | null;
   private readonly ended: Promise<void> | null;
-  /** Told when decoding fails between two wire chunks (the inflater works on its own time). */
-  onFail: () => void = () => {};
-  private closed = false;
 
-  constructor(max: number, gzip: boolean, hold: HoldBytes | null) {
+  constructor(max: number, gzip: boolean) {
     this.max = max;
-    this.hold = hold;
-    this.extra = gzip ? GZIP_STATE_BYTES : 0;
     this.gunzip = gzip ? createGunzip() : null;
     const g = this.gunzip;
     this.ended =
@@ -101,10 +79,7 @@ class Sink {
         : new Promise<void>((resolve) => {
             g.on('data', (d: Buffer) => this.keep(d));
             g.on('error', () => {
-              if (this.failed === null) {
-                this.failed = 'bad_gzip';
-                this.onFail();
-              }
+              this.failed ??= 'bad_gzip';
               resolve();
             });
             g.on('end', resolve);
@@ -124,27 +99,16 @@ class Sink {
     await this.ended;
   }
 
-  /** Drops what was kept and the inflater: the read ended without this body. */
-  discard(): void {
-    this.closed = true;
-    this.chunks.length = 0;
-    this.gunzip?.destroy();
-  }
-
   private keep(d: Buffer): void {
-    if (this.failed !== null || this.closed) return;
+    if (this.failed !== null) return;
     this.size += d.length;
-    if (this.size > this.max) return this.fail('too_large');
-    const refused = this.hold === null ? null : this.hold(this.size + this.extra);
-    if (refused !== null) return this.fail(refused === 'share' ? 'over_share' : 'over_total');
+    if (this.size > this.max) {
+      this.failed = 'too_large';
+      this.chunks.length = 0;
+      this.gunzip?.destroy();
+      return;
+    }
     this.chunks.push(d);
-  }
-
-  private fail(why: 'too_large' | 'over_share' | 'over_total'): void {
-    this.failed = why;
-    this.chunks.length = 0;
-    this.gunzip?.destroy();
-    this.onFail();
   }
 
   result(): Body {
@@ -159,8 +123,6 @@ export interface BodyOptions {
   reads?: BodyReads;
   now?: () => number;
   declared?: number;
-  /** Charges the bytes kept as they arrive (the in-flight budget). */
-  hold?: HoldBytes;
 }
 
 export function readBody(incoming: IncomingMessage | undefined, web: ReadableStream<Uint8Array> | null, o: BodyOptions): Promise<Body> {
@@ -168,7 +130,7 @@ export function readBody(incoming: IncomingMessage | undefined, web: ReadableStr
 }
 
 function fromSocket(incoming: IncomingMessage, o: BodyOptions): Promise<Body> {
-  const sink = new Sink(o.max, o.gzip, o.hold ?? null);
+  const sink = new Sink(o.max, o.gzip);
   const read = new BodyRead((o.now ?? Date.now)(), o.declared ?? Infinity);
   return new Promise<Body>((resolve) => {
     let done = false;
@@ -180,10 +142,8 @@ function fromSocket(incoming: IncomingMessage, o: BodyOptions): Promise<Body> {
       incoming.off('end', onEnd);
       incoming.off('error', onAbort);
       incoming.off('close', onClose);
-      if (result !== null) {
-        sink.discard();
-        resolve(result);
-      } else sink.end().then(() => resolve(sink.result()));
+      if (result !== null) resolve(result);
+      else sink.end().then(() => resolve(sink.result()));
     };
     const onData = (chunk: Buffer) => {
       read.received += chunk.length;
@@ -196,10 +156,6 @@ function fromSocket(incoming: IncomingMessage, o: BodyOptions): Promise<Body> {
     const onAbort = () => finish('aborted');
     // A client that went away mid-body ends the stream without an error on some paths.
     const onClose = () => finish(incoming.complete ? null : 'aborted');
-    sink.onFail = () => {
-      incoming.pause();
-      finish(sink.failed);
-    };
     read.stop = (why) => {
       incoming.pause();
       finish(why);
@@ -213,7 +169,7 @@ function fromSocket(incoming: IncomingMessage, o: BodyOptions): Promise<Body> {
 }
 
 async function fromWeb(web: ReadableStream<Uint8Array> | null, o: BodyOptions): Promise<Body> {
-  const sink = new Sink(o.max, o.gzip, o.hold ?? null);
+  const sink = new Sink(o.max, o.gzip);
   if (web === null) return sink.result();
   const reader = web.getReader();
   let wire = 0;

@@ -9,9 +9,9 @@ import { RESOLUTIONS } from '../config.js';
 import type { NameTable } from '../ingest/index.js';
 import type { InputFormat, ReadResult } from '../ingest/formats/index.js';
 import { formatFor } from '../ingest/formats/index.js';
-import { Hold, type Tenant } from '../model/index.js';
+import type { Tenant } from '../model/index.js';
 import { APP_NAME, basicCredentials, verifyDrain } from './auth.js';
-import { GZIP_STATE_BYTES, readBody } from './body.js';
+import { readBody } from './body.js';
 import { type Env, RETRY_AFTER, type RouteContext } from './context.js';
 
 const PREFIX = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -23,8 +23,6 @@ export interface Drained {
   chunks: Buffer[];
   size: number;
   resolution: number;
-  /** The body's in-flight bytes: held until release(). */
-  hold: Hold;
 }
 
 /** Checks and reads a drain request; a Response when it is answered already. */
@@ -59,17 +57,15 @@ export async function receive(c: Context<Env>, ctx: RouteContext, formats: reado
   const declared = Number(c.req.header('content-length') ?? NaN);
   if (declared > config.maxBody) return answer(c, route, 413, `body over ${config.maxBody} bytes`, { Connection: 'close' });
 
+  const budgets = aggregator.budgets;
   const tenant = aggregator.appState(appName);
   tenant.lastActive = Math.floor(now() / 1000);
-  // The body's bytes are charged to the app's share of the in-flight budget as they
-  // are held (docs/limits.md): its declared length up front, then every decoded byte
-  // kept beyond it, with the inflater's state for a gzip body. An app's slow, large
-  // or inflating bodies fill its own share, not others'.
-  const gzip = encoding === 'gzip';
-  const hold = new Hold(aggregator.budgets.inflight, tenant);
-  const upFront = (Number.isFinite(declared) ? declared : 0) + (gzip ? GZIP_STATE_BYTES : 0);
-  const refused = hold.grow(upFront);
-  if (refused !== null) return overloaded(c, ctx, route, refused);
+  // The body's bytes are reserved before it is read, from the app's share of the
+  // in-flight budget: an app's slow or large bodies fill its own share, not others'.
+  const reserve = Number.isFinite(declared) ? declared : config.maxBody;
+  if (!budgets.inflight.take(tenant, reserve)) {
+    return answer(c, route, 503, 'overloaded: too many bytes in flight, retry', { 'Retry-After': RETRY_AFTER });
+  }
   let body;
   try {
     // c.req.raw.body only without a Node request: touching it makes
@@ -77,52 +73,25 @@ export async function receive(c: Context<Env>, ctx: RouteContext, formats: reado
     const incoming = c.env?.incoming;
     body = await readBody(incoming, incoming === undefined ? c.req.raw.body : null, {
       max: config.maxBody,
-      gzip,
+      gzip: encoding === 'gzip',
       reads: state.reads,
       now,
-      declared: Number.isFinite(declared) ? declared : config.maxBody,
-      hold: (bytes) => hold.grow(bytes),
+      declared: reserve,
     });
-  } catch (err) {
-    hold.release();
-    throw err;
+  } finally {
+    budgets.inflight.give(tenant, reserve);
   }
-  if (typeof body === 'string') hold.release();
-  if (body === 'over_share' || body === 'over_total') return overloaded(c, ctx, route, body === 'over_share' ? 'share' : 'total');
   if (body === 'too_large') return answer(c, route, 413, `body over ${config.maxBody} bytes`, { Connection: 'close' });
   if (body === 'aborted') return answer(c, route, 400, 'body cut off before its end');
   if (body === 'bad_gzip') return answer(c, route, 400, 'body is not valid gzip');
   if (body === 'too_slow') return answer(c, route, 408, 'body arrived too slowly', { Connection: 'close' });
   const names = ingest.nameTable(tenant, prefix);
-  if (names === null) {
-    hold.release();
-    return answer(c, route, 400, 'too many distinct prefixes for this app');
-  }
-  return { tenant, names, format, chunks: body.chunks, size: body.size, resolution, hold };
+  if (names === null) return answer(c, route, 400, 'too many distinct prefixes for this app');
+  return { tenant, names, format, chunks: body.chunks, size: body.size, resolution };
 }
 
-/** 503 for a body the in-flight budget cannot hold: the app's share, or all apps' total. */
-function overloaded(c: Context<Env>, ctx: RouteContext, route: string, why: 'share' | 'total'): Response {
-  const text =
-    why === 'share' ? "overloaded: this app's bodies in flight fill its share of the server, retry" : 'overloaded: too many bytes in flight, retry';
-  return ctx.answer(c, route, 503, text, { 'Retry-After': RETRY_AFTER, Connection: 'close' });
-}
-
-/** Gives back the bytes a received body holds, once it is read or answered. */
-export function release(d: Drained): void {
-  d.hold.release();
-}
-
-/** Reads a received body into the pipeline through its format, then gives its bytes back. */
+/** Reads a received body into the pipeline through its format. */
 export function ingestBody(ctx: RouteContext, d: Drained): ReadResult {
-  try {
-    return read(ctx, d);
-  } finally {
-    d.hold.release();
-  }
-}
-
-function read(ctx: RouteContext, d: Drained): ReadResult {
   const { aggregator, ingest, now, config } = ctx;
   const t = now();
   aggregator.advance(t);

@@ -2,10 +2,10 @@
 // the body holds nothing usable. A Logplex-Frame-Id accepted in the last 10 minutes
 // (a retry) answers 204 and is not counted twice.
 
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import { formatsOf } from '../../ingest/formats/index.js';
 import type { Env, RouteContext } from '../context.js';
-import { type Drained, ingestBody, receive, release } from '../drain.js';
+import { ingestBody, receive } from '../drain.js';
 
 const FORMATS = formatsOf('/logs');
 
@@ -14,13 +14,6 @@ export function logsRoute(ctx: RouteContext): Hono<Env> {
   r.post('/logs', async (c) => {
     const got = await receive(c, ctx, FORMATS, 'logs');
     if (got instanceof Response) return got;
-    try {
-      return await accept(c, got);
-    } finally {
-      release(got);
-    }
-  });
-  const accept = async (c: Context<Env>, got: Drained): Promise<Response> => {
     const frameId = c.req.header('logplex-frame-id');
     if (frameId !== undefined) {
       // Claimed before the lines count: of two tries of one batch racing on two
@@ -34,6 +27,6 @@ export function logsRoute(ctx: RouteContext): Hono<Env> {
     const result = ingestBody(ctx, got);
     if (result.error !== null) return ctx.answer(c, 'logs', 400, `no usable frame: ${result.error}`);
     return ctx.answer(c, 'logs', 204);
-  };
+  });
   return r;
 }
