@@ -90,7 +90,9 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  if (open) log.warn('open mode: no DRAINMETER_SECRETS, drains need no credentials, listening on loopback only', { host: config.host });
+  // Says what is true: loopback only, or every address it listens on (--insecure).
+  if (open && isLoopback(config.host)) log.warn('open mode: no DRAINMETER_SECRETS, drains need no credentials, listening on loopback only', { host: config.host });
+  else if (open) log.warn('open mode on a non-loopback address (--insecure): no DRAINMETER_SECRETS, anyone who reaches this address can send drains and read /metrics', { host: config.host });
   log.info('listening', { port, host: config.host, resolution: config.resolution, grace: config.grace, ...receiver?.fields });
 
   const tick = setInterval(() => {

@@ -69,10 +69,12 @@ describe.runIf(hasTmux)('drained bytes on a real terminal', () => {
 
   it('serve --windows logfmt prints every control as an escape', async () => {
     const port = await freePort();
-    const body = logplexBody(BODIES.map((b) => syslog(new Date().toISOString(), 'app', 'web.1', b)));
     const pane = await inPane('serve', `node ${CLI} serve --port ${port} --windows logfmt --grace 0`, /hits6_total/, async () => {
       for (let i = 0; i < 100; i++) {
-        const r = await fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', body, headers: { 'Content-Type': 'application/logplex-1', 'Logplex-Msg-Count': String(BODIES.length) } }).catch(() => null);
+        // Stamped when sent: a line older than the server's start would be late, in no window.
+        const body = logplexBody(BODIES.map((b) => syslog(new Date().toISOString(), 'app', 'web.1', b)));
+        const headers = { 'Content-Type': 'application/logplex-1', 'Logplex-Msg-Count': String(BODIES.length) };
+        const r = await fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', body, headers, signal: AbortSignal.timeout(5000) }).catch(() => null);
         if (r?.status === 204) return;
         await sleep(100);
       }
