@@ -49,7 +49,8 @@ export function configurationMarkdown(): string {
   return `${parts.join('\n')}\n`;
 }
 
-export const CONFIGURATION_PAGE = fileURLToPath(new URL('../../docs/configuration.md', import.meta.url));
+// From dist/src (npm run docs) or src (the test): the repository's docs/.
+export const CONFIGURATION_PAGE = fileURLToPath(new URL(import.meta.url.includes('/dist/src/') ? '../../docs/configuration.md' : '../docs/configuration.md', import.meta.url));
 
 // `node dist/src/config-docs.js` (npm run docs): writes the page.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
