@@ -272,9 +272,63 @@ const SERIES_PER_CHECK = 512;
  */
 const LINE_ROOM = 64;
 
+/**
+ * A measure that was given a negative value (`measure#clock.skew=-4.5ms`), in
+ * OpenMetrics: a summary's quantiles and sum may not be negative there, so it is
+ * written as three gauge families with the summary's sample names, `NAME{quantile}`,
+ * `NAME_sum` and `NAME_count`, the values as sent. The text format keeps the summary
+ * (promtool and Prometheus take negative quantiles); a scrape reads the same samples
+ * either way (docs/cli.md, "Strict expositions").
+ */
+async function writeSignedFamily(metric: Metric, apps: readonly AppState[], options: FamilyOptions, out: ByteWriter): Promise<void> {
+  const name = metric.name;
+  const help = escapeHelp(metric.help);
+  const qs = options.quantiles;
+  const values: number[] = [];
+  const keys: number[] = [];
+  let n = 0;
+  const check = async () => {
+    if (++n < SERIES_PER_CHECK) return;
+    n = 0;
+    const wait = options.pause();
+    if (wait !== null) await wait;
+  };
+  out.text(`# HELP ${name} ${help}\n# TYPE ${name} gauge\n`);
+  for (const app of apps) {
+    for (const s of app.each(metric)) {
+      if (s.sliding === null) continue;
+      options.expire(s);
+      s.sliding.quantiles(qs, values, keys);
+      const lt = labelText(s);
+      for (let i = 0; i < qs.length; i++) {
+        out.ascii(name);
+        out.ascii('{');
+        out.bytes(lt);
+        out.bytes(options.qSuffixes[i]);
+        if (keys[i] !== 0) out.bucket(keys[i]);
+        else out.value(values[i]);
+        out.ascii('\n');
+      }
+      await check();
+    }
+  }
+  for (const part of ['sum', 'count'] as const) {
+    out.text(`# HELP ${name}_${part} ${help} (the summary's ${part})\n# TYPE ${name}_${part} gauge\n`);
+    for (const app of apps) {
+      for (const s of app.each(metric)) {
+        out.ascii(`${name}_${part}{`);
+        out.bytes(labelText(s));
+        out.endSample(part === 'sum' ? s.sum : s.count);
+        await check();
+      }
+    }
+  }
+}
+
 /** Writes the family of `metric` over the apps given (each has a series of it). */
 export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter): Promise<void> {
   const kind = metric.kind;
+  if (kind === MEASURE && metric.signed && options.openMetrics) return writeSignedFamily(metric, [...apps], options, out);
   const t = familyText(metric);
   out.bytes(options.openMetrics ? t.headerOm : t.header);
   const qs = options.quantiles;
