@@ -11,6 +11,7 @@ import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { sweep as sweepPipeline } from '../pipeline.js';
 import { exportDelta } from '../scale/delta.js';
 import { build } from './build.js';
+import { REPORT_MS, refusalReporter } from './refusals.js';
 import type { FrameGate, Look, Render } from './context.js';
 
 const TICK_MS = 250;
@@ -108,8 +109,12 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
     const gone = sweepPipeline(parts);
     if (gone.series > 0 || gone.apps > 0) log.info('expired', { series: gone.series, apps: gone.apps, live: aggregator.seriesCount });
   }, sweepMs);
+  // Refusals inside a 204, said in the log (rate-limited: refusals.ts).
+  const report = refusalReporter(aggregator.apps, log);
+  const reports = setInterval(report, REPORT_MS);
   tick.unref();
   sweep.unref();
+  reports.unref();
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
@@ -125,6 +130,8 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
       await closed;
       clearInterval(tick);
       clearInterval(sweep);
+      clearInterval(reports);
+      report();
       aggregator.advance(Date.now());
       handOver();
       await receiver?.stop?.(started + FLUSH_DEADLINE_MS);
