@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { SERIES_DEFAULT, seriesForMemory } from './model/index.js';
 import { type AlertSettings, ALERT_OPTIONS, configureAlerts } from './alerts/options.js';
+import { type ParseArgsConfig, parseArgs as nodeParseArgs } from 'node:util';
 import { ConfigError, type Option } from './options.js';
 import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
 import { instanceOf } from './outlets/push.js';
@@ -69,16 +70,57 @@ export const OPTIONS: Option[] = [
 ];
 
 export interface Parsed {
-  /** Words that are not options (the command and its arguments). */
+  /** Words that are not options (the command's arguments). */
   args: string[];
   /** Raw option values, by flag name, after flags over environment over defaults. */
   values: Map<string, string>;
-  /** Flags given that this command does not take: the caller decides. */
-  unknown: string[];
 }
 
-/** Splits argv into arguments and options; flags win over the environment. */
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv, extra: string[] = []): Parsed {
+/** An option set as node:util parseArgs takes it. */
+export type Flags = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags that take no value: given alone, they mean true. */
+export const BOOLEAN_FLAGS = new Set(['insecure']);
+
+/** The configuration's flags (every OPTIONS entry, or the ones named), as parseArgs declares them. */
+export function optionFlags(only?: readonly string[]): Flags {
+  const flags: Flags = {};
+  for (const o of OPTIONS) if (only === undefined || only.includes(o.flag)) flags[o.flag] = { type: BOOLEAN_FLAGS.has(o.flag) ? 'boolean' : 'string' };
+  return flags;
+}
+
+/** A flag or word the command does not take: one line, exit 2 (docs/cli.md). */
+export class UsageError extends ConfigError {}
+
+/** node:util parseArgs' error, as one line naming the flag or word. */
+function usageError(err: Error & { code?: string }, argv: readonly string[], flags: Flags): UsageError {
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  const name = quoted.replace(/ <value>$/, '');
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return new UsageError(`unknown option ${name}`);
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
+      const before = argv[argv.indexOf(quoted) - 1] ?? '';
+      const flag = before.startsWith('--') ? flags[before.slice(2)] : undefined;
+      if (flag?.type === 'boolean') return new UsageError(`${before} takes no value: "${quoted}" is a stray word (leave ${before} out for false)`);
+      return new UsageError(`unexpected word "${quoted}"`);
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (/does not take an argument/.test(err.message)) return new UsageError(`${name} takes no value (give ${name} alone for true, leave it out for false)`);
+      if (/ambiguous/.test(err.message)) return new UsageError(`${name} needs a value (write ${name}=VALUE for a value that starts with -)`);
+      return new UsageError(`${name} needs a value`);
+    default:
+      return new UsageError(err.message.split('\n')[0]);
+  }
+}
+
+/**
+ * Splits one command's argv into words and option values with node:util parseArgs,
+ * strict: an unknown flag, a value given to a boolean, a missing value or a word past
+ * `maxWords` is a UsageError. Every configuration option fills from its environment
+ * variable or default; flags win.
+ */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv, flags: Flags = optionFlags(), maxWords = Infinity): Parsed {
   const values = new Map<string, string>();
   for (const o of OPTIONS) {
     const v = env[o.env];
@@ -88,34 +130,15 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv, extra: string[
   if ((env.DRAINMETER_MAX_SERIES ?? '') === '') values.set('max-series', String(seriesForMemory(memoryMb(env))));
   // Heroku sets WEB_CONCURRENCY by dyno size: the workers' default (SPEC §8).
   if (values.get('workers') === '') values.set('workers', env.WEB_CONCURRENCY !== undefined && env.WEB_CONCURRENCY !== '' ? env.WEB_CONCURRENCY : '1');
-  const known = new Set([...OPTIONS.map((o) => o.flag), ...extra]);
-  const booleans = new Set(['insecure', 'help', 'version', 'now']);
-  const args: string[] = [];
-  const unknown: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      args.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('--')) {
-      if (a === '-h') values.set('help', 'true');
-      else if (a === '-v') values.set('version', 'true');
-      else args.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq === -1 ? a.slice(2) : a.slice(2, eq);
-    if (!known.has(name)) {
-      unknown.push(a);
-      continue;
-    }
-    if (eq !== -1) values.set(name, a.slice(eq + 1));
-    else if (booleans.has(name)) values.set(name, 'true');
-    else if (i + 1 < argv.length) values.set(name, argv[++i]);
-    else throw new ConfigError(`--${name} needs a value`);
+  let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
+  try {
+    parsed = nodeParseArgs({ args: argv, options: flags, strict: true, allowPositionals: maxWords > 0 });
+  } catch (err) {
+    throw usageError(err as Error, argv, flags);
   }
-  return { args, values, unknown };
+  if (parsed.positionals.length > maxWords) throw new UsageError(`unexpected word "${parsed.positionals[maxWords]}"`);
+  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined) values.set(k, String(v));
+  return { args: parsed.positionals, values };
 }
 
 /**
@@ -152,10 +175,10 @@ function integer(values: Map<string, string>, flag: string, min: number, max: nu
 }
 
 function bool(values: Map<string, string>, flag: string): boolean {
-  const text = (values.get(flag) ?? '').toLowerCase();
-  if (['true', '1', 'yes'].includes(text)) return true;
-  if (['false', '0', 'no', ''].includes(text)) return false;
-  throw new ConfigError(`${envOf(flag)} (--${flag}) must be true or false, not ${JSON.stringify(text)}`);
+  const text = values.get(flag) ?? '';
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0' || text === '') return false;
+  throw new ConfigError(`${envOf(flag)} must be true, false, 1 or 0, not ${JSON.stringify(text)}`);
 }
 
 /** Validates every option; throws ConfigError naming the first bad one. */

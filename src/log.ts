@@ -1,14 +1,20 @@
 // drainmeter's own events, as logfmt on stdout (SPEC §3): `at=info msg=listening port=8080`.
 
+import { printable } from './model/printable.js';
+
 export type Fields = Record<string, string | number | boolean | undefined>;
 
+/** Whitespace, `=`, quotes, backslashes and control characters make a value quoted. */
+const NEEDS_QUOTES = /[\s="\\\u0000-\u001f\u007f-\u009f]/;
+
+/** A logfmt value: quoted where it must be, and never terminal control (model/printable.ts). */
 function quote(v: string): string {
-  return v === '' || /[\s="\\]/.test(v) ? `"${v.replace(/["\\]/g, (c) => '\\' + c).replace(/\n/g, '\\n')}"` : v;
+  return v === '' || NEEDS_QUOTES.test(v) ? `"${printable(v.replace(/["\\]/g, (c) => '\\' + c).replace(/\n/g, '\\n'))}"` : v;
 }
 
 export function logfmt(at: string, msg: string, fields: Fields = {}): string {
   let line = `at=${at} msg=${quote(msg)}`;
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${k}=${quote(String(v))}`;
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${printable(k)}=${quote(String(v))}`;
   return line;
 }
 

@@ -5,6 +5,19 @@ export class ConfigError extends Error {
   readonly code = 'DRAINMETER_BAD_CONFIG';
 }
 
+/** A port another process listens on: one line naming it, exit 2 (docs/cli.md). */
+export class PortBusyError extends Error {
+  readonly code = 'DRAINMETER_PORT_BUSY';
+}
+
+/** The error a failed listen(port) raises: PortBusyError for a port in use or not allowed, else itself. */
+export function listenError(err: NodeJS.ErrnoException, host: string, port: number, option: string): Error {
+  if (err.code === 'EADDRINUSE') return new PortBusyError(`port ${port} on ${host} is in use by another process (${option}): stop it or choose another port`);
+  if (err.code === 'EACCES') return new PortBusyError(`port ${port} on ${host} needs privileges this process lacks (${option}): choose a port above 1023`);
+  if (err.code === 'EADDRNOTAVAIL') return new PortBusyError(`${host} is not an address of this machine (DRAINMETER_HOST / --host)`);
+  return err;
+}
+
 /** One option: a flag and an environment variable (`--max-series` ⇔ DRAINMETER_MAX_SERIES). */
 export interface Option {
   flag: string;

@@ -5,8 +5,9 @@
 // after Retry-After or a growing pause, like logplex; another 4xx drops the batch.
 
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import type { Writable } from 'node:stream';
+import { type InputKind, inspectInput, openInput } from './input-file.js';
 import { FORMAT_BARE, FORMAT_SYSLOG, LineHeader, parseAnyLine } from './ingest/index.js';
 
 export interface ReplayOptions {
@@ -44,6 +45,16 @@ export class UnreachableError extends Error {
   readonly code = 'DRAINMETER_UNREACHABLE';
 }
 
+/**
+ * Answers no later batch will get past either: a wrong user name or password (401,
+ * 403) or a wrong path (404). Said once, at the first, rather than once per batch.
+ */
+const REFUSALS: Record<number, string> = {
+  401: 'the user name or password in --url is wrong (drainmeter token APP prints the drain URL)',
+  403: 'the drain refuses these credentials (drainmeter token APP prints the drain URL)',
+  404: 'no drain at this path (a drain is at /logs)',
+};
+
 /** Network errors that retrying will not fix while nothing listens or the name is wrong. */
 const HOPELESS: Record<string, string> = { ECONNREFUSED: 'connection refused', ENOTFOUND: 'host not found', EAI_AGAIN: 'host not found', EHOSTUNREACH: 'host unreachable' };
 
@@ -64,9 +75,11 @@ function frame(msg: string): string {
   return `${Buffer.byteLength(msg)} ${msg}`;
 }
 
-async function* lines(file: string): AsyncGenerator<string> {
+async function* lines(file: string, kind: InputKind): AsyncGenerator<string> {
   let rest = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8' })) {
+  const decoder = new StringDecoder('utf8');
+  for await (const bytes of openInput(file, kind) as AsyncIterable<Buffer>) {
+    const chunk = decoder.write(bytes);
     const parts = (rest + chunk).split('\n');
     rest = parts.pop() ?? '';
     for (const p of parts) if (p.trim() !== '') yield p.replace(/\r$/, '');
@@ -74,9 +87,9 @@ async function* lines(file: string): AsyncGenerator<string> {
   if (rest.trim() !== '') yield rest;
 }
 
-async function countLines(file: string): Promise<number> {
+async function countLines(file: string, kind: InputKind): Promise<number> {
   let n = 0;
-  for await (const _ of lines(file)) n++;
+  for await (const _ of lines(file, kind)) n++;
   return n;
 }
 
@@ -114,7 +127,8 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
     target.password = '';
   }
   const tries = options.tries ?? 8;
-  const total = await countLines(file);
+  const kind = inspectInput(file);
+  const total = await countLines(file, kind);
   const progress = new Progress(io, total);
   const started = io.now();
   const summary: ReplaySummary = { lines: 0, batches: 0, retries: 0, failedBatches: 0, failedLines: 0, seconds: 0 };
@@ -157,6 +171,10 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
         summary.batches++;
         return;
       }
+      if (status in REFUSALS) {
+        if (io.stderr.isTTY === true && summary.batches > 0) io.stderr.write('\n'); // past the progress bar
+        throw new UnreachableError(`${target.origin}${target.pathname} answered ${status}: ${REFUSALS[status]}; stopped after ${summary.lines} lines sent`);
+      }
       const retry = status === 0 || status === 429 || status >= 500;
       if (!retry || attempt >= tries) {
         summary.failedBatches++;
@@ -171,7 +189,7 @@ export async function replay(file: string, options: ReplayOptions, io: ReplayIO)
 
   let batch: string[] = [];
   let read = 0;
-  for await (const line of lines(file)) {
+  for await (const line of lines(file, kind)) {
     batch.push(line);
     read++;
     if (batch.length === options.batch) {

@@ -4,14 +4,17 @@
 // close by the largest timestamp seen minus grace, so a day-old file replays into the
 // right windows at full speed. Each closed window is printed; at EOF every window is flushed.
 
-import { createReadStream, fstatSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.js';
 import { LineReader } from './ingest/index.js';
+import { listenError } from './options.js';
+import { inspectInput, openInput } from './input-file.js';
 import { BAD_FRAME, REASONS } from './model/index.js';
 import { Table } from './outlets/table.js';
 import { windowPrinter } from './outlets/windows.js';
+import { printableExposition } from './outlets/exposition.js';
 import { flushOutlets, startOutlets } from './outlets/index.js';
 import { stdoutLogger } from './log.js';
 import { pipeline } from './pipeline.js';
@@ -41,6 +44,9 @@ export interface TailIO {
 }
 
 export async function tail(files: string[], config: Config, options: TailOptions, io: TailIO): Promise<number> {
+  // Every file looked at first: a missing or binary one stops before any output.
+  const kinds = new Map(files.filter((f) => f !== '-').map((f) => [f, inspectInput(f)]));
+  const gzipped = [...kinds.values()].some((k) => k.gzip);
   // The window clock starts at the epoch and follows the data.
   // The dashboard's history only where a dashboard can read it (--listen).
   const p = pipeline(config, 0, { watermark: true, history: options.listen > 0 });
@@ -106,7 +112,11 @@ export async function tail(files: string[], config: Config, options: TailOptions
         },
       );
     });
-    await new Promise<void>((resolve) => server?.listen(options.listen, '127.0.0.1', resolve));
+    const s = server;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, '127.0.0.1', options.listen, '--listen')));
+      s.listen(options.listen, '127.0.0.1', resolve);
+    });
   }
 
   const reader = new LineReader(ingest.lines, config.maxBody);
@@ -120,6 +130,18 @@ export async function tail(files: string[], config: Config, options: TailOptions
     table?.draw(io.now(), true);
   }, 1000) : null;
   quiet?.unref();
+  // Series expire by the stream's clock, as serve's do by the wall clock: a long
+  // `heroku logs -t | drainmeter tail` never fills series_limit with sources gone quiet.
+  const sweepMs = Math.min(10_000, Math.max(500, config.seriesTtl * 500));
+  let nextSweep = aggregator.clock + sweepMs;
+  // The clock moves at a line's start, before its observations: a sweep there is safe.
+  aggregator.onAdvance((through) => {
+    if (through === Infinity || aggregator.clock < nextSweep) return;
+    nextSweep = aggregator.clock + sweepMs;
+    // Series and history only: the app and its name table stay for the whole stream.
+    aggregator.sweep();
+    history?.sweep();
+  });
   const take = (chunk: Buffer) => {
     const now = io.now();
     aggregator.arrival = now;
@@ -145,7 +167,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     app.count(ingest.stats);
   };
   // Files, for an exposition at EOF only: every core (scale/threads.ts).
-  const threaded = options.format === 'prom' && server === null && outlets.length === 0 && files.length > 0 && !files.includes('-');
+  const threaded = options.format === 'prom' && server === null && outlets.length === 0 && files.length > 0 && !files.includes('-') && !gzipped;
   try {
     const threads = threaded ? threadsFor(files, options.threads ?? 0) : 1;
     if (threads > 1) await readThreaded(files, threads, p, config, options.app, io.now());
@@ -153,9 +175,9 @@ export async function tail(files: string[], config: Config, options: TailOptions
     else {
       for (const file of files) {
         if (file === '-') await read(io.stdin);
-        // With --listen, asynchronously, so /metrics answers meanwhile.
-        else if (server === null) readBlocks(file, take);
-        else await read(createReadStream(file, { highWaterMark: 1 << 20 }));
+        // With --listen, asynchronously, so /metrics answers meanwhile; gzip through node:zlib.
+        else if (server === null && kinds.get(file)?.gzip !== true) readBlocks(file, take);
+        else await read(openInput(file, kinds.get(file) ?? { gzip: false }));
         endLine();
       }
     }
@@ -177,7 +199,8 @@ export async function tail(files: string[], config: Config, options: TailOptions
   }
   if (options.format === 'prom') {
     const { chunks } = await outlet.scrape(null, false, false);
-    for (const chunk of chunks) io.stdout.write(chunk);
+    // Label values came from the stream: never terminal control (model/printable.ts).
+    io.stdout.write(printableExposition(Buffer.concat(chunks).toString('utf8')));
   }
   const reasons = REASONS.map((r, i) => `${r}=${app.rejected[i]}`).filter((_, i) => app.rejected[i] > 0);
   // Late lines are told as rejected ones are: counted in the totals, but in no window.

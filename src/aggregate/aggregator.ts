@@ -229,6 +229,7 @@ export class Aggregator implements ObservationSink {
     if (kind === MEASURE) {
       s.count++;
       s.sum += value;
+      if (value < 0) metric.signed = true;
     } else if (kind === COUNTER) {
       s.count += value;
     } else if (time >= s.lastTime) {
@@ -328,7 +329,7 @@ export class Aggregator implements ObservationSink {
       if (s.sliding !== null && p.start >= this.horizon(s)) {
         const w = this.fromPool();
         w.reset(p.start);
-        fill(w, p, kind);
+        fill(w, p, kind, s.metric);
         this.expire(s);
         w.pushTo(s.sliding);
         this.version++;
@@ -338,7 +339,7 @@ export class Aggregator implements ObservationSink {
     }
     let w = s.window(p.start);
     if (w === null) w = this.openWindow(s, p.start);
-    if (w === null || !fill(w, p, kind)) app.rejected[WINDOW_LIMIT] += p.count;
+    if (w === null || !fill(w, p, kind, s.metric)) app.rejected[WINDOW_LIMIT] += p.count;
   }
 
   /**
@@ -589,9 +590,17 @@ export class Aggregator implements ObservationSink {
 }
 
 /** Adds a partial window to `w`; false when a measure's bucket was refused. */
-function fill(w: Window, p: PartialWindow, kind: number): boolean {
+function fill(w: Window, p: PartialWindow, kind: number, metric: Metric): boolean {
   if (kind === MEASURE) {
-    for (let i = 0; i < p.n; i++) if (!w.addBucket(p.keys[i], p.counts[i])) return false;
+    if (p.min < 0) metric.signed = true;
+    for (let i = 0; i < p.n; i++) {
+      if (w.addBucket(p.keys[i], p.counts[i])) continue;
+      // Refused midway: the part is merged whole or not at all, so the buckets
+      // already added are taken back (a window's buckets always sum to its count).
+      for (let j = 0; j < i; j++) w.addBucket(p.keys[j], -p.counts[j]);
+      w.dropEmptyBuckets();
+      return false;
+    }
     if (p.min < w.min) w.min = p.min;
     if (p.max > w.max) w.max = p.max;
   } else if (kind !== COUNTER && p.lastTime >= w.lastTime) {

@@ -92,6 +92,19 @@ export class Window implements Charge {
     return true;
   }
 
+  /** Forgets buckets whose count is 0 (what an add taken back leaves). */
+  dropEmptyBuckets(): void {
+    if (this.spilled) {
+      (this.more as WindowBuckets).dropEmpty();
+      return;
+    }
+    const keys = [this.k0, this.k1, this.k2, this.k3];
+    const counts = [this.c0, this.c1, this.c2, this.c3];
+    const n = this.n;
+    this.n = 0;
+    for (let i = 0; i < n; i++) if (counts[i] !== 0) this.addBucket(keys[i], counts[i]);
+  }
+
   /** Calls `each` with every bucket (key, count), in no order. */
   buckets(each: (key: number, count: number) => void): void {
     if (this.spilled && this.more !== null) {

@@ -78,6 +78,21 @@ export class WindowBuckets implements BucketSink {
     return true;
   }
 
+  /** Forgets buckets whose count is 0 (what an add taken back leaves); keeps the room. */
+  dropEmpty(): void {
+    let n = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (this.counts[i] === 0) continue;
+      this.keys[n] = this.keys[i];
+      this.counts[n] = this.counts[i];
+      n++;
+    }
+    if (n === this.n) return;
+    this.n = n;
+    this.sorted = false;
+    this.rehash();
+  }
+
   clear(): void {
     if (this.n > 0) this.slots.fill(0);
     this.n = 0;

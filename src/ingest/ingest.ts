@@ -23,6 +23,8 @@ import { Tenant } from '../model/tenant.js';
 const HEROKU = ascii('heroku');
 const ROUTER = ascii('router');
 const LOGPLEX = ascii('logplex');
+/** log-shuttle's own drop notices come as `TOKEN log-shuttle` (platform.ts logplex()). */
+const LOG_SHUTTLE = ascii('log-shuttle');
 const APP = ascii('app');
 const HEROKU_POSTGRES = ascii('heroku-postgres');
 const HEROKU_REDIS = ascii('heroku-redis');
@@ -263,7 +265,7 @@ export class Ingest {
           this.platform.router(buf, h, this.app);
           break;
         case SOURCE_RUNTIME:
-          if (!this.platform.dynoError(buf, h, this.app)) this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_DYNO));
+          if (!this.platform.dynoError(buf, h, this.app) && !this.platform.dynoEvent(buf, h, this.app)) this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_DYNO));
           break;
         case SOURCE_POSTGRES:
           this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_POSTGRES));
@@ -306,7 +308,7 @@ export class Ingest {
           this.platform.logplex(buf, h, this.app);
           return;
         }
-        if (this.platform.dynoError(buf, h, this.app)) return;
+        if (this.platform.dynoError(buf, h, this.app) || this.platform.dynoEvent(buf, h, this.app)) return;
         // Any other `heroku PROC` line is the platform's: runtime metrics of that dyno.
         this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_DYNO));
         return;
@@ -318,6 +320,11 @@ export class Ingest {
           return;
         }
       }
+    }
+    // One length compare a line: only log-shuttle's PROCID has 11 bytes and a '-' at 3.
+    if (h.procEnd - h.procStart === 11 && buf[h.procStart + 3] === 0x2d && equals(buf, h.procStart, h.procEnd, LOG_SHUTTLE)) {
+      this.platform.logplex(buf, h, this.app);
+      return;
     }
     this.l2met.line(buf, h, this.app, this.names);
   }

@@ -31,6 +31,9 @@ import { sanitizeName, unitFor } from './units.js';
 
 /** Longest NAME of a metric key, bytes (after `measure#`, before any drain prefix). */
 export const MAX_NAME_BYTES = 128;
+
+/** Suffixes the exposition formats give counters, summaries, histograms and infos. */
+const OTHER_TYPE_SUFFIX = /_(sum|count|bucket|total|created|info|gsum|gcount)$/;
 /** Longest UNIT after a value, bytes. */
 export const MAX_UNIT_BYTES = 16;
 /** What one remembered key costs beyond its bytes: the entry, its slot, a share of the name string. */
@@ -163,6 +166,10 @@ export class NameTable {
     let full = sanitizeName(scheme.prefix + name);
     if (!full.endsWith(unit.suffix)) full += unit.suffix;
     if (kind === COUNTER && !full.endsWith('_total')) full += '_total';
+    // A gauge or measure named like another type's sample (`q_sum`, `jobs_total`)
+    // would read as one: promtool lints it, OpenMetrics reserves the suffixes. It
+    // gets `_value` (docs/cli.md, "Strict expositions"). Once per name, not per line.
+    else if (kind !== COUNTER && OTHER_TYPE_SUFFIX.test(full)) full += '_value';
     if (scheme.known === null && isReserved(full)) return new NameEntry(null, 0, 1, RESERVED_NAME);
     const metric = this.catalog.metric(full, kind, scheme.labels, help, this.tenant.name);
     if (metric instanceof Metric) return new NameEntry(metric, unit.shift, unit.mul, 0);

@@ -17,6 +17,23 @@ import type { Tenant } from '../model/tenant.js';
 const ERROR_SP = ascii('Error ');
 const MESSAGES = ascii(' messages');
 
+// A dyno's lifecycle lines, as Heroku writes them (fixtures/heroku-real.ts).
+const STATE_CHANGED = ascii('State changed from ');
+const TO = ascii(' to ');
+const PROCESS_EXITED = ascii('Process exited');
+const PROCESS_RUNNING = ascii('Process running mem=');
+const STOPPING = ascii('Stopping all processes with SIGTERM');
+const CYCLING = ascii('Cycling');
+const RESTARTING = ascii('Restarting');
+/** `State changed from A to B`: the event for B, by B. */
+const STATES: [Uint8Array, string][] = [
+  [ascii('crashed'), 'crashed'],
+  [ascii('up'), 'up'],
+  [ascii('starting'), 'restarting'],
+  [ascii('down'), 'down'],
+];
+const equalsWord = (buf: Buffer, start: number, end: number, word: Uint8Array) => end - start === word.length && startsWith(buf, start, end, word);
+
 // HTTP status labels by code, made once: a router line's status is three digits,
 // so no byte-table lookup is needed (bench/ingest.ts end to end).
 const STATUS_LABELS: string[] = [];
@@ -30,6 +47,7 @@ export class Platform {
   readonly routerErrors: Metric;
   readonly dynoErrors: Metric;
   readonly logplexDropped: Metric;
+  readonly dynoEvents: Metric;
 
   private readonly sink: ObservationSink;
   private readonly labels: LabelValues;
@@ -47,6 +65,7 @@ export class Platform {
     this.responseBytes = catalog.fixed('heroku_router_response_bytes', MEASURE, ['dyno'], 'Response sizes through the Heroku router.');
     this.routerErrors = catalog.fixed('heroku_router_errors_total', COUNTER, ['dyno', 'code'], 'Router errors and warnings by H code.');
     this.dynoErrors = catalog.fixed('heroku_dyno_errors_total', COUNTER, ['dyno', 'code'], 'Dyno errors by R code.');
+    this.dynoEvents = catalog.fixed('heroku_dyno_events_total', COUNTER, ['dyno', 'event'], 'Dyno lifecycle events: crashed, up, restarting, down, exited, stopping, memory_exceeded.');
     this.logplexDropped = catalog.fixed('heroku_logplex_dropped_total', COUNTER, ['code'], 'Log lines logplex dropped or lost, by L code (L10: a drain too slow).');
   }
 
@@ -137,11 +156,59 @@ export class Platform {
   }
 
   /**
+   * A dyno's lifecycle line from `heroku web.1`, counted as
+   * `heroku_dyno_events_total{dyno,event}`: `State changed from up to crashed`
+   * (crashed), `… to up` (up), `… to starting`, `Restarting`, `Cycling` (restarting),
+   * `… to down` (down), `Process exited with status 143` (exited), `Stopping all
+   * processes with SIGTERM` (stopping), `Process running mem=1025M(200.2%)`
+   * (memory_exceeded: Heroku writes it only past the quota, before its R14 or R15).
+   * False when the message is none of these.
+   */
+  dynoEvent(buf: Buffer, h: LineHeader, app: Tenant): boolean {
+    const start = h.msgStart;
+    let end = h.msgEnd;
+    while (end > start && (buf[end - 1] === 0x20 || buf[end - 1] === 0x0d)) end--;
+    let event = '';
+    switch (buf[start]) {
+      case 0x53: // S
+        if (startsWith(buf, start, end, STATE_CHANGED)) {
+          const to = indexOf(buf, TO, start + STATE_CHANGED.length, end);
+          if (to < 0) return false;
+          for (const [word, name] of STATES) if (equalsWord(buf, to + TO.length, end, word)) event = name;
+        } else if (equalsWord(buf, start, end, STOPPING)) event = 'stopping';
+        break;
+      case 0x50: // P
+        if (startsWith(buf, start, end, PROCESS_EXITED)) event = 'exited';
+        else if (startsWith(buf, start, end, PROCESS_RUNNING)) event = 'memory_exceeded';
+        break;
+      case 0x43: // C
+        if (equalsWord(buf, start, end, CYCLING)) event = 'restarting';
+        break;
+      case 0x52: // R
+        if (equalsWord(buf, start, end, RESTARTING)) event = 'restarting';
+        break;
+    }
+    if (event === '') return false;
+    const dyno = this.labels.get(buf, h.procStart, h.procEnd);
+    if (dyno === null) {
+      this.stats.rejected[BAD_LABEL]++;
+      return true;
+    }
+    this.sink.at(app, h.time);
+    this.sink.observe(this.dynoEvents, dyno, event, 1);
+    this.stats.observations++;
+    return true;
+  }
+
+  /**
    * Logplex's notices of lines it could not deliver, from `heroku logplex`:
    * `Error L10 (output buffer overflow): 7 messages dropped since …`, the newer
    * `… drain 'd.cfcd3264-…' dropped 7 messages since …`, `Error L12: 222 messages
    * dropped …`, `Error L13: 111 messages lost …`, and a tail's `L11 (Tail buffer
-   * overflow) -> This tail session dropped 1101 messages …`. The count is the number
+   * overflow) -> This tail session dropped 1101 messages …`. log-shuttle writes its own
+   * L12 and L13 in a frame of its own (`<172>1 TIME heroku TOKEN log-shuttle - - Error
+   * L12: 222 messages dropped since …`): APPNAME is the token, PROCID `log-shuttle`,
+   * so ingest.ts sends it here by its PROCID. The count is the number
    * right before ` messages`, so digits inside a drain id are never read as one.
    */
   logplex(buf: Buffer, h: LineHeader, app: Tenant): void {

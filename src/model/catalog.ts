@@ -44,6 +44,8 @@ export class Metric {
   series = 0;
   /** Left the catalog: name entries pointing here must be looked up again. */
   retired = false;
+  /** A measure that was given a negative value: OpenMetrics writes it as gauges (outlets/exposition.ts). */
+  signed = false;
 
   constructor(id: number, name: string, kind: Kind, labels: readonly string[], help: string, fixed: boolean, app: string = SHARED) {
     this.id = id;

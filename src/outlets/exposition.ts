@@ -8,10 +8,23 @@
 import type { AppState, Series } from '../aggregate/index.js';
 import { valueOf } from '../aggregate/buckets.js';
 import { COUNTER, MEASURE, type Metric } from '../model/index.js';
+import { printable } from '../model/printable.js';
 
 /** A label value escaped as the exposition formats require: \\, \", \n. */
 export function escapeLabel(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
+}
+
+/**
+ * An exposition for a terminal (`tail --format prom`): each control character in a
+ * label value (model/printable.ts) written as its visible escape with the backslash
+ * doubled, so the text is still a valid exposition whose value reads `\x1b`. Line
+ * ends stay: a label value's own LF is already `\n`.
+ */
+const NOT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+export function printableExposition(text: string): string {
+  return text.replace(NOT_LF, (c) => `\\${printable(c)}`);
 }
 
 export function escapeHelp(text: string): string {
@@ -260,12 +273,67 @@ const SERIES_PER_CHECK = 512;
 const LINE_ROOM = 64;
 
 /**
+ * A measure that was given a negative value (`measure#clock.skew=-4.5ms`), in
+ * OpenMetrics: a summary's quantiles and sum may not be negative there, so it is
+ * written as three gauge families with the summary's sample names, `NAME{quantile}`,
+ * `NAME_sum` and `NAME_count`, the values as sent. The text format keeps the summary
+ * (promtool and Prometheus take negative quantiles); a scrape reads the same samples
+ * either way (docs/cli.md, "Strict expositions"). In the combined exposition every
+ * app's family of the name is one part, so the three families are each written once.
+ */
+export async function writeSignedFamilies(parts: readonly { metric: Metric; apps: readonly AppState[] }[], options: FamilyOptions, out: ByteWriter): Promise<void> {
+  const name = parts[0].metric.name;
+  const help = escapeHelp(parts[0].metric.help);
+  const qs = options.quantiles;
+  const values: number[] = [];
+  const keys: number[] = [];
+  let n = 0;
+  const check = async () => {
+    if (++n < SERIES_PER_CHECK) return;
+    n = 0;
+    const wait = options.pause();
+    if (wait !== null) await wait;
+  };
+  out.text(`# HELP ${name} ${help}\n# TYPE ${name} gauge\n`);
+  for (const { metric, apps } of parts) for (const app of apps) {
+    for (const s of app.each(metric)) {
+      if (s.sliding === null) continue;
+      options.expire(s);
+      s.sliding.quantiles(qs, values, keys);
+      const lt = labelText(s);
+      for (let i = 0; i < qs.length; i++) {
+        out.ascii(name);
+        out.ascii('{');
+        out.bytes(lt);
+        out.bytes(options.qSuffixes[i]);
+        if (keys[i] !== 0) out.bucket(keys[i]);
+        else out.value(values[i]);
+        out.ascii('\n');
+      }
+      await check();
+    }
+  }
+  for (const part of ['sum', 'count'] as const) {
+    out.text(`# HELP ${name}_${part} ${help} (the summary's ${part})\n# TYPE ${name}_${part} gauge\n`);
+    for (const { metric, apps } of parts) for (const app of apps) {
+      for (const s of app.each(metric)) {
+        out.ascii(`${name}_${part}{`);
+        out.bytes(labelText(s));
+        out.endSample(part === 'sum' ? s.sum : s.count);
+        await check();
+      }
+    }
+  }
+}
+
+/**
  * Writes the family of `metric` over the apps given (each has a series of it);
  * without `header`, its series only (another app's family of the same name and
  * kind wrote the header just before).
  */
 export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter, header = true): Promise<void> {
   const kind = metric.kind;
+  if (kind === MEASURE && metric.signed && options.openMetrics) return writeSignedFamilies([{ metric, apps: [...apps] }], options, out);
   const t = familyText(metric);
   if (header) out.bytes(options.openMetrics ? t.headerOm : t.header);
   const qs = options.quantiles;

@@ -12,10 +12,10 @@ import { setImmediate as yieldNow } from 'node:timers/promises';
 import client from 'prom-client';
 import type { Aggregator, AppState, Series } from '../aggregate/index.js';
 import type { Logger } from '../log.js';
-import { BUDGET_NAMES, type Budgets, type Catalog, type Metric, REASONS } from '../model/index.js';
+import { BUDGET_NAMES, type Budgets, type Catalog, MEASURE, type Metric, REASONS } from '../model/index.js';
 import { conflictFields, NO_CONFLICTS, type Resolution, resolveConflicts } from './conflicts.js';
 import type { Outlet, PushStats } from './outlet.js';
-import { ByteWriter, escapeLabel, type FamilyOptions, type FamilyType, labelPairs, quantileSuffixes, writeFamily, writeHeader, writeSample } from './exposition.js';
+import { ByteWriter, escapeLabel, type FamilyOptions, type FamilyType, labelPairs, quantileSuffixes, writeFamily, writeHeader, writeSample, writeSignedFamilies } from './exposition.js';
 
 const { Registry, collectDefaultMetrics } = client;
 
@@ -149,12 +149,21 @@ export class PrometheusOutlet {
     if (scope === null) {
       // Every app's family of one name together: one header, then each app's series.
       for (const same of this.catalog.families()) {
-        let head = true;
+        const parts: { metric: Metric; apps: AppState[] }[] = [];
         for (const metric of same) {
           if (losers.has(metric)) continue;
           const holders = this.aggregator.holdersOf(metric);
-          if (holders.size === 0) continue;
-          await writeFamily(metric, holders, options, out, head);
+          if (holders.size > 0) parts.push({ metric, apps: [...holders] });
+        }
+        if (parts.length === 0) continue;
+        // One app's negative measure makes the name's OpenMetrics families gauges for all.
+        if (openMetrics && parts[0].metric.kind === MEASURE && parts.some((p) => p.metric.signed)) {
+          await writeSignedFamilies(parts, options, out);
+          continue;
+        }
+        let head = true;
+        for (const p of parts) {
+          await writeFamily(p.metric, p.apps, options, out, head);
           head = false;
         }
       }

@@ -14,6 +14,7 @@
 import type { ClosedWindow } from '../aggregate/index.js';
 import { Histogram } from '../aggregate/index.js';
 import { COUNTER, MEASURE } from '../model/index.js';
+import { printable } from '../model/printable.js';
 import { quantileKey } from './windows.js';
 
 export const RECENT_S = 10;
@@ -112,7 +113,7 @@ export class Table {
     const s = c.series;
     const labels = s.labels
       .filter(([k]) => k !== 'app')
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${printable(v)}`)
       .join(' ');
     const key = `${s.metric.name}\u0000${labels}`;
     let row = this.rows.get(key);

@@ -5,6 +5,7 @@
 import type { CloseListener, ClosedWindow } from '../aggregate/index.js';
 import { COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
 import { logfmt } from '../log.js';
+import { jsonLine } from '../model/printable.js';
 import { ConfigError, type Option } from '../options.js';
 import { defineOutlet } from './outlet.js';
 
@@ -72,7 +73,7 @@ export function windowLogfmt(r: WindowRecord): string {
 export function windowPrinter(format: 'logfmt' | 'json', quantiles: readonly number[], write: (text: string) => void): CloseListener {
   return format === 'logfmt'
     ? (c) => write(windowLogfmt(windowRecord(c, quantiles)) + '\n')
-    : (c) => write(JSON.stringify(windowRecord(c, quantiles)) + '\n');
+    : (c) => write(jsonLine(windowRecord(c, quantiles)) + '\n');
 }
 
 const WINDOWS: Option = { flag: 'windows', env: 'DRAINMETER_WINDOWS', describe: 'serve: print each closed window to stdout: none, logfmt or json', default: 'none' };

@@ -285,6 +285,8 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
         s.count += count;
         s.sum += sum;
         s.observed += observed;
+        // Another process's negative measure: its sum may be the only sign here.
+        if (sum < 0 && kind === MEASURE) s.metric.signed = true;
         if (lastTime >= s.lastTime && lastTime !== -Infinity) {
           s.last = last;
           s.lastTime = lastTime;

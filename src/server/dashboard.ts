@@ -10,6 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { HISTORY_MAX_LIMIT, type HistoryQuery } from '../outlets/history.js';
 import { APP_NAME } from './auth.js';
 import type { Look } from './context.js';
@@ -20,13 +21,14 @@ export interface DashboardAnswer {
   body: string | Buffer;
 }
 
+// A file URL, turned into a path by fileURLToPath: URL.pathname keeps `%20` for a space.
 const WEB = new URL('../../../web/', import.meta.url);
 const require = createRequire(import.meta.url);
 
 const ASSETS: Record<string, [string, () => string]> = {
-  '/': ['text/html; charset=utf-8', () => new URL('index.html', WEB).pathname],
-  '/dashboard/app.js': ['text/javascript; charset=utf-8', () => new URL('dashboard.js', WEB).pathname],
-  '/dashboard/app.css': ['text/css; charset=utf-8', () => new URL('dashboard.css', WEB).pathname],
+  '/': ['text/html; charset=utf-8', () => fileURLToPath(new URL('index.html', WEB))],
+  '/dashboard/app.js': ['text/javascript; charset=utf-8', () => fileURLToPath(new URL('dashboard.js', WEB))],
+  '/dashboard/app.css': ['text/css; charset=utf-8', () => fileURLToPath(new URL('dashboard.css', WEB))],
   '/dashboard/uplot.js': ['text/javascript; charset=utf-8', () => require.resolve('uplot/dist/uPlot.iife.min.js')],
   '/dashboard/uplot.css': ['text/css; charset=utf-8', () => require.resolve('uplot/dist/uPlot.min.css')],
 };

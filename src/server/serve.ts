@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import { serve as listen } from '@hono/node-server';
 import { type Config, ConfigError, isLoopback } from '../config.js';
+import { listenError } from '../options.js';
 import type { Logger } from '../log.js';
 import type { Alerts } from '../alerts/index.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
@@ -12,6 +13,7 @@ import { sweep as sweepPipeline } from '../pipeline.js';
 import { exportDelta } from '../scale/delta.js';
 import { HandOverShare } from '../scale/hand-over.js';
 import { build } from './build.js';
+import { REPORT_MS, refusalReporter } from './refusals.js';
 import type { FrameGate, Look, Render } from './context.js';
 
 const TICK_MS = 250;
@@ -109,12 +111,15 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
     requestTimeout: limits.requestTimeout,
     connectionsCheckingInterval: limits.checkInterval,
   };
-  const server = await new Promise<Server>((resolve) => {
+  const server = await new Promise<Server>((resolve, reject) => {
     const s = listen({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions }, () => resolve(s as Server)) as Server;
+    s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, config.host, config.port, 'PORT / --port')));
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  if (open) log.warn('open mode: no DRAINMETER_SECRETS, drains need no credentials, listening on loopback only', { host: config.host });
+  // Says what is true: loopback only, or every address it listens on (--insecure).
+  if (open && isLoopback(config.host)) log.warn('open mode: no DRAINMETER_SECRETS, drains need no credentials, listening on loopback only', { host: config.host });
+  else if (open) log.warn('open mode on a non-loopback address (--insecure): no DRAINMETER_SECRETS, anyone who reaches this address can send drains and read /metrics', { host: config.host });
   log.info('listening', { port, host: config.host, resolution: config.resolution, grace: config.grace, ...receiver?.fields });
 
   const tick = setInterval(() => {
@@ -130,8 +135,12 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
     const gone = sweepPipeline(parts);
     if (gone.series > 0 || gone.apps > 0) log.info('expired', { series: gone.series, apps: gone.apps, live: aggregator.seriesCount });
   }, sweepMs);
+  // Refusals inside a 204, said in the log (rate-limited: refusals.ts).
+  const report = refusalReporter(aggregator.apps, log);
+  const reports = setInterval(report, REPORT_MS);
   tick.unref();
   sweep.unref();
+  reports.unref();
 
   let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
@@ -147,6 +156,8 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
       await closed;
       clearInterval(tick);
       clearInterval(sweep);
+      clearInterval(reports);
+      report();
       aggregator.advance(Date.now());
       // Everything, share by share: each hand-over takes at least a series of every app waiting.
       do handOver();

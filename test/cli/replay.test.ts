@@ -91,19 +91,19 @@ describe('drainmeter replay', () => {
     expect(requests).toBe(routerLines);
   }, 60_000);
 
-  it('says in one line that a file is not there, and exits 1', async () => {
+  it('says in one line that a file is not there, and exits 2', async () => {
     const r = await run(['replay', '/nonexistent/app.log', '--url', `http://127.0.0.1:${drain.port}/logs`]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe("drainmeter: ENOENT: no such file or directory, open '/nonexistent/app.log'\n");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('drainmeter: cannot read /nonexistent/app.log: no such file\n');
   });
 
-  it('drops a batch the drain refuses with a 4xx, and exits 1', async () => {
+  it('stops at a 404 (a wrong path) with one line, and exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drainmeter-replay-'));
     const file = join(dir, 'app.log');
     writeFileSync(file, 'count#x=1\n');
     const r = await run(['replay', file, '--url', `http://127.0.0.1:${drain.port}/nowhere`]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('failed_batches=1 failed_lines=1');
+    expect(r.stderr).toBe(`drainmeter: http://127.0.0.1:${drain.port}/nowhere answered 404: no drain at this path (a drain is at /logs); stopped after 0 lines sent\n`);
   });
 });
 
