@@ -3,6 +3,7 @@
 // A bad value is a ConfigError whose message is the one line the CLI prints before
 // exiting 2.
 
+import { HISTORY_OPTIONS, type HistorySettings, historySettings } from './history/index.js';
 import { ConfigError, type Option } from './options.js';
 import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
 import { instanceOf } from './outlets/push.js';
@@ -34,6 +35,8 @@ export interface Config {
   redisUrl: string;
   /** This receiver's name: DRAINMETER_INSTANCE, else DYNO, else the host name. */
   instance: string;
+  /** Where the dashboard's history outlives the process (docs/history.md). */
+  history: HistorySettings;
 }
 
 export const RESOLUTIONS = [1, 5, 10, 15, 30, 60];
@@ -58,8 +61,9 @@ export const OPTIONS: Option[] = [
   { flag: 'workers', env: 'DRAINMETER_WORKERS', describe: 'worker processes sharing the port (default: WEB_CONCURRENCY, else 1)', default: '' },
   { flag: 'redis-url', env: 'REDIS_URL', describe: 'Redis joining several receivers into one (redis:// or rediss://)', default: '' },
   { flag: 'redis-tls-url', env: 'REDIS_TLS_URL', describe: 'as REDIS_URL, over TLS; wins when both are set', default: '' },
-  // Each outlet declares its own (outlets/index.ts).
+  // Each outlet declares its own (outlets/index.ts), and so does the history (history/index.ts).
   ...OUTLET_OPTIONS,
+  ...HISTORY_OPTIONS,
 ];
 
 export interface Parsed {
@@ -176,6 +180,7 @@ export function configFrom(values: Map<string, string>): Config {
     workers: integer(values, 'workers', 1, 64),
     redisUrl,
     instance: instanceOf(values),
+    history: historySettings(values),
   };
 }
 

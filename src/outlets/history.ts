@@ -15,6 +15,7 @@
 
 import type { Aggregator, ClosedWindow, Series } from '../aggregate/index.js';
 import { PooledRoom, WindowBuckets } from '../aggregate/index.js';
+import type { ClosedStep, HistoryStore } from '../history/store.js';
 import { type Budget, COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
 
 export const HISTORY_SECONDS = 900;
@@ -82,6 +83,9 @@ export interface HistoryQuery {
   metric?: string;
   /** Points whose step starts at or after this, epoch s (a poll asks for what is new). */
   since?: number;
+  /** A range, epoch s: steps starting in [from, to) (docs/history.md); older than the ring, the store answers. */
+  from?: number;
+  to?: number;
   /** The busiest this many series (HISTORY_LIMIT when not given). */
   limit?: number;
 }
@@ -101,6 +105,11 @@ export class History {
   private readonly budget: Budget;
   /** The latest second every window ending by it has closed through. */
   through = -Infinity;
+  /** The first `through` this process saw: the ring holds nothing before it. */
+  private started = -Infinity;
+  /** Where closed steps outlive the process (docs/history.md), if anywhere. */
+  store: HistoryStore | null = null;
+  private readonly closed: ClosedStep = { series: null as never, start: 0, count: 0, sum: 0, min: 0, max: 0, last: NaN, lastTime: 0, buckets: null };
 
   constructor(aggregator: Aggregator, budget: Budget) {
     this.budget = budget;
@@ -147,6 +156,7 @@ export class History {
     if (h !== null) {
       w.mergeInto(h);
       t.count += w.count;
+      t.sum += w.sum;
       if (w.min < t.min) t.min = w.min;
       if (w.max > t.max) t.max = w.max;
     } else if (kind === COUNTER) t.sum += w.sum;
@@ -159,11 +169,18 @@ export class History {
   /** Writes the points of every step whose windows have all closed by `through`. */
   settle(through: number): void {
     if (through > this.through) this.through = through;
+    if (this.started === -Infinity && Number.isFinite(through)) this.started = through;
     for (const [end, list] of this.pending) {
       if (end > through) continue;
       this.pending.delete(end);
       for (const t of list) if (t.gathering >= 0 && (t.gathering + 1) * t.step === end) this.finish(t);
     }
+    this.store?.flush(through);
+  }
+
+  /** The oldest step start (epoch s) the ring answers for; older ranges are the store's. */
+  reach(): number {
+    return Math.max(this.started, this.through - HISTORY_SECONDS);
   }
 
   private finish(t: Track): void {
@@ -171,6 +188,7 @@ export class History {
     const index = t.gathering;
     t.merged = null;
     t.gathering = -1;
+    if (this.store !== null) this.hand(t, index, m);
     if (index > t.newest - t.slots) {
       // Steps with no window between the newest point and this one: no point.
       for (let i = Math.max(t.newest + 1, index - t.slots + 1); i < index; i++) t.values.fill(NaN, (i % t.slots) * t.fields, (i % t.slots) * t.fields + t.fields);
@@ -183,6 +201,21 @@ export class History {
       if (t.oldest < 0 || index < t.oldest) t.oldest = index;
     }
     this.recycle(m);
+  }
+
+  /** A closed step to the store, in the one reused ClosedStep. */
+  private hand(t: Track, index: number, m: WindowBuckets | null): void {
+    const c = this.closed;
+    c.series = t.series;
+    c.start = index * t.step;
+    c.count = t.count;
+    c.sum = t.sum;
+    c.min = t.min;
+    c.max = t.max;
+    c.last = t.last;
+    c.lastTime = t.lastTime;
+    c.buckets = m;
+    (this.store as HistoryStore).add(c);
   }
 
   /** Pools a step's buckets, unless the pool is full or holds POOL_BUCKET_BYTES of room already. */
@@ -241,12 +274,14 @@ export class History {
     chosen.sort((a, b) => b.traffic - a.traffic);
     const limit = Math.min(q.limit ?? HISTORY_LIMIT, HISTORY_MAX_LIMIT);
     const parts: string[] = [];
-    const since = q.since ?? -Infinity;
+    const since = q.from ?? q.since ?? -Infinity;
+    const until = q.to ?? Infinity;
     for (let c = 0; c < chosen.length && c < limit; c++) {
       const t = chosen[c].t;
       const s = t.series;
       const first = Math.max(t.oldest, t.newest - t.slots + 1, Math.ceil(since / t.step));
-      if (first > t.newest) continue;
+      const newest = Math.min(t.newest, Math.ceil(until / t.step) - 1);
+      if (first > newest) continue;
       const kind = KIND_NAMES[s.metric.kind];
       const names = FIELDS[kind];
       const labels: Record<string, string> = {};
@@ -254,7 +289,7 @@ export class History {
       let text = `{"app":${JSON.stringify(s.app.name)},"metric":${JSON.stringify(s.metric.name)},"kind":"${kind}","labels":${JSON.stringify(labels)},"step":${t.step},"start":${first * t.step}`;
       for (let f = 0; f < names.length; f++) {
         text += `,"${names[f]}":[`;
-        for (let i = first; i <= t.newest; i++) {
+        for (let i = first; i <= newest; i++) {
           const v = t.values[(i % t.slots) * t.fields + f];
           text += `${i === first ? '' : ','}${number(v)}`;
         }
@@ -262,7 +297,7 @@ export class History {
       }
       parts.push(`${text}}`);
     }
-    return `{"through":${Number.isFinite(this.through) ? this.through : null},"total":${chosen.length},"series":[${parts.join(',')}]}`;
+    return `{"through":${Number.isFinite(this.through) ? this.through : null},"total":${chosen.length},"series":[${parts.join(',')}],"releases":[]}`;
   }
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Tenant } from '../model/index.js';
 import type { HistoryQuery } from '../outlets/history.js';
 import type { Rendering } from '../outlets/prometheus.js';
+import { openStore } from '../history/index.js';
 import { type Receiver, type Running, serve } from '../server/serve.js';
 import { HAND_OVER_MS, Hub } from './hub.js';
 import { RedisLink } from './redis.js';
@@ -30,13 +31,24 @@ type ToPrimary =
 type ToWorker = { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
 
 export function scaledOut(config: Config): boolean {
-  return config.workers > 1 || config.redisUrl !== '';
+  return config.workers > 1 || config.redisUrl !== '' || config.history.databaseUrl !== '';
 }
 
-function hubFor(config: Config, log: Logger): Hub {
-  const hub = new Hub(config, log, Date.now, config.redisUrl !== '');
+async function hubFor(config: Config, log: Logger): Promise<Hub> {
+  const store = await openStore(config.history, config.instance, log);
+  const hub = new Hub(config, log, Date.now, config.redisUrl !== '', store);
   const out = hub.view.outlet;
   out.extra.push({ name: 'drainmeter_workers', help: 'Worker processes taking drains in this dyno.', type: 'gauge', value: () => config.workers });
+  if (store !== null) {
+    const s = store.stats;
+    out.extra.push(
+      { name: 'drainmeter_history_up', help: "1 while the history's database takes writes, else 0 (steps wait in memory).", type: 'gauge', value: () => (s.up ? 1 : 0) },
+      { name: 'drainmeter_history_queue_bytes', help: 'Bytes of closed steps waiting for the database.', type: 'gauge', value: () => s.queueBytes },
+      { name: 'drainmeter_history_written_steps_total', help: 'Closed steps of series written to the database by this receiver.', type: 'counter', value: () => s.written },
+      { name: 'drainmeter_history_dropped_steps_total', help: 'Closed steps dropped from a full queue while the database was away.', type: 'counter', value: () => s.dropped },
+      { name: 'drainmeter_history_refused_series_total', help: "Series the database's history refused: their app's DRAINMETER_HISTORY_SERIES_PER_APP is used up.", type: 'counter', value: () => s.refused },
+    );
+  }
   if (config.redisUrl !== '') {
     const link = new RedisLink({
       url: config.redisUrl,
@@ -73,7 +85,7 @@ function timers(hub: Hub, log: Logger): () => void {
 /** Starts serving as the configuration asks; resolves with a stop(). */
 export async function serveScaled(config: Config, log: Logger): Promise<{ stop(reason: string): Promise<void> }> {
   if (cluster.isWorker) return worker(config, log);
-  const hub = hubFor(config, log);
+  const hub = await hubFor(config, log);
   const stopTimers = timers(hub, log);
   if (config.workers === 1) {
     const receiver: Receiver = {

@@ -9,6 +9,7 @@
 // time here too.
 
 import type { Config } from '../config.js';
+import type { HistoryStore } from '../history/index.js';
 import type { Logger } from '../log.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import type { Rendering } from '../outlets/prometheus.js';
@@ -38,15 +39,21 @@ export class Hub {
   private readonly now: () => number;
   /** The dashboard's data, from the view's history. */
   readonly look: Look;
+  /** Where the dashboard's steps outlive the process (docs/history.md), if anywhere. */
+  readonly store: HistoryStore | null;
   /** Payloads that could not be read (a bug, or a foreign writer on our Redis keys). */
   refused = 0;
 
-  constructor(config: Config, log: Logger, now: () => number, joined: boolean) {
+  constructor(config: Config, log: Logger, now: () => number, joined: boolean, store: HistoryStore | null = null) {
     this.log = log;
     this.now = now;
+    this.store = store;
     const merged = { ...config, grace: config.grace + MERGE_MARGIN_S };
     this.view = pipeline(merged, now());
-    this.own = joined && config.outlets.length > 0 ? pipeline(merged, now(), { history: false }) : null;
+    // Pushes and the store take this dyno's lines only: with Redis the view holds every receiver's.
+    this.own = joined && (config.outlets.length > 0 || store !== null) ? pipeline(merged, now(), { history: store !== null }) : null;
+    const writer = (this.own ?? this.view).history;
+    if (writer !== null) writer.store = store;
     this.frameIds = new FrameIds(this.view.budgets.frameIds, now);
     const pushFrom = this.own ?? this.view;
     this.outlets = startOutlets(config.outlets, {
@@ -57,7 +64,7 @@ export class Hub {
       write: (t) => process.stdout.write(t),
     });
     this.view.outlet.pushers = this.outlets;
-    this.look = lookAt(this.view.history);
+    this.look = lookAt(this.view.history, store, now);
   }
 
   /** A payload of this dyno's lines: merged here, pushed, and sent to the others. */
@@ -121,6 +128,6 @@ export class Hub {
       p.aggregator.advance(t);
       p.aggregator.closeAll();
     }
-    await Promise.all([flushOutlets(this.outlets, deadline, this.log), this.redis?.stop(deadline)]);
+    await Promise.all([flushOutlets(this.outlets, deadline, this.log), this.redis?.stop(deadline), this.store?.stop(deadline)]);
   }
 }

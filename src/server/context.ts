@@ -8,7 +8,8 @@ import type { Config } from '../config.js';
 import type { Ingest } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import type { Tenant } from '../model/index.js';
-import type { History, HistoryQuery } from '../outlets/history.js';
+import type { HistoryStore } from '../history/index.js';
+import { type History, HISTORY_LIMIT, HISTORY_MAX_LIMIT, type HistoryQuery } from '../outlets/history.js';
 import type { PrometheusOutlet, Rendering } from '../outlets/prometheus.js';
 import { BodyReads } from './body.js';
 import type { FrameIds } from './frame-ids.js';
@@ -30,11 +31,21 @@ export type Render = (scope: string | null, openMetrics: boolean) => Promise<Ren
 /** The dashboard's data as JSON text: the apps and metrics with history (`index`), or a query's points. */
 export type Look = (what: 'index' | 'history', q: HistoryQuery) => Promise<string>;
 
-/** A Look over a History in this process (an empty one when there is none). */
-export function lookAt(history: History | null): Look {
+/**
+ * A Look over a History in this process (an empty one when there is none), and the
+ * store behind it: a range that starts before the ring's reach is the store's
+ * (docs/history.md).
+ */
+export function lookAt(history: History | null, store: HistoryStore | null = null, now: () => number = Date.now): Look {
   return async (what, q) => {
-    if (history === null) return what === 'index' ? '{"apps":[]}' : '{"through":null,"series":[]}';
-    return what === 'index' ? history.index(q.scope) : history.read(q);
+    if (history === null) return what === 'index' ? '{"apps":[]}' : '{"through":null,"series":[],"releases":[]}';
+    if (what === 'index') return history.index(q.scope);
+    const from = q.from ?? q.since;
+    if (store !== null && from !== undefined && from < history.reach()) {
+      const to = q.to ?? Math.ceil(now() / 1000);
+      return store.read({ scope: q.scope, app: q.app, metric: q.metric, from, to: Math.max(from, to), limit: Math.min(q.limit ?? HISTORY_LIMIT, HISTORY_MAX_LIMIT) });
+    }
+    return history.read(q);
   };
 }
 
