@@ -85,6 +85,8 @@ export class PostgresStore implements HistoryStore {
   /** Minutes (epoch s) this receiver wrote 10 s rows into since they were last rolled up. */
   private readonly dirty = new Set<number>();
   private lastRetention = 0;
+  /** The newest `through` whose steps are all written (this receiver's). */
+  private writtenThrough = -Infinity;
   /** Whether the log said the database is away (so it says when it is back). */
   private saidDown = false;
   private wake: (() => void) | null = null;
@@ -194,6 +196,7 @@ export class PostgresStore implements HistoryStore {
           return;
         }
         await this.write(b);
+        if (b.through > this.writtenThrough) this.writtenThrough = b.through;
         this.queue.shift();
         this.stats.queueBytes -= b.bytes;
         await this.rollUp(b.through);
@@ -420,7 +423,8 @@ export class PostgresStore implements HistoryStore {
     }
     const apps = app !== null && app !== undefined ? [app] : [...new Set(chosen.map((c) => c.app))];
     const releases = await this.pool.query<{ app: string; t: number; text: string }>('SELECT app, t, text FROM drainmeter_releases WHERE app = ANY($1) AND t >= $2 AND t < $3 ORDER BY t, text LIMIT 1000', [apps, from, to]);
-    return `{"through":${Math.min(to, now)},"tier":"${tier.name}","step":${tier.step},"total":${total},"series":[${parts.join(',')}],"releases":${JSON.stringify(releases.rows.map((r) => ({ app: r.app, t: r.t, text: r.text })))}}`;
+    const through = Math.min(to, Number.isFinite(this.writtenThrough) && this.queue.length === 0 ? this.writtenThrough : now);
+    return `{"through":${through},"tier":"${tier.name}","step":${tier.step},"total":${total},"series":[${parts.join(',')}],"releases":${JSON.stringify(releases.rows.map((r) => ({ app: r.app, t: r.t, text: r.text })))}}`;
   }
 
   async stop(deadline: number): Promise<void> {

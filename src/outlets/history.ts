@@ -274,12 +274,13 @@ export class History {
     chosen.sort((a, b) => b.traffic - a.traffic);
     const limit = Math.min(q.limit ?? HISTORY_LIMIT, HISTORY_MAX_LIMIT);
     const parts: string[] = [];
-    const since = q.from ?? q.since ?? -Infinity;
+    // `since` (a poll): steps starting at or after it; `from` (a range): the step holding it too.
+    const since = q.since ?? -Infinity;
     const until = q.to ?? Infinity;
     for (let c = 0; c < chosen.length && c < limit; c++) {
       const t = chosen[c].t;
       const s = t.series;
-      const first = Math.max(t.oldest, t.newest - t.slots + 1, Math.ceil(since / t.step));
+      const first = Math.max(t.oldest, t.newest - t.slots + 1, q.from === undefined ? Math.ceil(since / t.step) : Math.floor(q.from / t.step));
       const newest = Math.min(t.newest, Math.ceil(until / t.step) - 1);
       if (first > newest) continue;
       const kind = KIND_NAMES[s.metric.kind];

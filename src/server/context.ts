@@ -33,15 +33,16 @@ export type Look = (what: 'index' | 'history', q: HistoryQuery) => Promise<strin
 
 /**
  * A Look over a History in this process (an empty one when there is none), and the
- * store behind it: a range that starts before the ring's reach is the store's
- * (docs/history.md).
+ * store behind it: a range (`from`), or a poll that reaches back past the ring, is
+ * the store's (docs/history.md).
  */
 export function lookAt(history: History | null, store: HistoryStore | null = null, now: () => number = Date.now): Look {
   return async (what, q) => {
     if (history === null) return what === 'index' ? '{"apps":[]}' : '{"through":null,"series":[],"releases":[]}';
     if (what === 'index') return history.index(q.scope);
+    // A range is the store's (every receiver's part, merged); a poll is the ring's unless it reaches back past it.
     const from = q.from ?? q.since;
-    if (store !== null && from !== undefined && from < history.reach()) {
+    if (store !== null && from !== undefined && (q.from !== undefined || from < history.reach())) {
       const to = q.to ?? Math.ceil(now() / 1000);
       return store.read({ scope: q.scope, app: q.app, metric: q.metric, from, to: Math.max(from, to), limit: Math.min(q.limit ?? HISTORY_LIMIT, HISTORY_MAX_LIMIT) });
     }
