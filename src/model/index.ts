@@ -3,5 +3,5 @@
 export { Catalog, claimedNames, COUNTER, isReserved, KIND_NAMES, type Kind, MEASURE, Metric, RESERVED_PREFIXES, SAMPLE } from './catalog.js';
 export { Budget, type Budgets, budgetsFor, type Limits, BUDGET_NAMES, BUDGET_SLOTS, FRAME_IDS, HISTORY, Holder, INFLIGHT, NAMES, SERIES, WINDOWS } from './budget.js';
 export { Tenant } from './tenant.js';
-export type { ObservationSink } from './sink.js';
+export type { ObservationSink, ReleaseSink } from './sink.js';
 export { BAD_FRAME, BAD_LABEL, BAD_NAME, BAD_TIMESTAMP, BAD_VALUE, IngestStats, type Reason, REASONS, RESERVED_NAME, SERIES_LIMIT, TYPE_CONFLICT, WINDOW_LIMIT } from './stats.js';

@@ -16,7 +16,7 @@
 import type { Aggregator, ClosedWindow, Series } from '../aggregate/index.js';
 import { PooledRoom, WindowBuckets } from '../aggregate/index.js';
 import type { ClosedStep, HistoryStore } from '../history/store.js';
-import { type Budget, COUNTER, KIND_NAMES, MEASURE } from '../model/index.js';
+import { type Budget, COUNTER, KIND_NAMES, MEASURE, type ReleaseSink } from '../model/index.js';
 
 export const HISTORY_SECONDS = 900;
 export const HISTORY_STEP = 10;
@@ -32,6 +32,9 @@ const GATHER_OVERHEAD = 440;
 const POOL_MAX = 1024;
 /** Bytes of bucket room the pooled steps keep, in all (the aggregator's rule for its windows). */
 const POOL_BUCKET_BYTES = 2 << 20;
+/** Releases kept an app (the newest), and apps with releases kept: at most ~5 MB of text. */
+const RELEASES_KEPT = 20;
+const RELEASE_APPS = 1000;
 const FIELDS: Record<string, readonly string[]> = { measure: ['count', 'p50', 'p95', 'p99'], counter: ['sum'], sample: ['last'] };
 
 class Track {
@@ -95,7 +98,7 @@ export const HISTORY_LIMIT = 30;
 /** The most a query may ask for: 1,000 series of 15 minutes is ~3 MB of JSON, ~0.25 s to write. */
 export const HISTORY_MAX_LIMIT = 1000;
 
-export class History {
+export class History implements ReleaseSink {
   private readonly tracks = new Map<Series, Track>();
   /** Tracks with a step being gathered, by the step's end (epoch s). */
   private readonly pending = new Map<number, Track[]>();
@@ -109,6 +112,8 @@ export class History {
   private started = -Infinity;
   /** Where closed steps outlive the process (docs/history.md), if anywhere. */
   store: HistoryStore | null = null;
+  /** Each app's newest releases (t epoch s), oldest first. */
+  private readonly releases = new Map<string, { t: number; text: string }[]>();
   private readonly closed: ClosedStep = { series: null as never, start: 0, count: 0, sum: 0, min: 0, max: 0, last: NaN, lastTime: 0, buckets: null };
 
   constructor(aggregator: Aggregator, budget: Budget) {
@@ -223,6 +228,27 @@ export class History {
     if (h !== null && this.pool.length < POOL_MAX && this.pooledRoom.keep(h)) this.pool.push(h);
   }
 
+  /** A release or deploy line of an app, kept to be marked on its charts. */
+  release(app: string, time: number, text: string): void {
+    const t = Math.floor(time / 1000);
+    let list = this.releases.get(app);
+    if (list === undefined) {
+      if (this.releases.size >= RELEASE_APPS) return;
+      this.releases.set(app, (list = []));
+    }
+    if (list.some((r) => r.t === t && r.text === text)) return;
+    list.push({ t, text });
+    list.sort((a, b) => a.t - b.t);
+    if (list.length > RELEASES_KEPT) list.shift();
+  }
+
+  /** The releases of `apps` in [from, to) (epoch s), as JSON text. */
+  private releasesJson(apps: Iterable<string>, from: number, to: number): string {
+    const out: { app: string; t: number; text: string }[] = [];
+    for (const app of apps) for (const r of this.releases.get(app) ?? []) if (r.t >= from && r.t < to) out.push({ app, t: r.t, text: r.text });
+    return JSON.stringify(out.sort((a, b) => a.t - b.t));
+  }
+
   /** Drops the rings of series the aggregator no longer holds, giving their bytes back. */
   sweep(): number {
     let dropped = 0;
@@ -234,6 +260,10 @@ export class History {
       t.merged = null;
       dropped++;
     }
+    // An app's releases go with its last ring.
+    const apps = new Set<string>();
+    for (const s of this.tracks.keys()) apps.add(s.app.name);
+    for (const app of this.releases.keys()) if (!apps.has(app)) this.releases.delete(app);
     return dropped;
   }
 
@@ -298,7 +328,10 @@ export class History {
       }
       parts.push(`${text}}`);
     }
-    return `{"through":${Number.isFinite(this.through) ? this.through : null},"total":${chosen.length},"series":[${parts.join(',')}],"releases":[]}`;
+    const apps = q.app !== undefined ? [q.app] : q.scope !== null ? [q.scope] : new Set(chosen.map((c) => c.t.series.app.name));
+    const from = q.from ?? (Number.isFinite(since) ? since : this.reach());
+    const releases = this.releasesJson(apps, from, until);
+    return `{"through":${Number.isFinite(this.through) ? this.through : null},"total":${chosen.length},"series":[${parts.join(',')}],"releases":${releases}}`;
   }
 }
 

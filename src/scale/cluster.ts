@@ -27,7 +27,8 @@ type ToPrimary =
   | { t: 'delta'; b: Uint8Array }
   | { t: 'claim'; n: number; app: string; id: string }
   | { t: 'scrape'; n: number; scope: string | null; om: boolean }
-  | { t: 'look'; n: number; what: 'index' | 'history'; q: HistoryQuery };
+  | { t: 'look'; n: number; what: 'index' | 'history'; q: HistoryQuery }
+  | { t: 'release'; app: string; time: number; text: string };
 type ToWorker = { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
 
 export function scaledOut(config: Config): boolean {
@@ -93,6 +94,7 @@ export async function serveScaled(config: Config, log: Logger): Promise<{ stop(r
       render: (scope, om) => hub.render(scope, om),
       look: hub.look,
       handOver: (p) => hub.apply(p),
+      release: (app, time, text) => hub.release(app, time, text),
       stop: async (deadline) => {
         stopTimers();
         await hub.stop(deadline);
@@ -113,6 +115,7 @@ function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void):
     const w = cluster.fork();
     w.on('message', (m: ToPrimary) => {
       if (m.t === 'delta') hub.apply(Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength));
+      else if (m.t === 'release') hub.release(m.app, m.time, m.text);
       else if (m.t === 'claim') {
         const r = hub.claim(m.app, m.id);
         if (typeof r === 'boolean') answer(w, { t: 'claimed', n: m.n, ok: r });
@@ -209,6 +212,9 @@ async function worker(config: Config, log: Logger): Promise<Running> {
     },
     handOver: (payload) => {
       sent = send({ t: 'delta', b: payload });
+    },
+    release: (app, time, text) => {
+      send({ t: 'release', app, time, text });
     },
     stop: () => sent,
     fields: { worker: cluster.worker?.id ?? 0 },

@@ -91,6 +91,12 @@ export class Hub {
     }
   }
 
+  /** A release line (docs/history.md): kept in the view's history, and in the store. */
+  release(app: string, time: number, text: string): void {
+    this.view.history?.release(app, time, text);
+    this.store?.release({ app, t: Math.floor(time / 1000), text });
+  }
+
   /** Every total of the view to zero (Redis reads them back whole). */
   zeroTotals(): void {
     zeroTotals(targetOf(this.view));

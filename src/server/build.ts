@@ -12,10 +12,14 @@ export interface Elsewhere {
   frames: FrameGate;
   render: Render;
   look: Look;
+  /** Release lines, for the history kept elsewhere. */
+  release?(app: string, time: number, text: string): void;
 }
 
 export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
   const p = pipeline(config, now(), { exporting: elsewhere !== undefined });
+  const release = elsewhere?.release;
+  if (release !== undefined) p.ingest.releases = { release: (app, time, text) => release.call(elsewhere, app, time, text) };
   const { app, state } = createApp({ config, aggregator: p.aggregator, ingest: p.ingest, outlet: p.outlet, now, log, frames: elsewhere?.frames, render: elsewhere?.render, look: elsewhere?.look ?? lookAt(p.history) });
   return { ...p, app, state };
 }

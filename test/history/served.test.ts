@@ -17,14 +17,16 @@ const available = postgresInstalled();
 
 interface Answer {
   tier?: string;
+  releases: { app: string; t: number; text: string }[];
   series: { metric: string; labels: Record<string, string>; step: number; start: number; count?: (number | null)[]; sum?: (number | null)[] }[];
 }
 
 let frame = 0;
-/** Posts `n` lines stamped now, each `count#orders=1 measure#db.latency=…`; resolves with the status. */
-async function post(s: Served, app: string, n: number): Promise<number> {
+/** Posts `n` lines stamped now, each `count#orders=1 measure#db.latency=…`, and `extra` lines; resolves with the status. */
+async function post(s: Served, app: string, n: number, extra: string[] = []): Promise<number> {
   const stamp = new Date().toISOString();
   const lines = Array.from({ length: n }, (_, i) => `${stamp} app[web.1]: count#orders=1 measure#db.latency=${1 + (i % 50)}ms`);
+  for (const line of extra) lines.push(`${stamp} ${line}`);
   const r = await fetch(`${s.base}/logs`, {
     method: 'POST',
     headers: { 'content-type': 'text/plain', 'logplex-frame-id': `f-${process.pid}-${frame++}`, authorization: 'Basic ' + Buffer.from(`${app}:${drainPassword(SECRET, app)}`).toString('base64') },
@@ -84,8 +86,14 @@ describe.runIf(available)('history across restarts, receivers and outages', () =
   it('answers one history.json with the points from before a restart and after it', async () => {
     const from = Math.floor(Date.now() / 1000);
     const a = await start('web.1');
-    expect(await post(a, 'restart', 30)).toBe(204);
+    // Heroku's wording (devcenter.heroku.com/articles/releases): the platform's `api` process.
+    const release = 'Release v42 created by user@example.com';
+    const deploy = 'Deploy 1a2b3c4 by user@example.com';
+    expect(await post(a, 'restart', 30, [`app[api]: ${release}`, `app[api]: ${deploy}`, 'app[web.1]: Release v43 is not a platform line'])).toBe(204);
     await until(async () => (await metric(a, 'drainmeter_history_written_steps_total')) >= 2, 'the first steps written');
+    // The ring's answer (a poll) marks them too.
+    const live = await (await fetch(`${a.base}/dashboard/history.json?app=restart`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as Answer;
+    expect(live.releases.map((r) => r.text).sort()).toEqual([deploy, release]);
     await a.stop();
     expect(a.output()).toMatch(/msg="history schema migrated" from=0 to=1/);
     await sleep(10_000); // the next step: a gap between the runs
@@ -98,6 +106,9 @@ describe.runIf(available)('history across restarts, receivers and outages', () =
     expect(points).toEqual([30, 12]);
     expect(answer.series[0].step).toBe(10);
     expect(answer.tier).toBe('10s');
+    // The releases of the first run, from the database, with their time.
+    expect(answer.releases.map((r) => r.text).sort()).toEqual([deploy, release]);
+    for (const r of answer.releases) expect(r.t).toBeGreaterThanOrEqual(from);
     await b.stop();
   }, 120_000);
 
