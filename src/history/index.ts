@@ -10,7 +10,7 @@ export { type ClosedStep, type HistoryStore, MAX_POINTS, type RangeQuery, type R
 
 export const HISTORY_OPTIONS: Option[] = [
   { flag: 'database-url', env: 'DATABASE_URL', describe: "PostgreSQL keeping the dashboard's history (Heroku Postgres sets it)", default: '' },
-  { flag: 'history-series-per-app', env: 'DRAINMETER_HISTORY_SERIES_PER_APP', describe: "series one app may keep in the database's history", default: '1000' },
+  { flag: 'history-series-per-app', env: 'DRAINMETER_HISTORY_SERIES_PER_APP', describe: "series one app may keep in the database's history", default: '50' },
   { flag: 'history-queue-bytes', env: 'DRAINMETER_HISTORY_QUEUE_BYTES', describe: 'bytes of steps that wait while the database is away', default: '33554432' },
 ];
 
