@@ -150,6 +150,51 @@ async function alerts(): Promise<string> {
   ].join('\n');
 }
 
+/** The history in a real PostgreSQL: the clients, the write per step, bytes per series per day, chart reads. */
+async function pgHistory(): Promise<string> {
+  const r = JSON.parse(await isolated('./pg-history.js')) as {
+    clients: { pg: number; postgres: number; rounds: number };
+    write: { ringMsPerStep: number; ringWithStoreMsPerStep: number; writeMedianMs: number; writeP95Ms: number };
+    storage: Record<string, { rows: number; totalMb: number; perSeriesDayKb: number; rowBytesByKind: Record<string, number> }>;
+    chart: Record<string, { tier: string; series: number; points: number; bytes: number; ms: number }>;
+  };
+  const ms = (n: number) => `${n.toFixed(1)} ms`;
+  const plans = (kb: number) => [1, 10, 64].map((gb) => Math.floor((gb * 2 ** 20) / kb).toLocaleString('en-US')).join(' / ');
+  const day = r.storage['10s'].perSeriesDayKb + r.storage['1m'].perSeriesDayKb + r.storage['1h'].perSeriesDayKb;
+  const held = r.storage['10s'].perSeriesDayKb + 7 * r.storage['1m'].perSeriesDayKb + 403 * r.storage['1h'].perSeriesDayKb;
+  return [
+    `### History in PostgreSQL: one step of 1,000 series written by each client (INSERT … FROM unnest), median of ${r.clients.rounds}`,
+    '',
+    '| client | a step of 1,000 rows |',
+    '|---|---:|',
+    `| \`pg\` (node-postgres) | ${ms(r.clients.pg)} |`,
+    `| \`postgres\` (porsager) | ${ms(r.clients.postgres)} |`,
+    '',
+    '### History in PostgreSQL: an hour of 1,000 series (334 measures at 10 values/s, 333 counters, 333 samples)',
+    '',
+    '| | per 10 s step |',
+    '|---|---:|',
+    `| the ring alone (aggregate windows closing, steps merged) | ${ms(r.write.ringMsPerStep)} CPU |`,
+    `| the ring handing steps to the store (encoding the rows) | ${ms(r.write.ringWithStoreMsPerStep)} CPU |`,
+    `| a step written (flush to rows in PostgreSQL, roll-ups included), median / p95 | ${ms(r.write.writeMedianMs)} / ${ms(r.write.writeP95Ms)} |`,
+    '',
+    "### History in PostgreSQL: the hour's rows made a week (pg_total_relation_size, indexes included)",
+    '',
+    '| tier | rows | size | a series a day | a row: measure / counter / sample |',
+    '|---|---:|---:|---:|---:|',
+    ...Object.entries(r.storage).map(([tier, t]) => `| ${tier} | ${t.rows.toLocaleString('en-US')} | ${t.totalMb.toFixed(0)} MB | ${t.perSeriesDayKb.toFixed(1)} KB | ${t.rowBytesByKind.measure} / ${t.rowBytesByKind.counter} / ${t.rowBytesByKind.sample} B |`),
+    `| a series, every tier full (24 h + 7 d + 403 d) | | | ${(held / 1024).toFixed(1)} MB | |`,
+    '',
+    `A series adds ${day.toFixed(0)} KB a day across the tiers and holds ${(held / 1024).toFixed(1)} MB once every tier is full: series whose full history fits Essential-0 (1 GB) / Essential-1 (10 GB) / Standard-0 (64 GB): ${plans(held)}.`,
+    '',
+    "### History in PostgreSQL: the dashboard's reads of 30 series of that week, median of 5",
+    '',
+    '| range | tier | series | points | JSON | time |',
+    '|---|---|---:|---:|---:|---:|',
+    ...Object.entries(r.chart).map(([name, c]) => `| ${name} | ${c.tier} | ${c.series} | ${c.points.toLocaleString('en-US')} | ${Math.round(c.bytes / 1024)} KB | ${ms(c.ms)} |`),
+  ].join('\n');
+}
+
 const suites: Record<string, (rounds: number) => Promise<string>> = {
   ingest: (rounds) => ingestBench(20_000, rounds, 600),
   otlp: (rounds) => otlpBench(20_000, rounds, 600),
@@ -163,6 +208,7 @@ const suites: Record<string, (rounds: number) => Promise<string>> = {
   history: () => history(),
   'serve-memory': () => serveMemory(),
   alerts: () => alerts(),
+  'pg-history': () => pgHistory(),
 };
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { SERIES_DEFAULT, seriesForMemory } from './model/index.js';
 import { type AlertSettings, ALERT_OPTIONS, configureAlerts } from './alerts/options.js';
 import { type ParseArgsConfig, parseArgs as nodeParseArgs } from 'node:util';
+import { HISTORY_OPTIONS, type HistorySettings, historySettings } from './history/index.js';
 import { ConfigError, type Option } from './options.js';
 import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
 import { instanceOf } from './outlets/push.js';
@@ -40,6 +41,8 @@ export interface Config {
   instance: string;
   /** Alert rules and where their state lives (docs/alerts.md), or null. */
   alerts: AlertSettings | null;
+  /** Where the dashboard's history outlives the process (docs/history.md). */
+  history: HistorySettings;
 }
 
 export const RESOLUTIONS = [1, 5, 10, 15, 30, 60];
@@ -64,9 +67,10 @@ export const OPTIONS: Option[] = [
   { flag: 'workers', env: 'DRAINMETER_WORKERS', describe: 'worker processes sharing the port (default: WEB_CONCURRENCY, else 1)', default: '' },
   { flag: 'redis-url', env: 'REDIS_URL', describe: 'Redis joining several receivers into one (redis:// or rediss://)', default: '' },
   { flag: 'redis-tls-url', env: 'REDIS_TLS_URL', describe: 'as REDIS_URL, over TLS; wins when both are set', default: '' },
-  // Each outlet declares its own (outlets/index.ts).
+  // Each outlet declares its own (outlets/index.ts), and so does the history (history/index.ts).
   ...OUTLET_OPTIONS,
   ...ALERT_OPTIONS,
+  ...HISTORY_OPTIONS,
 ];
 
 export interface Parsed {
@@ -228,6 +232,7 @@ export function configFrom(values: Map<string, string>): Config {
     redisUrl,
     instance: instanceOf(values),
     alerts: configureAlerts(values),
+    history: historySettings(values),
   };
 }
 

@@ -55,7 +55,10 @@ export function pipeline(config: Config, clock: number, { watermark = false, exp
   // tail (watermark) gives a bare line the stream's latest time; serve its arrival (SPEC §4).
   const ingest = new Ingest(aggregator, { names: budgets.names, bareTime: watermark ? 'latest' : 'arrival' }, catalog);
   const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
-  return { catalog, budgets, aggregator, ingest, outlet, history: history ? new History(aggregator, budgets.history) : null };
+  const kept = history ? new History(aggregator, budgets.history) : null;
+  // Release lines are marked on the charts of the history that keeps them (docs/history.md).
+  ingest.releases = kept;
+  return { catalog, budgets, aggregator, ingest, outlet, history: kept };
 }
 
 export type Pipeline = ReturnType<typeof pipeline>;

@@ -84,7 +84,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
 
   let server: Server | null = null;
   if (options.listen > 0) {
-    const look = lookAt(history, live ? io.now : () => aggregator.clock);
+    const look = lookAt(history, null, live ? io.now : () => aggregator.clock);
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (isDashboard(url.pathname)) {

@@ -4,7 +4,7 @@
 // arrival time, then a FrameReader or LineReader feeds `frames` or `lines`.
 
 import { EscapeFinder, stripAnsi } from './ansi.js';
-import { ascii, equals } from './bytes.js';
+import { ascii, equals, startsWith } from './bytes.js';
 import { Budget, NAMES } from '../model/budget.js';
 import { Catalog } from '../model/catalog.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
@@ -16,7 +16,7 @@ import { NameScheme, NameTable } from './names.js';
 import { Platform } from './platform.js';
 import { type RecordTable, SOURCE_APP, SOURCE_PGBOUNCER, SOURCE_POSTGRES, SOURCE_REDIS, SOURCE_ROUTER, SOURCE_RUNTIME } from './otlp-logs.js';
 import { PLATFORM_DYNO, PLATFORM_PGBOUNCER, PLATFORM_POSTGRES, PLATFORM_REDIS, PLATFORM_SCHEMES } from './platform-samples.js';
-import type { ObservationSink } from '../model/sink.js';
+import type { ObservationSink, ReleaseSink } from '../model/sink.js';
 import { BAD_FRAME, BAD_TIMESTAMP, IngestStats } from '../model/stats.js';
 import { Tenant } from '../model/tenant.js';
 
@@ -26,6 +26,11 @@ const LOGPLEX = ascii('logplex');
 /** log-shuttle's own drop notices come as `TOKEN log-shuttle` (platform.ts logplex()). */
 const LOG_SHUTTLE = ascii('log-shuttle');
 const APP = ascii('app');
+const API = ascii('api');
+const RELEASE = ascii('Release v');
+const DEPLOY = ascii('Deploy ');
+/** The most of a release line kept. */
+const RELEASE_TEXT = 200;
 const HEROKU_POSTGRES = ascii('heroku-postgres');
 const HEROKU_REDIS = ascii('heroku-redis');
 const HEROKU_PGBOUNCER = ascii('heroku-pgbouncer');
@@ -87,6 +92,8 @@ export class Ingest {
 
   readonly budget: Budget;
   private app: Tenant;
+  /** Where `app[api]` release and deploy lines go; null: nowhere (not looked for). */
+  releases: ReleaseSink | null = null;
   private names: NameTable;
   private now = 0;
   /** The latest header time seen (for bareTime 'latest'); -Infinity before the first. */
@@ -308,6 +315,10 @@ export class Ingest {
           this.platform.logplex(buf, h, this.app);
           return;
         }
+        if (this.releases !== null && equals(buf, h.procStart, h.procEnd, API)) {
+          this.releaseLine(buf, h, this.releases);
+          return;
+        }
         if (this.platform.dynoError(buf, h, this.app) || this.platform.dynoEvent(buf, h, this.app)) return;
         // Any other `heroku PROC` line is the platform's: runtime metrics of that dyno.
         this.l2met.line(buf, h, this.app, this.platformTable(PLATFORM_DYNO));
@@ -319,6 +330,10 @@ export class Ingest {
           this.l2met.line(buf, h, this.app, this.platformTable(source));
           return;
         }
+        if (this.releases !== null && equals(buf, h.procStart, h.procEnd, API)) {
+          this.releaseLine(buf, h, this.releases);
+          return;
+        }
       }
     }
     // One length compare a line: only log-shuttle's PROCID has 11 bytes and a '-' at 3.
@@ -327,6 +342,15 @@ export class Ingest {
       return;
     }
     this.l2met.line(buf, h, this.app, this.names);
+  }
+
+  /** An `app[api]` (or `heroku[api]`) line: a release or a deploy goes to the sink, as text (control characters escaped). */
+  private releaseLine(buf: Buffer, h: LineHeader, sink: ReleaseSink): void {
+    const start = h.msgStart;
+    if (!startsWith(buf, start, h.msgEnd, RELEASE) && !startsWith(buf, start, h.msgEnd, DEPLOY)) return;
+    const text = buf.toString('utf8', start, Math.min(h.msgEnd, start + RELEASE_TEXT));
+    // A release line is rare: the regex runs for it alone, never for a metrics line.
+    sink.release(this.app.name, h.time, text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
   }
 
   /** `app heroku-postgres` and the like: the platform source, or -1 for an app's own process. */

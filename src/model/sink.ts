@@ -23,3 +23,12 @@ export interface ObservationSink {
    */
   rebase?(time: number): void;
 }
+
+/**
+ * Where an app's release and deploy lines go (`app[api]: Release v42 created by …`,
+ * `Deploy 1a2b3c4 by …`): the dashboard marks them on every chart (docs/history.md).
+ * `time` is epoch ms; `text` is the line's message, at most 200 characters.
+ */
+export interface ReleaseSink {
+  release(app: string, time: number, text: string): void;
+}

@@ -16,7 +16,8 @@
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import type { Aggregator, AppState, ClosedWindow, Series } from '../aggregate/index.js';
 import { PooledRoom, WindowBuckets } from '../aggregate/index.js';
-import { type Budget, COUNTER, KIND_NAMES, MEASURE, type Metric, SAMPLE } from '../model/index.js';
+import type { ClosedStep, HistoryStore } from '../history/store.js';
+import { type Budget, COUNTER, KIND_NAMES, MEASURE, type Metric, type ReleaseSink, SAMPLE } from '../model/index.js';
 
 export const HISTORY_SECONDS = 900;
 export const HISTORY_STEP = 10;
@@ -32,6 +33,9 @@ const GATHER_OVERHEAD = 440;
 const POOL_MAX = 1024;
 /** Bytes of bucket room the pooled steps keep, in all (the aggregator's rule for its windows). */
 const POOL_BUCKET_BYTES = 2 << 20;
+/** Releases kept an app (the newest), and apps with releases kept: at most ~5 MB of text. */
+const RELEASES_KEPT = 20;
+const RELEASE_APPS = 1000;
 const FIELDS: Record<string, readonly string[]> = { measure: ['count', 'p50', 'p95', 'p99', 'max'], counter: ['sum'], sample: ['last'] };
 
 /**
@@ -115,6 +119,9 @@ export interface HistoryQuery {
   metric?: string;
   /** Points whose step starts at or after this, epoch s (a poll asks for what is new). */
   since?: number;
+  /** A range, epoch s: steps starting in [from, to) (docs/history.md); older than the ring, the store answers. */
+  from?: number;
+  to?: number;
   /** The busiest this many series (HISTORY_LIMIT when not given). */
   limit?: number;
   /** One line per value of this label, merged exactly; '' merges every series into one. */
@@ -149,7 +156,7 @@ export class Slicer {
   }
 }
 
-export class History {
+export class History implements ReleaseSink {
   private readonly tracks = new Map<Series, Track>();
   /** Every app's rings (its series' and its merges'), so a query walks one app's only. */
   private readonly byApp = new Map<string, Set<Track>>();
@@ -167,6 +174,13 @@ export class History {
   private readonly budget: Budget;
   /** The latest second every window ending by it has closed through. */
   through = -Infinity;
+  /** The first `through` this process saw: the ring holds nothing before it. */
+  private started = -Infinity;
+  /** Where closed steps outlive the process (docs/history.md), if anywhere. */
+  store: HistoryStore | null = null;
+  /** Each app's newest releases (t epoch s), oldest first. */
+  private readonly releases = new Map<string, { t: number; text: string }[]>();
+  private readonly closed: ClosedStep = { series: null as never, start: 0, count: 0, sum: 0, min: 0, max: 0, last: NaN, lastTime: 0, buckets: null };
   /**
    * Seconds after an app's newest window end before the page says "no data for …":
    * a live app's newest closed window trails the clock by its length, the grace and
@@ -261,6 +275,7 @@ export class History {
     if (h !== null) {
       w.mergeInto(h);
       t.count += w.count;
+      t.sum += w.sum;
       if (w.min < t.min) t.min = w.min;
       if (w.max > t.max) t.max = w.max;
     } else if (kind === COUNTER) t.sum += w.sum;
@@ -273,11 +288,18 @@ export class History {
   /** Writes the points of every step whose windows have all closed by `through`. */
   settle(through: number): void {
     if (through > this.through) this.through = through;
+    if (this.started === -Infinity && Number.isFinite(through)) this.started = through;
     for (const [end, list] of this.pending) {
       if (end > through) continue;
       this.pending.delete(end);
       for (const t of list) if (t.gathering >= 0 && (t.gathering + 1) * t.step === end) this.finish(t);
     }
+    this.store?.flush(through);
+  }
+
+  /** The oldest step start (epoch s) the ring answers for; older ranges are the store's. */
+  reach(): number {
+    return Math.max(this.started, this.through - HISTORY_SECONDS);
   }
 
   private finish(t: Track): void {
@@ -285,6 +307,8 @@ export class History {
     const index = t.gathering;
     t.merged = null;
     t.gathering = -1;
+    // A series' own step outlives the process; merges are made again from them.
+    if (this.store !== null && t.series !== null) this.hand(t, t.series, index, m);
     if (index > t.newest - t.slots) {
       // Steps with no window between the newest point and this one: no point.
       for (let i = Math.max(t.newest + 1, index - t.slots + 1); i < index; i++) t.values.fill(NaN, (i % t.slots) * t.fields, (i % t.slots) * t.fields + t.fields);
@@ -298,6 +322,42 @@ export class History {
       if (t.oldest < 0 || index < t.oldest) t.oldest = index;
     }
     this.recycle(m);
+  }
+
+  /** A closed step to the store, in the one reused ClosedStep. */
+  private hand(t: Track, series: Series, index: number, m: WindowBuckets | null): void {
+    const c = this.closed;
+    c.series = series;
+    c.start = index * t.step;
+    c.count = t.count;
+    c.sum = t.sum;
+    c.min = t.min;
+    c.max = t.max;
+    c.last = t.last;
+    c.lastTime = t.lastTime;
+    c.buckets = m;
+    (this.store as HistoryStore).add(c);
+  }
+
+  /** A release or deploy line of an app, kept to be marked on its charts. */
+  release(app: string, time: number, text: string): void {
+    const t = Math.floor(time / 1000);
+    let list = this.releases.get(app);
+    if (list === undefined) {
+      if (this.releases.size >= RELEASE_APPS) return;
+      this.releases.set(app, (list = []));
+    }
+    if (list.some((r) => r.t === t && r.text === text)) return;
+    list.push({ t, text });
+    list.sort((a, b) => a.t - b.t);
+    if (list.length > RELEASES_KEPT) list.shift();
+  }
+
+  /** The releases of `apps` in [from, to) (epoch s), as JSON text. */
+  private releasesJson(apps: Iterable<string>, from: number, to: number): string {
+    const out: { app: string; t: number; text: string }[] = [];
+    for (const app of apps) for (const r of this.releases.get(app) ?? []) if (r.t >= from && r.t < to) out.push({ app, t: r.t, text: r.text });
+    return JSON.stringify(out.sort((a, b) => a.t - b.t));
   }
 
   /** Pools a step's buckets, unless the pool is full or holds POOL_BUCKET_BYTES of room already. */
@@ -334,6 +394,8 @@ export class History {
       this.byApp.delete(app);
       this.lastEnd.delete(app);
     }
+    // An app's releases go with its last ring.
+    for (const app of this.releases.keys()) if (!this.byApp.has(app)) this.releases.delete(app);
     return dropped;
   }
 
@@ -424,20 +486,23 @@ export class History {
     sums.sort((a, b) => b.traffic - a.traffic);
     const limit = Math.min(q.limit ?? HISTORY_LIMIT, HISTORY_MAX_LIMIT);
     const parts: string[] = [];
+    // `since` (a poll): steps starting at or after it; `from` (a range): the step holding it too.
     const since = q.since ?? -Infinity;
+    const until = q.to ?? Infinity;
     for (let c = 0; c < chosen.length && c < limit; c++) {
       const p = slicer.pause();
       if (p !== null) await p;
       const t = chosen[c].t;
-      const first = Math.max(t.oldest, t.newest - t.slots + 1, Math.ceil(since / t.step));
-      if (first > t.newest) continue;
+      const first = Math.max(t.oldest, t.newest - t.slots + 1, q.from === undefined ? Math.ceil(since / t.step) : Math.floor(q.from / t.step));
+      const newest = Math.min(t.newest, Math.ceil(until / t.step) - 1);
+      if (first > newest) continue;
       const kind = KIND_NAMES[t.metric.kind];
       const names = FIELDS[kind];
       let text = `{"app":${JSON.stringify(t.app.name)},"metric":${JSON.stringify(t.metric.name)},"kind":"${kind}","labels":${JSON.stringify(t.labels())},"step":${t.step},"start":${first * t.step}`;
       if (t.metric.kind === SAMPLE) text += `,"cadence":${cadence(t)}`;
       for (let f = 0; f < names.length; f++) {
         text += `,"${names[f]}":[`;
-        for (let i = first; i <= t.newest; i++) {
+        for (let i = first; i <= newest; i++) {
           const v = t.values[(i % t.slots) * t.fields + f];
           text += `${i === first ? '' : ','}${number(v)}`;
         }
@@ -454,7 +519,9 @@ export class History {
     }
     const total = chosen.length + sums.length;
     const last = apps.length === 1 ? this.lastOf(apps[0]) : null;
-    return `{"through":${Number.isFinite(this.through) ? this.through : null},"now":${q.now ?? null},"last":${last},"staleAfter":${this.staleAfter},"total":${total},"series":[${parts.join(',')}]}`;
+    const from = q.from ?? (Number.isFinite(since) ? since : this.reach());
+    const releases = this.releasesJson(apps, from, until);
+    return `{"through":${Number.isFinite(this.through) ? this.through : null},"now":${q.now ?? null},"last":${last},"staleAfter":${this.staleAfter},"total":${total},"series":[${parts.join(',')}],"releases":${releases}}`;
   }
 
   /** True for the rings a query with `group` reads as they are. */

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Tenant } from '../model/index.js';
 import type { HistoryQuery } from '../outlets/history.js';
 import type { Rendering } from '../outlets/prometheus.js';
+import { openStore } from '../history/index.js';
 import { type Receiver, type Running, serve } from '../server/serve.js';
 import type { LookWhat } from '../server/context.js';
 import { HAND_OVER_MS, Hub } from './hub.js';
@@ -31,20 +32,32 @@ type ToPrimary =
   | { t: 'hello' }
   | { t: 'claim'; n: number; app: string; id: string }
   | { t: 'scrape'; n: number; scope: string | null; om: boolean }
-  | { t: 'look'; n: number; what: LookWhat; q: HistoryQuery };
+  | { t: 'look'; n: number; what: LookWhat; q: HistoryQuery }
+  | { t: 'release'; app: string; time: number; text: string };
 type ToWorker = { t: 'kind'; n?: undefined; d: KindDef } | { t: 'ready'; n: -1 } | { t: 'claimed'; n: number; ok: boolean } | { t: 'looked'; n: number; json: string } | { t: 'rendered'; n: number; contentType: string; chunks: Uint8Array[] } | { t: 'failed'; n: number; error: string };
 
 export function scaledOut(config: Config): boolean {
-  return config.workers > 1 || config.redisUrl !== '';
+  return config.workers > 1 || config.redisUrl !== '' || config.history.databaseUrl !== '';
 }
 
-function hubFor(config: Config, log: Logger): Hub {
-  const hub = new Hub(config, log, Date.now, config.redisUrl !== '');
+async function hubFor(config: Config, log: Logger): Promise<Hub> {
+  const store = await openStore(config.history, config.instance, log);
+  const hub = new Hub(config, log, Date.now, config.redisUrl !== '', store);
   const out = hub.view.outlet;
   out.extra.push(
     { name: 'drainmeter_workers', help: 'Worker processes taking drains in this dyno.', type: 'gauge', value: () => config.workers },
     { name: 'drainmeter_handover_waiting_series', help: "Series whose changes wait for a later hand-over: their app's share of one was full.", type: 'gauge', value: () => hub.waitingSeries },
   );
+  if (store !== null) {
+    const s = store.stats;
+    out.extra.push(
+      { name: 'drainmeter_history_up', help: "1 while the history's database takes writes, else 0 (steps wait in memory).", type: 'gauge', value: () => (s.up ? 1 : 0) },
+      { name: 'drainmeter_history_queue_bytes', help: 'Bytes of closed steps waiting for the database.', type: 'gauge', value: () => s.queueBytes },
+      { name: 'drainmeter_history_written_steps_total', help: 'Closed steps of series written to the database by this receiver.', type: 'counter', value: () => s.written },
+      { name: 'drainmeter_history_dropped_steps_total', help: 'Closed steps dropped from a full queue while the database was away.', type: 'counter', value: () => s.dropped },
+      { name: 'drainmeter_history_refused_series_total', help: "Series the database's history refused: their app's DRAINMETER_HISTORY_SERIES_PER_APP is used up.", type: 'counter', value: () => s.refused },
+    );
+  }
   if (config.redisUrl !== '') {
     const link = new RedisLink({
       url: config.redisUrl,
@@ -85,7 +98,7 @@ function timers(hub: Hub, log: Logger): () => void {
 /** Starts serving as the configuration asks; resolves with a stop(). */
 export async function serveScaled(config: Config, log: Logger): Promise<{ stop(reason: string): Promise<void> }> {
   if (cluster.isWorker) return worker(config, log);
-  const hub = hubFor(config, log);
+  const hub = await hubFor(config, log);
   const stopTimers = timers(hub, log);
   if (config.workers === 1) {
     const receiver: Receiver = {
@@ -95,6 +108,7 @@ export async function serveScaled(config: Config, log: Logger): Promise<{ stop(r
       handOver: (p) => hub.apply(p),
       waiting: (series) => hub.waiting.set(0, series),
       starting: () => hub.starting(),
+      release: (app, time, text) => hub.release(app, time, text),
       stop: async (deadline) => {
         stopTimers();
         await hub.stop(deadline);
@@ -141,6 +155,7 @@ function primary(config: Config, log: Logger, hub: Hub, stopTimers: () => void):
       }
       else if (m.t === 'waiting') hub.waiting.set(w.id, m.series);
       else if (m.t === 'hello' && ready) answer(w, { t: 'ready', n: -1 });
+      else if (m.t === 'release') hub.release(m.app, m.time, m.text);
       else if (m.t === 'claim') {
         const r = hub.claim(m.app, m.id);
         if (typeof r === 'boolean') answer(w, { t: 'claimed', n: m.n, ok: r });
@@ -261,6 +276,9 @@ async function worker(config: Config, log: Logger): Promise<Running> {
       sent = send({ t: 'waiting', series });
     },
     starting: () => starting,
+    release: (app, time, text) => {
+      send({ t: 'release', app, time, text });
+    },
     stop: () => sent,
     fields: { worker: cluster.worker?.id ?? 0 },
   };

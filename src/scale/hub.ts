@@ -10,6 +10,7 @@
 
 import { Alerts } from '../alerts/index.js';
 import type { Config } from '../config.js';
+import type { HistoryStore } from '../history/index.js';
 import type { Logger } from '../log.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import type { Rendering } from '../outlets/prometheus.js';
@@ -40,6 +41,8 @@ export class Hub {
   private readonly now: () => number;
   /** The dashboard's data, from the view's history. */
   readonly look: Look;
+  /** Where the dashboard's steps outlive the process (docs/history.md), if anywhere. */
+  readonly store: HistoryStore | null;
   /** Payloads that could not be read (a bug, or a foreign writer on our Redis keys). */
   refused = 0;
   /** Alerts, evaluated on the merged view (one evaluator of all receivers holds the lease). */
@@ -49,12 +52,16 @@ export class Hub {
   /** Series whose changes wait for a later hand-over, by worker (0: this process). */
   readonly waiting = new Map<number, number>();
 
-  constructor(config: Config, log: Logger, now: () => number, joined: boolean) {
+  constructor(config: Config, log: Logger, now: () => number, joined: boolean, store: HistoryStore | null = null) {
     this.log = log;
     this.now = now;
+    this.store = store;
     const merged = { ...config, grace: config.grace + MERGE_MARGIN_S };
     this.view = pipeline(merged, now());
-    this.own = joined && config.outlets.length > 0 ? pipeline(merged, now(), { history: false }) : null;
+    // Pushes and the store take this dyno's lines only: with Redis the view holds every receiver's.
+    this.own = joined && (config.outlets.length > 0 || store !== null) ? pipeline(merged, now(), { history: store !== null }) : null;
+    const writer = (this.own ?? this.view).history;
+    if (writer !== null) writer.store = store;
     this.frameIds = new FrameIds(this.view.budgets.frameIds, now);
     const pushFrom = this.own ?? this.view;
     this.outlets = startOutlets(config.outlets, {
@@ -66,7 +73,7 @@ export class Hub {
     });
     this.view.outlet.pushers = this.outlets;
     this.view.outlet.log = log;
-    const looked = lookAt(this.view.history);
+    const looked = lookAt(this.view.history, store, now);
     this.alerts = config.alerts === null ? null : new Alerts(config.alerts, { aggregator: this.view.aggregator, log, now, redisUrl: config.redisUrl, instance: config.instance });
     const alerts = this.alerts;
     if (alerts !== null) {
@@ -157,6 +164,12 @@ export class Hub {
     return this.redis === null ? null : this.redis.starting();
   }
 
+  /** A release line (docs/history.md): kept in the view's history, and in the store. */
+  release(app: string, time: number, text: string): void {
+    this.view.history?.release(app, time, text);
+    this.store?.release({ app, t: Math.floor(time / 1000), text });
+  }
+
   /** Every total of the view to zero (Redis reads them back whole). */
   zeroTotals(): void {
     zeroTotals(targetOf(this.view));
@@ -194,6 +207,6 @@ export class Hub {
       p.aggregator.advance(t);
       p.aggregator.closeAll();
     }
-    await Promise.all([flushOutlets(this.outlets, deadline, this.log), this.redis?.stop(deadline), this.alerts?.stop(deadline)]);
+    await Promise.all([flushOutlets(this.outlets, deadline, this.log), this.redis?.stop(deadline), this.alerts?.stop(deadline), this.store?.stop(deadline)]);
   }
 }

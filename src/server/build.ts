@@ -13,6 +13,8 @@ export interface Elsewhere {
   render: Render;
   look: Look;
   starting?: () => string | null;
+  /** Release lines, for the history kept elsewhere. */
+  release?(app: string, time: number, text: string): void;
 }
 
 export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
@@ -20,6 +22,8 @@ export function build(config: Config, now: () => number = Date.now, log: Logger 
   const processes = elsewhere === undefined ? 1 : config.workers;
   const p = pipeline(config, now(), { exporting: elsewhere !== undefined, processes });
   p.outlet.log = log;
+  const release = elsewhere?.release;
+  if (release !== undefined) p.ingest.releases = { release: (app, time, text) => release.call(elsewhere, app, time, text) };
   const { app, state } = createApp({
     config,
     aggregator: p.aggregator,

@@ -100,6 +100,13 @@ export async function dashboard(path: string, params: URLSearchParams, scope: st
     if (!/^\d{1,12}$/.test(since)) return { status: 400, type: 'text/plain', body: 'since: epoch seconds\n' };
     q.since = Number(since);
   }
+  for (const name of ['from', 'to'] as const) {
+    const v = params.get(name);
+    if (v === null) continue;
+    if (!/^\d{1,12}$/.test(v)) return { status: 400, type: 'text/plain', body: `${name}: epoch seconds\n` };
+    q[name] = Number(v);
+  }
+  if (q.from !== undefined && q.to !== undefined && q.to <= q.from) return { status: 400, type: 'text/plain', body: 'to: after from\n' };
   const limit = params.get('limit');
   if (limit !== null) {
     if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > HISTORY_MAX_LIMIT) return { status: 400, type: 'text/plain', body: `limit: 1 to ${HISTORY_MAX_LIMIT} series\n` };

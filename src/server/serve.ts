@@ -58,6 +58,8 @@ export interface Receiver {
   starting?(): string | null;
   /** After the last hand-over at stop: flush what is downstream by the deadline. */
   stop?(deadline: number): Promise<void>;
+  /** A release line (docs/history.md), for the history that keeps them. */
+  release?(app: string, time: number, text: string): void;
   /** Said in the listening line (`worker=2`). */
   fields?: Record<string, string | number>;
 }

@@ -1,0 +1,64 @@
+// The history's tables in PostgreSQL, made and migrated by drainmeter at start: a
+// schema_version table says which of MIGRATIONS ran; each runs once, in order, in one
+// transaction that holds the version table locked, so receivers starting together
+// migrate once (docs/history.md).
+//
+// A step row is (series, t, receiver): the series' id, the step's start (epoch s) and
+// the receiver that wrote it. Its values are what merges exactly: count, sum, min,
+// max, a sample's last value with its time (ms), and a measure's histogram buckets as
+// two arrays, schema 6 keys (aggregate/buckets.ts) ascending and their counts. Reads
+// add receivers' rows of one (series, t). The tables are ordered by the primary key;
+// a BRIN index on t (a few pages: rows come in time order) finds what retention
+// deletes and what a roll-up reads.
+
+import { TIERS } from './store.js';
+
+export const VERSION_TABLE = 'drainmeter_schema_version';
+
+/** The table of a tier: drainmeter_steps_10s, _1m, _1h. */
+export function stepTable(tier: { name: string }): string {
+  return `drainmeter_steps_${tier.name}`;
+}
+
+const steps = TIERS.map(
+  (tier) => `
+CREATE TABLE ${stepTable(tier)} (
+  series integer NOT NULL,
+  t integer NOT NULL,
+  receiver smallint NOT NULL,
+  count double precision,
+  sum double precision,
+  min double precision,
+  max double precision,
+  last double precision,
+  last_t double precision,
+  keys integer[],
+  counts integer[],
+  PRIMARY KEY (series, t, receiver)
+);
+CREATE INDEX ${stepTable(tier)}_t ON ${stepTable(tier)} USING brin (t);`,
+).join('\n');
+
+/** Each entry is one schema version's statements; never edit one that shipped, add the next. */
+export const MIGRATIONS: readonly string[] = [
+  `
+CREATE TABLE drainmeter_receivers (
+  id smallserial PRIMARY KEY,
+  name text NOT NULL UNIQUE
+);
+CREATE TABLE drainmeter_series (
+  id serial PRIMARY KEY,
+  app text NOT NULL,
+  metric text NOT NULL,
+  kind smallint NOT NULL,
+  labels text NOT NULL,
+  UNIQUE (app, metric, labels)
+);
+${steps}
+CREATE TABLE drainmeter_releases (
+  app text NOT NULL,
+  t integer NOT NULL,
+  text text NOT NULL,
+  PRIMARY KEY (app, t, text)
+);`,
+];
