@@ -23,7 +23,7 @@ import { drainPassword } from '../src/server/auth.js';
 const LINES = 100;
 /** Bodies for each second of log: 1,000 lines a second. */
 const PER_SECOND = 10;
-/** The deployed form: drain credentials on every request (SPEC §3). */
+/** The deployed form: drain credentials on every request (docs/http-api.md). */
 const SECRET = 'bench-secret-of-32-characters-xx';
 const APP = 'bench';
 const BASIC = 'Basic ' + Buffer.from(`${APP}:${drainPassword(SECRET, APP)}`).toString('base64');
@@ -97,7 +97,7 @@ export async function httpBench(rounds: number): Promise<string> {
   const cli = new URL('../src/cli.js', import.meta.url).pathname;
   const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
   const results: Record<string, number[]> = { discard: [], drainmeter: [], credentials: [], workers: [], redis: [] };
-  // Scale-out (SPEC §8): two workers, and one process joined through a real Redis.
+  // Scale-out (docs/scale-out.md): two workers, and one process joined through a real Redis.
   const redis = await redisServer();
   if (redis === null) delete results.redis;
   const env: Record<string, Record<string, string>> = {

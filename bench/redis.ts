@@ -1,4 +1,4 @@
-// What joining receivers through Redis costs Redis (SPEC §8): commands and bytes per
+// What joining receivers through Redis costs Redis (docs/scale-out.md): commands and bytes per
 // 100-line batch and per hand-over, and Redis memory per series. A real redis-server
 // on a free port, one `drainmeter serve` with REDIS_URL; counts from INFO
 // commandstats and stats, memory from MEMORY USAGE of our keys.

@@ -34,7 +34,7 @@ function publicUrl(config: Config): string {
 
 /**
  * On a Heroku dyno, open mode would listen on loopback, where the router cannot reach
- * it (R10 a minute later): refuse at once, saying what to run (SPEC §1).
+ * it (R10 a minute later): refuse at once, saying what to run (docs/cli.md).
  */
 function refuseOpenDyno(config: Config): void {
   const dyno = process.env.DYNO;

@@ -1,4 +1,4 @@
-// Configuration, read and validated once at start (SPEC §1). Every option is a flag
+// Configuration, read and validated once at start (docs/cli.md). Every option is a flag
 // and an environment variable (`--max-series` ⇔ DRAINMETER_MAX_SERIES); flags win.
 // A bad value is a ConfigError whose message is the one line the CLI prints before
 // exiting 2.
@@ -33,7 +33,7 @@ export interface Config {
   url: string;
   /** The outlets the options turn on (outlets/index.ts), validated. */
   outlets: Configured[];
-  /** Worker processes sharing the port (SPEC §8). */
+  /** Worker processes sharing the port (docs/scale-out.md). */
   workers: number;
   /** Redis joining receivers ('' for none): REDIS_TLS_URL, else REDIS_URL. */
   redisUrl: string;
@@ -132,7 +132,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv, flags: Flags =
   }
   // The series' default fits the memory the dyno has (docs/limits.md).
   if ((env.DRAINMETER_MAX_SERIES ?? '') === '') values.set('max-series', String(seriesForMemory(memoryMb(env))));
-  // Heroku sets WEB_CONCURRENCY by dyno size: the workers' default (SPEC §8).
+  // Heroku sets WEB_CONCURRENCY by dyno size: the workers' default (docs/scale-out.md).
   if (values.get('workers') === '') values.set('workers', env.WEB_CONCURRENCY !== undefined && env.WEB_CONCURRENCY !== '' ? env.WEB_CONCURRENCY : '1');
   let parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] };
   try {

@@ -1,4 +1,4 @@
-// drainmeter's own events, as logfmt on stdout (SPEC §3): `at=info msg=listening port=8080`.
+// drainmeter's own events, as logfmt on stdout (docs/http-api.md): `at=info msg=listening port=8080`.
 
 import { printable } from './model/printable.js';
 

@@ -1,6 +1,6 @@
 // Ingest + aggregate + the Prometheus outlet, from a Config: what `serve` and `tail`
 // both run. `serve` closes windows by a clock it advances, `tail` (watermark) by the
-// largest timestamp seen. Every budget a tenant can use (SPEC §6) is made here, once,
+// largest timestamp seen. Every budget a tenant can use (docs/limits.md) is made here, once,
 // and sweep() gives back what expired.
 
 import { Aggregator } from './aggregate/index.js';
@@ -52,7 +52,7 @@ export function pipeline(config: Config, clock: number, { watermark = false, exp
     clock,
     budgets,
   );
-  // tail (watermark) gives a bare line the stream's latest time; serve its arrival (SPEC §4).
+  // tail (watermark) gives a bare line the stream's latest time; serve its arrival (docs/conventions.md).
   const ingest = new Ingest(aggregator, { names: budgets.names, bareTime: watermark ? 'latest' : 'arrival' }, catalog);
   const outlet = new PrometheusOutlet(aggregator, catalog, config.quantiles);
   const kept = history ? new History(aggregator, budgets.history) : null;

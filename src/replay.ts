@@ -1,5 +1,5 @@
 // `drainmeter replay FILE --url URL`: sends a log file to a drain as logplex would,
-// a load and demo tool. Lines of any SPEC §4 format become RFC 5424 messages, framed
+// a load and demo tool. Lines of any docs/conventions.md format become RFC 5424 messages, framed
 // in batches with Logplex-Msg-Count and one Logplex-Frame-Id per batch (kept on
 // retries, so the drain can tell a retry from a new batch). 429 and 5xx are retried
 // after Retry-After or a growing pause, like logplex; another 4xx drops the batch.

@@ -1,5 +1,5 @@
 // `drainmeter tail [FILE…]`: lines from files or stdin (`-` or none; `heroku logs -t |
-// drainmeter tail`), every format of SPEC §4 detected per line, saved logplex bodies
+// drainmeter tail`), every format of docs/conventions.md detected per line, saved logplex bodies
 // too. A line without a timestamp takes the latest one of the stream, and windows
 // close by the largest timestamp seen minus grace, so a day-old file replays into the
 // right windows at full speed. Each closed window is printed; at EOF every window is flushed.

@@ -50,7 +50,7 @@ export function newRun(options: IngestOptions = {}): Run {
 
 export const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 
-/** Feeds text lines (any SPEC §4 format) as one body. */
+/** Feeds text lines (any docs/conventions.md format) as one body. */
 export function feedLines(run: Run, lines: string[], app = 'default', prefix = '', now = NOW): void {
   const tenant = run.tenant(app);
   const names = run.ingest.nameTable(tenant, prefix);
@@ -86,7 +86,7 @@ export function named(seen: Observation[], name: string): Observation[] {
   return seen.filter((o) => o.name === name);
 }
 
-/** Nearest rank (the definition SPEC §5 uses): the ceil(q·n)-th smallest of `values`. */
+/** Nearest rank (the definition docs/conventions.md uses): the ceil(q·n)-th smallest of `values`. */
 export function nearestRank(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];

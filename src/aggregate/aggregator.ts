@@ -1,4 +1,4 @@
-// Observations to series to windows (SPEC §4, §5). The clock is a parameter: serve
+// Observations to series to windows (docs/conventions.md). The clock is a parameter: serve
 // advances it with the wall clock, tail with the largest timestamp seen, tests with
 // whatever they like. Nothing here reads a timer or touches I/O.
 //
@@ -32,7 +32,7 @@ export interface AggregatorOptions {
   /** Seconds without data before a series is dropped. */
   seriesTtl: number;
   /**
-   * Scale-out (SPEC §8): this aggregator collects for another to merge. Windows are
+   * Scale-out (docs/scale-out.md): this aggregator collects for another to merge. Windows are
    * never closed by the clock, only taken by export (scale/delta.ts); series keep no
    * quantile window. Lateness is still judged by the clock.
    */
@@ -54,7 +54,7 @@ export interface PartialWindow {
   counts: number[];
 }
 
-/** Open windows one series may hold (SPEC §6): lines for a window past these count in totals only. */
+/** Open windows one series may hold (docs/limits.md): lines for a window past these count in totals only. */
 export const MAX_OPEN_WINDOWS = 8;
 /** What an open window costs the app, bytes (the object; its buckets are charged as they grow). */
 export const WINDOW_BYTES = 256;
@@ -98,7 +98,7 @@ function windowStart(sec: number, res: number): number {
   return Math.floor(sec / res) * res;
 }
 
-/** Timestamps further ahead of arrival than this are taken as their arrival (SPEC §4). */
+/** Timestamps further ahead of arrival than this are taken as their arrival (docs/conventions.md). */
 const FUTURE_MS = 5 * 60_000;
 
 const NOBODY: ReadonlySet<AppState> = new Set();

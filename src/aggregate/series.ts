@@ -15,7 +15,7 @@ import { WindowBuckets } from './window-buckets.js';
  * that a WindowBuckets takes them, in no order. Windows are pooled by the
  * aggregator, so a window costs no allocation (bench/series.ts: per-window typed
  * arrays made RSS 28 KB a series). The app whose series holds the window pays, in
- * bytes of the windows budget, for the buckets it grows (SPEC §6); refused, the
+ * bytes of the windows budget, for the buckets it grows (docs/limits.md); refused, the
  * value is not windowed.
  */
 export class Window implements Charge {

@@ -43,7 +43,7 @@ export interface IngestOptions {
   /** Distinct drain prefixes of one app. */
   maxPrefixesPerApp?: number;
   /**
-   * What time a line without one takes (SPEC §4): `arrival` (serve), or `latest`,
+   * What time a line without one takes (docs/conventions.md): `arrival` (serve), or `latest`,
    * the latest timestamp of the stream so far (tail: a bare line in a day-old file
    * must not make the rest of it late).
    */
@@ -87,7 +87,7 @@ export class Ingest {
   readonly platform: Platform;
   /** Feed octet-counted RFC 5424 frames here (FrameReader's sink). */
   readonly frames: FrameSink = new SyslogFrames(this);
-  /** Feed lines of any SPEC §4 format here (LineReader's sink). */
+  /** Feed lines of any docs/conventions.md format here (LineReader's sink). */
   readonly lines: FrameSink = new AnyLines(this);
 
   readonly budget: Budget;
@@ -212,7 +212,7 @@ export class Ingest {
     else this.stats.rejected[BAD_FRAME]++;
   }
 
-  /** A line in any format of SPEC §4, colour codes removed. */
+  /** A line in any format of docs/conventions.md, colour codes removed. */
   anyLine(buf: Buffer, start: number, end: number): void {
     if (this.escapes.within(buf, start, end)) {
       if (this.scratch.length < end - start) this.scratch = Buffer.allocUnsafe(end - start);
@@ -287,7 +287,7 @@ export class Ingest {
     }
   }
 
-  /** Counts the line and settles its time (SPEC §4). */
+  /** Counts the line and settles its time (docs/conventions.md). */
   private timed(h: LineHeader): void {
     const stats = this.stats;
     stats.lines++;

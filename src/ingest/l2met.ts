@@ -1,4 +1,4 @@
-// The l2met conventions (SPEC §2): `measure#NAME=VALUE[UNIT]` (and legacy
+// The l2met conventions (docs/conventions.md): `measure#NAME=VALUE[UNIT]` (and legacy
 // `measure.NAME=`), `count#NAME[=VALUE[UNIT]]`, `sample#NAME=VALUE[UNIT]`, and
 // `source=S` labelling every metric of the line. `source` may come after the
 // metrics, so a line is tokenized once into a scratch list of metric positions and

@@ -1,5 +1,5 @@
 // The header in front of a log message, in the three shapes drainmeter reads
-// (SPEC §2, §4). Fills one reused LineHeader with ranges over the caller's buffer.
+// (docs/conventions.md). Fills one reused LineHeader with ranges over the caller's buffer.
 //
 //   RFC 5424 (logplex, log-shuttle):  <PRI>1 TIMESTAMP HOST APPNAME PROCID MSGID [SD] MESSAGE
 //   `heroku logs -t`:                 TIMESTAMP APPNAME[PROCID]: MESSAGE
@@ -161,7 +161,7 @@ function parseCli(buf: Buffer, start: number, end: number, h: LineHeader): boole
   return true;
 }
 
-/** Any line of SPEC §4, detected by its first byte: `<` syslog, a digit a timestamp, else bare. */
+/** Any line of docs/conventions.md, detected by its first byte: `<` syslog, a digit a timestamp, else bare. */
 export function parseAnyLine(buf: Buffer, start: number, end: number, h: LineHeader): void {
   end = trimEnd(buf, start, end);
   const b = buf[start];

@@ -4,7 +4,7 @@
 // allocating.
 //
 // One table per app and drain prefix, its entries charged in bytes to the app's
-// share of the names budget (SPEC §6): one app flooding new names fills its own
+// share of the names budget (docs/limits.md): one app flooding new names fills its own
 // share, never another app's, and the sweep gives the bytes back (Ingest.sweep).
 //
 // A table builds names by a NameScheme: an app's own metrics (`source` label, names

@@ -1,4 +1,4 @@
-// VALUE[UNIT] read straight from bytes (SPEC §2): optional sign, digits, optional
+// VALUE[UNIT] read straight from bytes (docs/conventions.md): optional sign, digits, optional
 // fraction, optional exponent, then a unit made of letters, `%` or `µ` up to the end
 // of the value. The decimal is exact: the mantissa is gathered as an integer and
 // scaled by one exact power of ten (Clinger's fast path), which is correctly rounded

@@ -1,4 +1,4 @@
-// OTLP logs (SPEC §10, Heroku Fir's telemetry drains) to a table of records over one
+// OTLP logs (docs/http-api.md, Heroku Fir's telemetry drains) to a table of records over one
 // buffer: each record's body range, time and platform source, so the ingest reads
 // them as it reads logplex frames, with no object per record.
 //
@@ -21,7 +21,7 @@
 
 import { jsonCost } from './json-depth.js';
 
-/** Where a record comes from, by the resource's `service.name` (SPEC §10). */
+/** Where a record comes from, by the resource's `service.name` (docs/http-api.md). */
 export const SOURCE_APP = 0; // the app's own lines: l2met conventions
 export const SOURCE_ROUTER = 1; // heroku-router
 export const SOURCE_RUNTIME = 2; // heroku-runtime: a dyno's platform lines

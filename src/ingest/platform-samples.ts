@@ -1,4 +1,4 @@
-// The platform's sample lines (SPEC §2) and the families they go to: dyno runtime
+// The platform's sample lines (docs/conventions.md) and the families they go to: dyno runtime
 // metrics (`heroku web.1`, log-runtime-metrics), and the metrics logs of Heroku
 // Postgres, Redis and PgBouncer (`app heroku-postgres`, …). Each source has its own
 // family prefix, so a dyno's `memory_total` and Postgres' `memory-total` never share

@@ -1,4 +1,4 @@
-// The Heroku platform's own lines (SPEC §2), turned into metrics with no code in the
+// The Heroku platform's own lines (docs/conventions.md), turned into metrics with no code in the
 // app: router request lines, dyno error codes (R14, …) and logplex drop notices.
 // Runtime-metrics, Postgres, Redis and PgBouncer lines are `sample#` lines: l2met reads
 // them into their own families (platform-samples.ts).

@@ -1,4 +1,4 @@
-// Units become Prometheus base units (SPEC §2). Resolved once per metric name, when
+// Units become Prometheus base units (docs/conventions.md). Resolved once per metric name, when
 // the name is first seen, so this works on strings.
 
 export class Unit {

@@ -1,4 +1,4 @@
-// Every budget a tenant can use up (SPEC §6): bounded in total and per app, measured
+// Every budget a tenant can use up (docs/limits.md): bounded in total and per app, measured
 // in bytes where entries can be large, and given back when what used it expires.
 // A Budget is one such bound; a Tenant records what it holds of each, so one app's
 // use can never take what another app's drain needs beyond its own share.

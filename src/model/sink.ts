@@ -18,7 +18,7 @@ export interface ObservationSink {
   observe(metric: Metric, label1: string, label2: string, value: number): void;
   /**
    * The stream's first own timestamp, after lines without one took their arrival
-   * time (tail, SPEC §4): a clock those lines moved goes back to it, so a day-old
+   * time (tail, docs/conventions.md): a clock those lines moved goes back to it, so a day-old
    * file that starts with a bare line is not late from its second line on.
    */
   rebase?(time: number): void;

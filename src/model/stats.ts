@@ -1,5 +1,5 @@
 // What ingest counts for one body or stream: lines, and rejections by reason. The
-// routes and the CLI turn these into the self-metrics of SPEC §6; every reason is
+// routes and the CLI turn these into the self-metrics of docs/limits.md; every reason is
 // exposed from the start, at 0.
 
 export const REASONS = [

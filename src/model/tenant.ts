@@ -1,5 +1,5 @@
 // One app (a drain's user name; `default` without one): what it holds of every
-// budget, and the self-metrics of SPEC §6 counted for it. The aggregator's AppState
+// budget, and the self-metrics of docs/limits.md counted for it. The aggregator's AppState
 // extends it with the app's series; ingest and the server see only this.
 
 import { Holder } from './budget.js';

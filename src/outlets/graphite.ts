@@ -1,4 +1,4 @@
-// Graphite plaintext (SPEC §7), l2met style: each closed window as one line per
+// Graphite plaintext (docs/push.md), l2met style: each closed window as one line per
 // statistic, `PATH VALUE TIMESTAMP`, to carbon over TCP.
 //
 //   PREFIX.APP.NAME[.LABEL_VALUES].STAT   (PREFIX: drainmeter.INSTANCE by default)

@@ -1,4 +1,4 @@
-// What the dashboard draws (SPEC §9): for every series, a ring of the last 15 minutes
+// What the dashboard draws (docs/dashboard.md): for every series, a ring of the last 15 minutes
 // in steps of HISTORY_STEP seconds (the series' resolution when that is longer), made
 // from closed windows as they close. A step's windows are merged exactly as /metrics
 // merges them (their histogram buckets added), so a point is
@@ -9,7 +9,7 @@
 //
 // Points are Float32 (seven digits; a chart needs fewer): 90 points a series, so a
 // measure's ring is 1,440 bytes and a counter's or sample's 360. Each ring is charged
-// to its app's history budget (model/budget.ts, SPEC §6); a series past it has no
+// to its app's history budget (model/budget.ts, docs/limits.md); a series past it has no
 // history. A step's point is written once all its windows have closed, so the page
 // shows a new point every step, grace seconds after the step's end.
 

@@ -1,4 +1,4 @@
-// Every outlet that closed windows can go to besides /metrics (SPEC §7). A new outlet
+// Every outlet that closed windows can go to besides /metrics (docs/push.md). A new outlet
 // is one file and one line here: its options join the configuration, and serve and
 // tail start it when they configure it.
 

@@ -1,6 +1,6 @@
 // What the push outlets share about measures: a series' cumulative histogram of its
 // closed windows, and its buckets laid out at a schema, as remote write's native
-// histograms and OTLP's exponential histograms want them (SPEC §7).
+// histograms and OTLP's exponential histograms want them (docs/push.md).
 //
 // Our buckets are the native-histogram scheme at schema 6 (aggregate/buckets.ts):
 // bucket i holds (2^((i-1)/64), 2^(i/64)]. At schema s < 6 bucket j holds the 2^(6-s)

@@ -1,4 +1,4 @@
-// OTLP/HTTP metrics (SPEC §7), configured by the standard OpenTelemetry exporter
+// OTLP/HTTP metrics (docs/push.md), configured by the standard OpenTelemetry exporter
 // variables: every second, the windows closed since the last request as one
 // ExportMetricsServiceRequest, protobuf (default) or JSON, gzip or not.
 //
@@ -10,7 +10,7 @@
 //
 // Points are stamped at the window's end and start at the series' first window.
 // The resource is service.name (OTEL_SERVICE_NAME, else drainmeter) and
-// service.instance.id (the instance of SPEC §7); each point's attributes are its
+// service.instance.id (the instance of docs/push.md); each point's attributes are its
 // labels. 429, 502, 503, 504, a network error or a timeout is retried (OTLP's
 // retryable codes) with backoff; any other failure is dropped and counted, and so
 // are points a receiver reports rejected in a partial success.

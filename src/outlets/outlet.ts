@@ -48,7 +48,7 @@ export interface Configured {
   settings: unknown;
 }
 
-/** What a push outlet has done (SPEC §7 self-metrics). */
+/** What a push outlet has done (docs/push.md self-metrics). */
 export class PushStats {
   samples = 0;
   dropped = 0;

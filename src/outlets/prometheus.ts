@@ -6,7 +6,7 @@
 //
 // Rendering yields to the event loop every few milliseconds, so drains and /healthz
 // are answered during a long scrape, and scrapes of the same scope that arrive while
-// one is being rendered share it (SPEC §6).
+// one is being rendered share it (docs/limits.md).
 
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import client from 'prom-client';
@@ -76,7 +76,7 @@ const PER_APP: [string, string, FamilyType, PerApp][] = [
 
 export class PrometheusOutlet {
   readonly requests = new RequestCounts();
-  /** The running outlets, for the push self-metrics of those that push (SPEC §7). */
+  /** The running outlets, for the push self-metrics of those that push (docs/push.md). */
   pushers: readonly Outlet[] = [];
   private readonly aggregator: Aggregator;
   private readonly catalog: Catalog;

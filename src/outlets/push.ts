@@ -1,4 +1,4 @@
-// What every push outlet shares (SPEC §7): the `instance` every pushed series
+// What every push outlet shares (docs/push.md): the `instance` every pushed series
 // carries, the bound of a queue waiting to be sent, and the backoff between retries;
 // for the HTTP ones, their URL and header options, the queue of requests, and the
 // once-a-second batching.

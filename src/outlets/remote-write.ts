@@ -1,4 +1,4 @@
-// Prometheus remote write 1.0 (SPEC §7): every closed window becomes samples of a
+// Prometheus remote write 1.0 (docs/push.md): every closed window becomes samples of a
 // WriteRequest (protobuf.ts), snappy-compressed (snappy.ts), POSTed once a second.
 //
 //   counter  NAME_total{…}          the total through the window, at its end
@@ -19,7 +19,7 @@
 // most MAX_RETRY_MS; a 4xx is dropped and counted. Requests waiting are bounded in
 // bytes (PUSH_QUEUE_BYTES); past it, the newest batch is dropped and counted.
 //
-// The histogram counts windows only: a late line (SPEC §4) is in NAME_count of
+// The histogram counts windows only: a late line (docs/conventions.md) is in NAME_count of
 // /metrics and of the summary, not in the histogram, which holds no window for it.
 
 import type { ClosedWindow, Series } from '../aggregate/index.js';

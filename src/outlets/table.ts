@@ -1,4 +1,4 @@
-// The live terminal view of `tail --format table` (SPEC §9), a `top` for log metrics:
+// The live terminal view of `tail --format table` (docs/dashboard.md), a `top` for log metrics:
 // one row per series, sorted by traffic; a rate per second and p50/p95/p99 over the
 // last RECENT_S seconds of the stream's closed windows, in human units with the unit
 // shown (ms, MB); rows with no window for RECENT_S dimmed, gone after STALE_S; fitted

@@ -1,4 +1,4 @@
-// Closed windows as text (SPEC §5): one line per series per window, logfmt or JSON.
+// Closed windows as text (docs/conventions.md): one line per series per window, logfmt or JSON.
 // A measure reports count, sum, min, max, mean and each quantile; a counter its
 // window's sum; a sample its last value.
 

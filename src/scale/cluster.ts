@@ -1,4 +1,4 @@
-// `drainmeter serve` beyond one process (SPEC §8). With DRAINMETER_WORKERS > 1 the
+// `drainmeter serve` beyond one process (docs/scale-out.md). With DRAINMETER_WORKERS > 1 the
 // primary forks the workers, which share the port (node:cluster) and take the drains;
 // the primary holds the hub: the merged view every worker's /metrics shows (asked
 // for over IPC), the Frame-Ids of the dyno, the push outlets, and the Redis link.

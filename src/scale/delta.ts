@@ -1,4 +1,4 @@
-// What one receiver hands another (SPEC §8): everything its lines added since the
+// What one receiver hands another (docs/scale-out.md): everything its lines added since the
 // last hand-over, as one payload. Workers send theirs to the primary of their dyno;
 // the primary sends its dyno's to Redis for every other receiver. A payload holds,
 // per app, the self-metric counts, and per series the totals added (count, sum),

@@ -1,4 +1,4 @@
-// Where a dyno's numbers meet (SPEC §8). Receivers (the workers of a dyno, or the
+// Where a dyno's numbers meet (docs/scale-out.md). Receivers (the workers of a dyno, or the
 // one process) collect with exporting aggregators and hand their payloads here every
 // tick; the hub merges them into the view /metrics shows, decides Frame-Ids, runs the
 // push outlets once for the dyno, and, with Redis, sends its payloads to every other

@@ -1,4 +1,4 @@
-// Receivers joined through Redis (SPEC §8). Keys, all under the hash tag {dm} (one
+// Receivers joined through Redis (docs/scale-out.md). Keys, all under the hash tag {dm} (one
 // slot, so the scripts run on a Redis Cluster too):
 //
 //   {dm}:s          a stream: one entry per payload (o = origin, n = its number in the

@@ -1,4 +1,4 @@
-// `tail --format prom FILE…` on every core (SPEC §4): each file is split at line
+// `tail --format prom FILE…` on every core (docs/conventions.md): each file is split at line
 // boundaries into shares, one per thread; each thread reads its share into its own
 // pipeline, as one thread would read the whole stream, and hands back its totals
 // (a delta payload, delta.ts) and the closed windows of its measures; the shares

@@ -1,4 +1,4 @@
-// The hono app (SPEC §3, §10): the routes of routes/, mounted on one app. Pure of
+// The hono app (docs/http-api.md): the routes of routes/, mounted on one app. Pure of
 // sockets and timers: the wall clock is injected, and app.request() tests it whole.
 
 import { Hono } from 'hono';

@@ -1,4 +1,4 @@
-// Drain credentials (SPEC §3): HTTP Basic, user = app name, password =
+// Drain credentials (docs/http-api.md): HTTP Basic, user = app name, password =
 // base64url(HMAC-SHA256(key = a secret, message = app name)) without padding,
 // compared in constant time against every secret (the first signs; all verify, so
 // keys rotate without breaking drains).

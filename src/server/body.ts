@@ -1,5 +1,5 @@
 // A request body as the Buffer chunks it arrived in (no copy into one ArrayBuffer),
-// up to a limit, gzip decoded as it streams (SPEC §3: the limit holds for the decoded
+// up to a limit, gzip decoded as it streams (docs/http-api.md: the limit holds for the decoded
 // bytes too, so a zip bomb stops at the limit). From the Node request when the server
 // is @hono/node-server; from the web stream otherwise (app.request() in tests).
 // Nothing is parsed until the body is complete, so a body cut off or refused is never

@@ -1,4 +1,4 @@
-// The dashboard (SPEC §9), for the hono route and `tail --listen` alike: the page and
+// The dashboard (docs/dashboard.md), for the hono route and `tail --listen` alike: the page and
 // its scripts (web/, and uPlot from its package: no CDN), and its data as JSON, which
 // the page polls: dashboard/overview.json?app=… (an app's overview),
 // dashboard/history.json?app=…&metric=…[&group=LABEL][&q=TEXT][&since=…] (a metric's

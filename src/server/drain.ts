@@ -1,4 +1,4 @@
-// What every drain route does before and around reading a body (SPEC §3, §6, §10):
+// What every drain route does before and around reading a body (docs/http-api.md, docs/limits.md):
 // credentials, content type and encoding, query parameters, the body limit, the
 // app's share of the in-flight bytes, a bounded and rate-checked read; then the
 // body goes through its format into the ingest. Routes differ only in how they

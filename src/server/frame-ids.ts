@@ -1,7 +1,7 @@
-// Logplex-Frame-Ids accepted in the last 10 minutes, per app (SPEC §3: logplex
+// Logplex-Frame-Ids accepted in the last 10 minutes, per app (docs/http-api.md: logplex
 // retries a batch with the same id, and a retry must not count twice). Each app has
 // its own LRU, so one app's ids never push out another's; what an app remembers is
-// charged in bytes to its share of the frame-id budget (SPEC §6), and given back as
+// charged in bytes to its share of the frame-id budget (docs/limits.md), and given back as
 // ids expire or are pushed out. An id longer than 64 bytes is remembered by its
 // SHA-256, so an entry costs the same whatever the sender puts in the header.
 

@@ -43,7 +43,7 @@ export interface ServeLimits {
 }
 
 /**
- * Scale-out (SPEC §8): where this process's numbers go instead of its own /metrics
+ * Scale-out (docs/scale-out.md): where this process's numbers go instead of its own /metrics
  * and outlets. It collects with an exporting pipeline and hands over every tick.
  */
 export interface Receiver {

@@ -1,4 +1,4 @@
-// The Heroku deploy path (SPEC §1), as a dyno runs it: the Procfile's web command,
+// The Heroku deploy path (docs/cli.md), as a dyno runs it: the Procfile's web command,
 // with the environment Heroku gives (DYNO, PORT) and the secrets app.json generates
 // or `heroku config:set` sets, and without them.
 

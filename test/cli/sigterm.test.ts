@@ -1,4 +1,4 @@
-// SIGTERM under load (SPEC §3): batches stream in, SIGTERM arrives, and every batch
+// SIGTERM under load (docs/http-api.md): batches stream in, SIGTERM arrives, and every batch
 // answered 204 is in the final flush of windows; the process exits 0 within 25 s.
 
 import { spawn } from 'node:child_process';

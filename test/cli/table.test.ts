@@ -1,4 +1,4 @@
-// The live table of `drainmeter tail` (SPEC §9), seen through a real terminal (tmux)
+// The live table of `drainmeter tail` (docs/dashboard.md), seen through a real terminal (tmux)
 // at 160×45 and 80×24: on a terminal, table is the default format; the rows a user
 // sees are sorted by traffic, with rates and quantiles over the last 10 s of the
 // stream in human units, stale rows dimmed, rows gone quiet for a minute dropped, and

@@ -1,4 +1,4 @@
-// `tail --format prom` on several threads gives what one thread gives (SPEC §4): on
+// `tail --format prom` on several threads gives what one thread gives (docs/conventions.md): on
 // a file of every line format, whose timestamps jitter by ±8 s (so lines come late,
 // at share boundaries too), with bare lines everywhere (a share that starts with one
 // cannot know its time), the exposition and the late and rejected counts are one

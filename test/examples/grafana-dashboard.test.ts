@@ -159,7 +159,7 @@ describe.skipIf(!available)('examples/grafana-dashboard.json against real Promet
           return fill(typeof q === 'string' ? q : (q?.query ?? ''), { app: 'shop' });
         };
         expect(await labelValues(prom(), query('app'))).toEqual(expect.arrayContaining(['blog', 'shop']));
-        // The names SPEC §2 gives measure#db.latency=…ms and count#orders.created.
+        // The names docs/conventions.md gives measure#db.latency=…ms and count#orders.created.
         expect(await labelValues(prom(), query('measure'))).toEqual(['db_latency_seconds', 'render_time_seconds']);
         expect(await labelValues(prom(), query('counter'))).toEqual(['orders_created_total']);
       });

@@ -17,7 +17,7 @@ function values(r: Run, name: string): number[] {
   return named(r.sink.seen, name).map((o) => o.value);
 }
 
-describe('l2met keys (SPEC §2)', () => {
+describe('l2met keys (docs/conventions.md)', () => {
   it('turns measure#, count# and sample# into a measure, a counter and a sample', () => {
     const r = run(['measure#db.latency=21ms count#orders.created=1 sample#queue.depth=7']);
     expect(r.sink.seen.map((o) => [o.name, o.kind, o.value])).toEqual([

@@ -76,7 +76,7 @@ describe('RFC 5424 header', () => {
   );
 });
 
-describe('any line (SPEC §4)', () => {
+describe('any line (docs/conventions.md)', () => {
   it('reads `heroku logs -t` lines', () => {
     expect(any('2026-11-22T10:00:01.123456+00:00 app[web.1]: measure#x=1ms')).toEqual({
       format: FORMAT_CLI, time: T, badTime: false, app: 'app', proc: 'web.1', msg: 'measure#x=1ms',

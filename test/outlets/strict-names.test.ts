@@ -1,4 +1,4 @@
-// Property (SPEC §6): whatever metric names apps send, in whatever order and kind —
+// Property (docs/limits.md): whatever metric names apps send, in whatever order and kind —
 // the suffix tricks (`x` and `x_count`, `z` and `z_total`, `h` and `h_created`),
 // reserved prefixes, units that add suffixes, drain prefixes — every exposition is
 // accepted by the strict parsers: promtool for the text format (parse errors never;

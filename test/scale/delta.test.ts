@@ -1,4 +1,4 @@
-// Scale-out's core promise (SPEC §8): lines split between receivers, each exporting
+// Scale-out's core promise (docs/scale-out.md): lines split between receivers, each exporting
 // what it collected and one merging every payload, give what one process reading
 // every line gives. The single process is the oracle here; the quantiles are also
 // checked against the exact nearest-rank values of the lines.

@@ -1,4 +1,4 @@
-// SPEC §8 with real processes: three `drainmeter serve` joined by a real Redis behind
+// docs/scale-out.md with real processes: three `drainmeter serve` joined by a real Redis behind
 // a round-robin proxy, and one serve with DRAINMETER_WORKERS=2, each compared with a
 // single process that got the same batches. Counts, sums and gauges must equal the
 // single process's; quantiles must lie within 1% of the exact nearest-rank value of

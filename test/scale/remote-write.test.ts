@@ -1,4 +1,4 @@
-// SPEC §8 on the push path: three `drainmeter serve` joined by a real Redis, each
+// docs/scale-out.md on the push path: three `drainmeter serve` joined by a real Redis, each
 // remote-writing to a real Prometheus (native histograms on). Each receiver pushes the
 // lines it took itself, with its own `instance`; a batch retried to another receiver
 // is a duplicate there (Frame-Ids in Redis) and is pushed once. So a sum over

@@ -108,7 +108,7 @@ describe('POST /logs to GET /metrics, end to end', () => {
   });
 });
 
-describe('status codes (SPEC §3)', () => {
+describe('status codes (docs/http-api.md)', () => {
   const body = logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#x=1')]);
 
   it('400: a body with no usable frame says why in one line', async () => {
@@ -205,7 +205,7 @@ describe('status codes (SPEC §3)', () => {
   });
 });
 
-describe('gzip bodies (SPEC §3)', () => {
+describe('gzip bodies (docs/http-api.md)', () => {
   const lines = logplexBody(Array.from({ length: 50 }, () => syslog(iso(T0), 'app', 'web.1', 'count#zipped=1')));
 
   it('decodes Content-Encoding: gzip, and counts every line', async () => {
@@ -236,7 +236,7 @@ describe('gzip bodies (SPEC §3)', () => {
   });
 });
 
-describe('tenants (SPEC §6)', () => {
+describe('tenants (docs/limits.md)', () => {
   it('exposes every rejection reason of an app from its first batch, at 0', async () => {
     const s = server();
     await post(s, logplexBody([syslog(iso(T0), 'app', 'web.1', 'count#fine=1')]));

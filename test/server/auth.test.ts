@@ -1,6 +1,6 @@
-// Drain credentials (SPEC §3): the password of APP is base64url(HMAC-SHA256(secret,
+// Drain credentials (docs/http-api.md): the password of APP is base64url(HMAC-SHA256(secret,
 // APP)) without padding, under any of the secrets. The expected passwords are made
-// here with node:crypto as SPEC §3 spells them, not with the code under test.
+// here with node:crypto as docs/http-api.md spells them, not with the code under test.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { KEPT_PASSWORDS, verifyDrain } from '../../src/server/auth.js';

@@ -1,4 +1,4 @@
-// Bad input over a real socket (SPEC §3, §6): each case checks the answer, the
+// Bad input over a real socket (docs/limits.md): each case checks the answer, the
 // self-metric that counted it, and that the very next good batch is still taken
 // with correct numbers.
 

@@ -1,4 +1,4 @@
-// Frame-Ids per app (SPEC §3, §6): one app filling its share never pushes out another
+// Frame-Ids per app (docs/limits.md): one app filling its share never pushes out another
 // app's ids, and every byte an id held is given back when it goes.
 
 import { describe, expect, it } from 'vitest';

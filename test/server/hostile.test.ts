@@ -1,4 +1,4 @@
-// Hostile tenants (SPEC §6): one app with valid credentials tries, over a real socket,
+// Hostile tenants (docs/limits.md): one app with valid credentials tries, over a real socket,
 // everything that once crashed the server, blinded other apps or corrupted /metrics,
 // against `serve` with a dyno's heap (--max-old-space-size=512). After each attack a
 // second app posts a known batch and must be answered and counted exactly as if it

@@ -1,4 +1,4 @@
-// POST /v1/logs (SPEC §10) with the official OpenTelemetry JS SDK as the client:
+// POST /v1/logs (docs/http-api.md) with the official OpenTelemetry JS SDK as the client:
 // the proto and JSON exporters, gzip on and off, to a real socket. Every record
 // counts once, and the metrics equal those of the same lines sent through /logs.
 // Bodies that are not OTLP are a 400 in the request's encoding, and counted.

@@ -1,4 +1,4 @@
-// Overload (SPEC §3, §6): past an app's share of DRAINMETER_MAX_INFLIGHT (a quarter)
+// Overload (docs/limits.md): past an app's share of DRAINMETER_MAX_INFLIGHT (a quarter)
 // of body bytes being read, 503 with Retry-After and nothing of that body counted,
 // for that app only; under it, service resumes by itself.
 

@@ -1,4 +1,4 @@
-// Strict parsers as oracles for every exposition a test scrapes (SPEC §6): promtool
+// Strict parsers as oracles for every exposition a test scrapes (docs/limits.md): promtool
 // (Debian `prometheus`) for the text format, the Python prometheus_client
 // OpenMetrics parser (Debian `python3-prometheus-client`, run as /usr/bin/python3)
 // for OpenMetrics. A laptop without them skips; CI (CI=true) fails instead.

@@ -1,4 +1,4 @@
-// `application/logplex-1`: octet-counted RFC 5424 frames (SPEC §3).
+// `application/logplex-1`: octet-counted RFC 5424 frames (docs/http-api.md).
 
 import { ingestLogplex } from '../ingest.js';
 import type { InputFormat } from './format.js';

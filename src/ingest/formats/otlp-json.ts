@@ -1,4 +1,4 @@
-// `application/json` on /v1/logs: OTLP/JSON ExportLogsServiceRequest (SPEC §10).
+// `application/json` on /v1/logs: OTLP/JSON ExportLogsServiceRequest (docs/http-api.md).
 
 import { OtlpJsonDecoder, RecordTable } from '../otlp-logs.js';
 import { contiguous, type InputFormat, readRecords } from './format.js';

@@ -1,4 +1,4 @@
-// `application/x-protobuf` on /v1/logs: OTLP ExportLogsServiceRequest (SPEC §10),
+// `application/x-protobuf` on /v1/logs: OTLP ExportLogsServiceRequest (docs/http-api.md),
 // as Heroku Fir's telemetry drains and the OpenTelemetry exporters send it.
 
 import { OtlpProtoDecoder, protoResponse, protoStatus, RecordTable } from '../otlp-logs.js';

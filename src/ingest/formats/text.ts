@@ -1,4 +1,4 @@
-// `text/plain`: one line per LF, in any format of SPEC §4.
+// `text/plain`: one line per LF, in any format of docs/conventions.md.
 
 import { ingestText } from '../ingest.js';
 import type { InputFormat } from './format.js';

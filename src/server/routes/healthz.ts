@@ -1,4 +1,4 @@
-// GET /healthz (SPEC §3): 200 `ok` while the process can take drains; 503 while it
+// GET /healthz (docs/http-api.md): 200 `ok` while the process can take drains; 503 while it
 // shuts down, and while it starts (scale-out: until it has read the global totals
 // from Redis, docs/scale-out.md).
 

@@ -1,4 +1,4 @@
-// POST /logs (SPEC §3): logplex frames or text lines; 204 when accepted, 400 when
+// POST /logs (docs/http-api.md): logplex frames or text lines; 204 when accepted, 400 when
 // the body holds nothing usable. A Logplex-Frame-Id accepted in the last 10 minutes
 // (a retry) answers 204 and is not counted twice.
 

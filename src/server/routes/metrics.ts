@@ -1,4 +1,4 @@
-// GET /metrics (SPEC §3, §6): Basic APP:PASSWORD sees that app's series, the bearer
+// GET /metrics (docs/limits.md): Basic APP:PASSWORD sees that app's series, the bearer
 // token every app's (open mode: all, no credentials). Concurrent scrapes of one scope
 // share a rendering; past MAX_SCRAPES_PER_SCOPE at once, 429; a reader that takes
 // nothing for SCRAPE_STALL_MS is cut off.

@@ -1,4 +1,4 @@
-// POST /v1/logs (SPEC §10): OTLP/HTTP logs, protobuf or JSON, as Heroku Fir's
+// POST /v1/logs (docs/http-api.md): OTLP/HTTP logs, protobuf or JSON, as Heroku Fir's
 // telemetry drains send them. Answers follow the OTLP/HTTP spec: 200 with an
 // ExportLogsServiceResponse in the request's encoding (records that are not lines in
 // its partial_success), 400 with a google.rpc.Status for a body that cannot be
