@@ -5,24 +5,11 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ingestText } from '../../src/ingest/index.js';
 import { type Pipeline, pipeline } from '../../src/pipeline.js';
 import { exportDelta, mergeDelta } from '../../src/scale/delta.js';
 import { WireError } from '../../src/scale/wire.js';
-import { config, parseExposition, type Sample, T0 } from '../server/helpers.js';
+import { config, feed, parseExposition, type Sample, T0 } from '../server/helpers.js';
 
-function feed(p: Pipeline, app: string, lines: string[], t: number): void {
-  const { aggregator, ingest } = p;
-  const tenant = aggregator.appState(app);
-  aggregator.advance(t);
-  aggregator.arrival = t;
-  ingest.stats.reset();
-  const names = ingest.nameTable(tenant, '');
-  if (names === null) throw new Error('no name table');
-  ingest.begin(tenant, names, t);
-  ingestText(ingest, [Buffer.from(lines.join('\n') + '\n')], 1 << 20);
-  tenant.count(ingest.stats);
-}
 
 async function samples(p: Pipeline, at: number): Promise<Sample[]> {
   p.aggregator.advance(at);

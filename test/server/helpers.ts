@@ -3,6 +3,8 @@
 import { type Config, configFrom, parseArgs } from '../../src/config.js';
 import { drainPassword } from '../../src/server/auth.js';
 import { build } from '../../src/server/build.js';
+import { ingestText } from '../../src/ingest/index.js';
+import type { Pipeline } from '../../src/pipeline.js';
 
 export const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 export const SECRET = 'test-secret-0123456789';
@@ -43,4 +45,18 @@ export function parseExposition(text: string): Sample[] {
 
 export function find(samples: Sample[], name: string, labels: Record<string, string> = {}): Sample[] {
   return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+/** Reads `lines` as text into a pipeline as `app` at time `t` (ms), as a drain route would. */
+export function feed(p: Pipeline, app: string, lines: string[], t: number): void {
+  const { aggregator, ingest } = p;
+  const tenant = aggregator.appState(app);
+  aggregator.advance(t);
+  aggregator.arrival = t;
+  ingest.stats.reset();
+  const names = ingest.nameTable(tenant, '');
+  if (names === null) throw new Error('no name table');
+  ingest.begin(tenant, names, t);
+  ingestText(ingest, [Buffer.from(lines.join('\n') + '\n')], 1 << 24);
+  tenant.count(ingest.stats);
 }
