@@ -2,6 +2,9 @@
 // restart of `serve` neither fires again inside `rearm` nor loses the resolve; and two
 // `serve` sharing only the database notify a transition once, through a SIGKILL of
 // the lease holder (the lease row runs out, the other takes it and sends the resolve).
+// In process: a database of the history's first schema version migrated to the
+// alerts' tables; the lease raced for by eight stores; a holder whose lease another
+// took writes nothing.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,6 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresAlertStore } from '../../src/alerts/postgres-store.js';
+import type { Entry } from '../../src/alerts/evaluator.js';
+import { MIGRATIONS } from '../../src/history/schema.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 import { drainPassword } from '../../src/server/auth.js';
 import { type Postgres, postgresInstalled, startPostgres } from '../support/postgres.js';
 import { freePort, sleep, until } from '../support/real.js';
@@ -80,7 +87,52 @@ afterAll(async () => {
   db?.remove();
 });
 
+const entry = (value: number): Entry => ({ rule: 'r', app: 'shop', labels: { source: 'web.1' }, state: 'firing', since: 100, firedAt: 100, owe: null, value });
+
 describe.runIf(available)('alert state in PostgreSQL', () => {
+  it("migrates a database at the history's first version, and one store of eight racing gets the lease", async () => {
+    await client.query('CREATE DATABASE v1');
+    const url = db.url.replace(/\/postgres$/, '/v1');
+    const v1 = new pg.Client({ connectionString: url });
+    await v1.connect();
+    const said: string[] = [];
+    const warned: string[] = [];
+    const log: Logger = { ...silentLogger, info: (msg: string, f?: Record<string, unknown>) => said.push(`${msg} ${JSON.stringify(f)}`) };
+    const others: Logger = { ...silentLogger, warn: (msg: string) => warned.push(msg) };
+    const stores: PostgresAlertStore[] = [];
+    try {
+      await v1.query('CREATE TABLE drainmeter_schema_version (version integer NOT NULL)');
+      await v1.query(MIGRATIONS[0]);
+      await v1.query('INSERT INTO drainmeter_schema_version VALUES (1)');
+      for (let i = 0; i < 8; i++) stores.push(new PostgresAlertStore(url, `r${i}`, i === 0 ? log : others));
+      expect(await stores[0].lease()).toBe(true);
+      expect(said).toEqual(['alert schema migrated {"from":1,"to":2}']);
+      expect((await v1.query('SELECT max(version) AS v FROM drainmeter_schema_version')).rows[0].v).toBe(2);
+      await stores[0].close();
+      stores.shift();
+      // Seven at once for a free lease: one holds it, and the row names that one.
+      const won = await Promise.all(stores.map((s) => s.lease()));
+      expect(won.filter(Boolean)).toHaveLength(1);
+      expect(warned).toEqual([]); // the six lost the race, none failed to ask
+      const holder = stores[won.indexOf(true)];
+      expect((await v1.query('SELECT holder FROM drainmeter_alert_lease')).rows.map((r) => r.holder)).toEqual([holder.me]);
+      await holder.put('k\u0000web.1', entry(1));
+      // Its lease runs out (as if paused past it) and another takes it: the old holder's write is refused.
+      await v1.query("UPDATE drainmeter_alert_lease SET expires = now() - interval '1 second'");
+      const other = stores.find((s) => s !== holder)!;
+      expect(await other.lease()).toBe(true);
+      expect(await holder.lease()).toBe(false);
+      await holder.put('k\u0000web.1', entry(2));
+      expect(warned).toEqual(['alert state not written: another receiver holds the lease']);
+      expect((await other.load()).map((e) => e.value)).toEqual([1]);
+      await other.put('k\u0000web.1', entry(3));
+      expect((await holder.entries()).map((e) => e.value)).toEqual([3]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await v1.end();
+    }
+  }, 60_000);
+
   it('after a restart, does not fire again inside rearm and still sends the resolve', async () => {
     got.length = 0;
     const dir = mkdtempSync(join(tmpdir(), 'drainmeter-alerts-pg-'));
