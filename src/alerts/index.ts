@@ -1,6 +1,6 @@
 // Alerts evaluated by drainmeter itself (docs/alerts.md): the options, and the
 // running whole: the evaluator on an aggregator's closed windows, the notifiers, the
-// store (Redis when joined, else a local file) and its lease, the /alerts JSON and
+// store (PostgreSQL with DATABASE_URL, Redis when joined, else a local file) and its lease, the /alerts JSON and
 // the self-metrics.
 
 import type { Aggregator } from '../aggregate/index.js';
@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { type ByteWriter, labelPairs, writeHeader, writeSample } from '../outlets/exposition.js';
 import { type Entry, Evaluator, type Transition } from './evaluator.js';
 import { Notifiers } from './notify.js';
+import { PostgresAlertStore } from './postgres-store.js';
 import { RedisStore } from './redis-store.js';
 import type { AlertSettings } from './options.js';
 import { type AlertStore, FileStore, RECENT, type Recorded } from './store.js';
@@ -24,6 +25,8 @@ export interface AlertsDeps {
   now: () => number;
   /** Redis joining receivers ('' for none): state and lease live there. */
   redisUrl: string;
+  /** PostgreSQL (DATABASE_URL; '' or absent for none): state and lease live there, before Redis. */
+  databaseUrl?: string;
   instance: string;
 }
 
@@ -45,7 +48,7 @@ export class Alerts {
 
   constructor(settings: AlertSettings, deps: AlertsDeps, store?: AlertStore) {
     this.log = deps.log;
-    this.store = store ?? (deps.redisUrl !== '' ? new RedisStore(deps.redisUrl, deps.instance, deps.log) : new FileStore(settings.stateFile));
+    this.store = store ?? (deps.databaseUrl ? new PostgresAlertStore(deps.databaseUrl, deps.instance, deps.log) : deps.redisUrl !== '' ? new RedisStore(deps.redisUrl, deps.instance, deps.log) : new FileStore(settings.stateFile));
     this.notifiers = new Notifiers(settings.rules.notifiers, deps.now, deps.log);
     this.evaluator = new Evaluator(settings.rules.rules, deps.aggregator.options.resolution, {
       persist: (key, e) => {

@@ -2,7 +2,7 @@
 // evaluator needs (an alert pending or firing, a transition not yet delivered, a
 // rearm still running), the recent transitions, and the lease that says which
 // evaluator moves alerts. One file per store: a local JSON file here, Redis in
-// redis-store.ts; a PostgreSQL store is one more file with these methods.
+// redis-store.ts, PostgreSQL in postgres-store.ts.
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Entry } from './evaluator.js';

@@ -17,7 +17,7 @@ import { WindowBuckets } from '../aggregate/index.js';
 import type { Logger } from '../log.js';
 import { KIND_NAMES, MEASURE, COUNTER, SAMPLE } from '../model/index.js';
 import type { Series } from '../aggregate/index.js';
-import { MIGRATIONS, stepTable, VERSION_TABLE } from './schema.js';
+import { migrate, MIGRATIONS, sslFor, stepTable } from './schema.js';
 import { type ClosedStep, type HistoryStore, type RangeQuery, type Release, type StoreStats, TIERS, tierFor } from './store.js';
 
 export interface PostgresOptions {
@@ -241,16 +241,7 @@ export class PostgresStore implements HistoryStore {
   private async prepare(): Promise<void> {
     const c = await this.pool.connect();
     try {
-      await c.query(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version integer NOT NULL)`);
-      await c.query('BEGIN');
-      await c.query(`LOCK TABLE ${VERSION_TABLE} IN EXCLUSIVE MODE`);
-      const r = await c.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${VERSION_TABLE}`);
-      const at = r.rows[0]?.v ?? 0;
-      for (let v = at + 1; v <= MIGRATIONS.length; v++) {
-        await c.query(MIGRATIONS[v - 1]);
-        await c.query(`INSERT INTO ${VERSION_TABLE} (version) VALUES ($1)`, [v]);
-      }
-      await c.query('COMMIT');
+      const at = await migrate(c);
       if (at < MIGRATIONS.length) this.o.log.info('history schema migrated', { from: at, to: MIGRATIONS.length });
       const id = await c.query<{ id: number }>('INSERT INTO drainmeter_receivers (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id', [this.o.instance]);
       this.receiver = id.rows[0].id;
@@ -566,15 +557,4 @@ export function labelsOf(s: Series): string {
   const pairs = s.labels.filter(([k]) => k !== 'app').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [k, v] of pairs) labels[k] = v;
   return JSON.stringify(labels);
-}
-
-/**
- * Heroku Postgres takes TLS with a certificate no public CA signed (as Heroku Redis):
- * encrypted, not verified, unless the URL says sslmode itself. A loopback URL is plain.
- */
-function sslFor(url: string): pg.PoolConfig['ssl'] {
-  if (/[?&]sslmode=/.test(url)) return undefined;
-  const host = /^[a-z]+:\/\/(?:[^@/]*@)?\[?([^\]:/?]+)/i.exec(url)?.[1] ?? '';
-  if (host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '') return undefined;
-  return { rejectUnauthorized: false };
 }

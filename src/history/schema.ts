@@ -10,7 +10,11 @@
 // add receivers' rows of one (series, t). The tables are ordered by the primary key;
 // a BRIN index on t (a few pages: rows come in time order) finds what retention
 // deletes and what a roll-up reads.
+//
+// Version 2 adds the alerts' state (src/alerts/postgres-store.ts, docs/alerts.md): an
+// alert's entry by its key, the recent transitions, and the one-row lease.
 
+import type pg from 'pg';
 import { TIERS } from './store.js';
 
 export const VERSION_TABLE = 'drainmeter_schema_version';
@@ -61,4 +65,52 @@ CREATE TABLE drainmeter_releases (
   text text NOT NULL,
   PRIMARY KEY (app, t, text)
 );`,
+  `
+CREATE TABLE drainmeter_alert_state (
+  key bytea PRIMARY KEY,
+  entry json NOT NULL
+);
+CREATE TABLE drainmeter_alert_log (
+  id bigserial PRIMARY KEY,
+  entry json NOT NULL
+);
+CREATE TABLE drainmeter_alert_lease (
+  id smallint PRIMARY KEY CHECK (id = 1),
+  holder text NOT NULL,
+  expires timestamptz NOT NULL
+);`,
 ];
+
+/**
+ * Makes the version table if absent, then runs the migrations not yet run, in one
+ * transaction holding it locked. Returns the version found (0: a new database).
+ */
+export async function migrate(c: pg.ClientBase): Promise<number> {
+  await c.query(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version integer NOT NULL)`);
+  try {
+    await c.query('BEGIN');
+    await c.query(`LOCK TABLE ${VERSION_TABLE} IN EXCLUSIVE MODE`);
+    const r = await c.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${VERSION_TABLE}`);
+    const at = r.rows[0]?.v ?? 0;
+    for (let v = at + 1; v <= MIGRATIONS.length; v++) {
+      await c.query(MIGRATIONS[v - 1]);
+      await c.query(`INSERT INTO ${VERSION_TABLE} (version) VALUES ($1)`, [v]);
+    }
+    await c.query('COMMIT');
+    return at;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Heroku Postgres takes TLS with a certificate no public CA signed (as Heroku Redis):
+ * encrypted, not verified, unless the URL says sslmode itself. A loopback URL is plain.
+ */
+export function sslFor(url: string): pg.PoolConfig['ssl'] {
+  if (/[?&]sslmode=/.test(url)) return undefined;
+  const host = /^[a-z]+:\/\/(?:[^@/]*@)?\[?([^\]:/?]+)/i.exec(url)?.[1] ?? '';
+  if (host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '') return undefined;
+  return { rejectUnauthorized: false };
+}

@@ -74,7 +74,7 @@ export class Hub {
     this.view.outlet.pushers = this.outlets;
     this.view.outlet.log = log;
     const looked = lookAt(this.view.history, store, now);
-    this.alerts = config.alerts === null ? null : new Alerts(config.alerts, { aggregator: this.view.aggregator, log, now, redisUrl: config.redisUrl, instance: config.instance });
+    this.alerts = config.alerts === null ? null : new Alerts(config.alerts, { aggregator: this.view.aggregator, log, now, redisUrl: config.redisUrl, databaseUrl: config.history.databaseUrl, instance: config.instance });
     const alerts = this.alerts;
     if (alerts !== null) {
       this.view.outlet.families.push((out, scope, om) => alerts.writeMetrics(out, scope, om));
