@@ -87,7 +87,6 @@ export class Alerts {
       this.log.info('alerts: evaluating', { store: this.store.name, rules: this.evaluator.rules.length });
     } else if (!held && this.evaluator.active) {
       this.evaluator.active = false;
-    this.evaluator.sliced = true;
       this.log.warn('alerts: lease lost, another receiver evaluates', { store: this.store.name });
     }
     if (!held) this.shared = await this.store.entries();
