@@ -7,6 +7,10 @@
 //   series    dashboard/history.json: one metric's series, each its own chart, or one
 //             chart with a line per value of a label (merged exactly on the server),
 //             or all merged; a search the server applies to thousands of series.
+// A range picker (15 min live; 1 h to 30 d from dashboard/history.json?from=…&to=…, at
+// the step the answer says) and zoom (drag across any chart: every chart narrows to it;
+// "zoom out" goes back). Release and deploy lines are marked on every chart; the
+// alerts of the app in view (GET /alerts) sit above the charts.
 // Charts read as people read them: a counter's step without lines is 0; a sample is
 // held for its cadence (a dyno's memory comes every 20 s); bytes in Heroku's units
 // (MB = 2^20 bytes); latency on an arcsinh scale (log-like above 1 ms, 0 still
@@ -21,16 +25,29 @@
   var PALETTE = ['#2a7de1', '#e08a00', '#d7263d', '#2ca02c', '#8e44ad', '#17a2b8', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#1f3b73', '#ff7f0e'];
   var CLASS_COLORS = { '2xx': '#2ca02c', '3xx': '#2a7de1', '4xx': '#e08a00', '5xx': '#d7263d' };
   var MIB = 1048576;
+  /** The live ring's reach, s: the overview.json and polled history.json cover it. */
+  var LIVE = 900;
+  var RANGES = [[900, '15 min'], [3600, '1 h'], [21600, '6 h'], [86400, '24 h'], [604800, '7 d'], [2592000, '30 d']];
+  /** A range past the live one is asked again this often, ms (its steps are 10 s or longer). */
+  var RANGE_POLL_MS = 30000;
+  var ALERTS_POLL_MS = 5000;
 
   var $ = function (id) { return document.getElementById(id); };
   var $app = $('app'), $appPick = $('app-pick'), $status = $('status'), $view = $('view'), $stale = $('stale');
   var $controls = $('controls'), $metric = $('metric'), $group = $('group'), $search = $('search');
+  var $range = $('range'), $unzoom = $('unzoom'), $alerts = $('alerts'), $span = $('span');
 
-  var state = { app: '', view: 'overview', metric: '', group: '-', q: '' };
+  /** range: seconds back from now; zoom: [from, to] epoch s, or null. */
+  var state = { app: '', view: 'overview', metric: '', group: '-', q: '', range: LIVE, zoom: null };
+  /** The x range every chart shows ([from, to], epoch s), or null: as the data reaches. */
+  var shown = null;
+  /** The releases of the answer drawn: [{ app, t, text }]. */
+  var marks = [];
+  var lastRanged = 0;
   var index = { apps: [] };
   /** id → { u, title, box, now } */
   var charts = new Map();
-  var last = { overview: null, history: null };
+  var last = { overview: null, history: null, alerts: null };
   /** The server's clock minus ours (s), and when the app's last line came (epoch s). */
   var skew = 0, lastLine = null, polls = 0, generation = 0;
 
@@ -91,7 +108,22 @@
     if (s < 3600) return Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
     return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
   }
-  function clock(t) { return new Date(t * 1000).toLocaleTimeString(); }
+  function clock(t) {
+    var d = new Date(t * 1000);
+    return Math.abs(Date.now() - d.getTime()) > 86400000 ? d.toLocaleString() : d.toLocaleTimeString();
+  }
+  function rangeName(s) {
+    var r = RANGES.find(function (r) { return r[0] === s; });
+    return r ? r[1] : ago(s);
+  }
+  /** Polled from overview.json or the ring: the live 15 minutes, not zoomed. */
+  function live() { return state.range === LIVE && !state.zoom; }
+  /** The range asked for: [from, to], epoch s on the server's clock. */
+  function span() {
+    if (state.zoom) return state.zoom;
+    var now = Math.floor(Date.now() / 1000 + skew);
+    return [now - state.range, now];
+  }
 
   // ---- points ------------------------------------------------------------------
   /** A counter's steps without lines are 0, from its first point to the grid's end. */
@@ -166,7 +198,10 @@
     var u = new uPlot({
       width: widthOf(box),
       height: opts.height || 170,
-      scales: { x: { time: true }, y: y },
+      scales: { x: { time: true, range: function (u, lo, hi) { return shown ? [shown[0], shown[1]] : [lo, hi]; } }, y: y },
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      plugins: [releaseMarks()],
+      hooks: { setSelect: [zoomed] },
       series: [{}].concat(lines.map(function (l) {
         var s = { label: l.label, stroke: l.color, width: l.width || 1.5, value: function (u, v) { return fmt(v); } };
         if (l.dash) s.dash = l.dash;
@@ -179,6 +214,30 @@
     c = { u: u, box: box, head: head, now: now, title: title, lines: lines.length };
     charts.set(id, c);
     return c;
+  }
+  /** A drag across a chart: every chart of the page narrows to it. */
+  function zoomed(u) {
+    if (u.select.width < 4) return;
+    var from = Math.floor(u.posToVal(u.select.left, 'x')), to = Math.ceil(u.posToVal(u.select.left + u.select.width, 'x'));
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    if (to - from < 20) return;
+    go({ zoom: [from, to] });
+  }
+  /** A release or deploy line: a dashed vertical line, its text on hover (and in its title). */
+  function releaseMarks() {
+    return { hooks: { draw: function (u) {
+      u.over.querySelectorAll('.release').forEach(function (e) { e.remove(); });
+      var lo = u.scales.x.min, hi = u.scales.x.max;
+      marks.forEach(function (m) {
+        if (!(m.t >= lo && m.t <= hi)) return;
+        var d = el('div', 'release');
+        d.style.left = u.valToPos(m.t, 'x') + 'px';
+        d.dataset.t = String(m.t);
+        d.dataset.text = clock(m.t) + ' ' + m.text;
+        d.title = d.dataset.text;
+        u.over.append(d);
+      });
+    } } };
   }
   function clear() {
     charts.forEach(function (c) { c.u.destroy(); });
@@ -244,7 +303,11 @@
 
   function overview(r) {
     if (last.overview !== r) { last.overview = r; timed(r); }
-    $('step').textContent = String(r.step || 10);
+    marks = r.releases || [];
+    shown = state.zoom;
+    spanSays(r.step || 10, null);
+    var note = document.getElementById('note');
+    if (note) note.remove();
     if (!r.app || r.x.length === 0) {
       clear();
       $view.append(el('div', 'empty', 'No closed windows yet: post some lines (drainmeter replay FILE --url …/logs --now --rate 20) and wait a step.'));
@@ -358,6 +421,85 @@
     });
   }
 
+  // ---- ranges past the live ring -------------------------------------------------
+  /** The footer: what the charts cover, at which step. */
+  function spanSays(step, tier) {
+    var w = state.zoom;
+    $span.textContent = (w ? clock(w[0]) + ' to ' + clock(w[1]) + ' (zoomed)' : 'The last ' + rangeName(state.range)) +
+      ' in steps of ' + (step >= 3600 ? step / 3600 + ' h' : step >= 60 ? step / 60 + ' min' : step + ' s') +
+      (tier ? ', from the stored history (tier ' + tier + ')' : live() || state.view === 'overview' && state.range === LIVE ? ', each point once its step\'s windows have closed' : ', from the ring (the last 15 minutes)');
+  }
+  /** The grid of an answer to a range: step starts from `from` through the last whole step. */
+  function gridOf(r, w) {
+    var step = r.step || (r.series.length > 0 ? r.series[0].step : 10);
+    var end = Math.ceil(w[1] / step) * step - step;
+    if (r.through != null) end = Math.min(end, (Math.floor(r.through / step) - 1) * step);
+    var first = Math.floor(w[0] / step) * step;
+    // The ring (no store) holds the last 15 minutes only.
+    if (!r.tier) first = Math.max(first, end - LIVE + step);
+    var x = [];
+    for (var t = first; t <= end; t += step) x.push(t);
+    return { x: x, step: step };
+  }
+  /** A note above the charts (id note), or none. */
+  function noteSays(text) {
+    var note = document.getElementById('note');
+    if (!text) { if (note) note.remove(); return; }
+    if (!note) { note = el('div', 'empty wide'); note.id = 'note'; $view.prepend(note); }
+    note.textContent = text;
+  }
+  /**
+   * The overview past the live 15 minutes: router requests by status class, the 5xx
+   * share and the response time over every dyno, from history.json ranges; the other
+   * panels are the live ring's, which the page says.
+   */
+  function rangedOverview(req, svc, w) {
+    timed(req);
+    last.overview = null;
+    last.history = { requests: req, service: svc };
+    marks = req.releases || [];
+    shown = w;
+    var g = gridOf(svc.series.length > req.series.length ? svc : req, w), x = g.x, step = g.step;
+    spanSays(step, req.tier || svc.tier);
+    var heads = document.querySelector('.heads');
+    if (heads) heads.remove();
+    noteSays('Over this range: requests, the 5xx share and response time' + (req.tier || svc.tier ? '' : ' (no DATABASE_URL: the ring\'s last 15 minutes)') +
+      '. Events, dynos, add-ons and the app\'s own metrics cover the live 15 minutes only: pick 15 min, or open a metric in the series view for this range.');
+    var top = section('sec-router');
+    var by = {};
+    req.series.forEach(function (s) {
+      var k = String(s.labels.status || '')[0] + 'xx';
+      if (!CLASS_COLORS[k]) return;
+      var v = zeros(place(x, s, 'sum'));
+      by[k] = by[k] ? by[k].map(function (a, i) { return a == null && v[i] == null ? null : (a || 0) + (v[i] || 0); }) : v;
+    });
+    var classes = Object.keys(CLASS_COLORS).filter(function (k) { return by[k]; });
+    if (classes.length > 0) {
+      var total = x.map(function (_, i) { var n = null; classes.forEach(function (k) { if (by[k][i] != null) n = (n || 0) + by[k][i]; }); return n; });
+      draw('throughput', top, 'Requests by status class, per second', x, classes.map(function (k) {
+        return { label: k, values: by[k].map(function (v) { return v == null ? null : v / step; }), color: CLASS_COLORS[k] };
+      }), { fmt: perSecond(plain) });
+      var fives = by['5xx'];
+      draw('share', top, '5xx share of requests', x, [{ label: '5xx', values: total.map(function (n, i) { return n ? (fives ? fives[i] || 0 : 0) / n : null; }), color: CLASS_COLORS['5xx'] }], { fmt: percent, min: 0 });
+    }
+    var l = svc.series.length === 1 ? svc.series[0] : null;
+    if (svc.series.length > 1) {
+      // The stored history answers each dyno's series (it merges none): a p99 per dyno.
+      draw('latency', top, 'Response time p99 per dyno (router service time)', x, svc.series.map(function (s, n) {
+        return { label: s.labels.dyno || JSON.stringify(s.labels), values: place(x, s, 'p99'), color: PALETTE[n % PALETTE.length] };
+      }), { fmt: seconds, scale: 'asinh' });
+    }
+    if (l) {
+      draw('latency', top, 'Response time, every dyno merged (router service time)', x, [
+        { label: 'p50', values: place(x, l, 'p50'), color: '#2a7de1' },
+        { label: 'p95', values: place(x, l, 'p95'), color: '#e08a00' },
+        { label: 'p99', values: place(x, l, 'p99'), color: '#d7263d' },
+        { label: 'max', values: place(x, l, 'max'), color: '#7f7f7f', dash: [4, 4], width: 1 },
+      ], { fmt: seconds, scale: 'asinh' });
+    }
+    if (classes.length === 0 && svc.series.length === 0) noteSays('No router lines in this range.');
+  }
+
   // ---- series view ---------------------------------------------------------------
   function metricsOf(app) {
     var a = index.apps.find(function (a) { return a.app === app; });
@@ -385,18 +527,32 @@
   function seriesView(r) {
     last.history = r;
     timed(r);
-    var step = r.series.length > 0 ? r.series[0].step : 10;
-    var end = r.through != null ? (Math.floor(r.through / step) - 1) * step : 0;
-    var first = r.series.reduce(function (m, s) { return Math.min(m, s.start); }, end);
-    first = Math.max(first, end - 900 + step);
-    var x = [];
-    for (var t = first; t <= end; t += step) x.push(t);
+    marks = r.releases || [];
+    var x, step;
+    if (live()) {
+      shown = null;
+      step = r.series.length > 0 ? r.series[0].step : 10;
+      var end = r.through != null ? (Math.floor(r.through / step) - 1) * step : 0;
+      var first = r.series.reduce(function (m, s) { return Math.min(m, s.start); }, end);
+      first = Math.max(first, end - 900 + step);
+      x = [];
+      for (var t = first; t <= end; t += step) x.push(t);
+    } else {
+      var w = span();
+      shown = w;
+      var g = gridOf(r, w);
+      x = g.x;
+      step = g.step;
+    }
+    spanSays(step, r.tier);
     var fmt = unitOf(state.metric);
     var note = document.getElementById('note');
     if (!note) { note = el('div', 'empty wide'); note.id = 'note'; $view.prepend(note); }
     note.textContent = r.total === 0 ? (state.q ? 'No series of ' + state.metric + ' match “' + state.q + '”.' : 'No points yet for ' + state.metric + '.')
       : r.total > r.series.length ? r.total + ' series match; the busiest ' + r.series.length + ' are drawn (search narrows them).' : r.total + (r.total === 1 ? ' series.' : ' series.');
-    var grouped = state.group !== '-';
+    if (!live() && !r.tier) note.textContent += ' Without DATABASE_URL the history is the ring: the last 15 minutes.';
+    if (r.tier && (state.group !== '-' || state.q)) note.textContent += ' The stored history draws each series by itself: lines and search apply to the live 15 minutes.';
+    var grouped = state.group !== '-' && !r.tier;
     function linesOf(s, n) {
       var label = Object.keys(s.labels).map(function (k) { return k + '=' + s.labels[k]; }).join(' ') || 'all';
       if (s.kind === 'counter') return [{ label: grouped ? label : 'per second', values: zeros(place(x, s, 'sum')).map(function (v) { return v == null ? null : v / s.step; }), color: PALETTE[n % PALETTE.length] }];
@@ -426,19 +582,27 @@
   // ---- navigation ----------------------------------------------------------------
   function readHash() {
     var h = new URLSearchParams(location.hash.slice(1));
-    return { app: h.get('app') || '', view: h.get('view') === 'series' ? 'series' : 'overview', metric: h.get('metric') || '', group: h.has('group') ? h.get('group') : '-', q: h.get('q') || '' };
+    var range = Number(h.get('range'));
+    var from = Number(h.get('from')), to = Number(h.get('to'));
+    return { app: h.get('app') || '', view: h.get('view') === 'series' ? 'series' : 'overview', metric: h.get('metric') || '', group: h.has('group') ? h.get('group') : '-', q: h.get('q') || '',
+      range: RANGES.some(function (r) { return r[0] === range; }) ? range : LIVE, zoom: from > 0 && to > from ? [from, to] : null };
   }
   function writeHash() {
     var p = { app: state.app, view: state.view };
+    if (state.range !== LIVE) p.range = state.range;
+    if (state.zoom) { p.from = state.zoom[0]; p.to = state.zoom[1]; }
     if (state.view === 'series') { p.metric = state.metric; p.group = state.group; if (state.q) p.q = state.q; }
     history.replaceState(null, '', '#' + q(p));
   }
   function go(change) {
-    var before = state.view + ' ' + state.app + ' ' + state.metric + ' ' + state.group + ' ' + state.q;
+    var before = state.view + ' ' + state.app + ' ' + state.metric + ' ' + state.group + ' ' + state.q + ' ' + state.range + ' ' + state.zoom;
     Object.assign(state, change);
+    $range.value = String(state.range);
+    $unzoom.hidden = !state.zoom;
     if (state.view === 'series') fillControls();
     writeHash();
-    var after = state.view + ' ' + state.app + ' ' + state.metric + ' ' + state.group + ' ' + state.q;
+    var after = state.view + ' ' + state.app + ' ' + state.metric + ' ' + state.group + ' ' + state.q + ' ' + state.range + ' ' + state.zoom;
+    if (before !== after) refreshAlerts();
     if (before !== after) { clear(); generation++; }
     $controls.hidden = state.view !== 'series';
     $('to-overview').className = state.view === 'overview' ? 'on' : '';
@@ -449,14 +613,70 @@
   function refresh() {
     var g = generation;
     if (!state.app) return refreshIndex();
+    lastRanged = Date.now();
+    var w = span();
     if (state.view === 'overview') {
-      return get('dashboard/overview.json?' + q({ app: state.app })).then(function (r) { if (g === generation) { overview(r); polled(); } });
+      // Within the live 15 minutes (zoomed or not) the overview is the ring's, every panel.
+      if (state.range === LIVE) return get('dashboard/overview.json?' + q({ app: state.app })).then(function (r) { if (g === generation) { overview(r); polled(); } });
+      // Past it: the router panels from history.json, one query after the other.
+      var base = { app: state.app, from: w[0], to: w[1] };
+      return get('dashboard/history.json?' + q(Object.assign({ metric: 'heroku_router_requests_total', group: 'status', limit: 50 }, base))).then(function (req) {
+        if (g !== generation) return;
+        return get('dashboard/history.json?' + q(Object.assign({ metric: 'heroku_router_service_seconds', group: '' }, base))).then(function (svc) {
+          if (g === generation) { rangedOverview(req, svc, w); polled(); }
+        });
+      });
     }
     if (!state.metric) return Promise.resolve();
     var p = { app: state.app, metric: state.metric, limit: LIMIT };
     if (state.group !== '-') p.group = state.group;
     if (state.q) p.q = state.q;
+    if (!live()) { p.from = w[0]; p.to = w[1]; }
     return get('dashboard/history.json?' + q(p)).then(function (r) { if (g === generation) { seriesView(r); polled(); } });
+  }
+  /** The poll: the live view every time; a range every RANGE_POLL_MS; a zoomed range stays. */
+  function poll() {
+    if (live() || state.view === 'overview' && state.range === LIVE) return refresh();
+    if (state.zoom || Date.now() - lastRanged < RANGE_POLL_MS) return Promise.resolve();
+    return refresh();
+  }
+
+  // ---- alerts --------------------------------------------------------------------
+  /** GET /alerts, the app in view: each rule's state (its alerts firing or pending, else ok) and recent transitions. */
+  function refreshAlerts() {
+    if (!state.app) return Promise.resolve();
+    return get('alerts').then(showAlerts, function () { $alerts.hidden = true; });
+  }
+  function showAlerts(r) {
+    last.alerts = r;
+    var app = state.app;
+    var rules = (r.rules || []).filter(function (x) { return x.app == null || x.app === app; });
+    if (rules.length === 0) { $alerts.hidden = true; return; }
+    $alerts.hidden = false;
+    var list = el('div', 'chips');
+    rules.forEach(function (rule) {
+      var mine = (r.alerts || []).filter(function (a) { return a.alert === rule.name && a.app === app && a.state !== 'inactive'; });
+      var st = mine.some(function (a) { return a.state === 'firing'; }) ? 'firing' : mine.length > 0 ? 'pending' : 'ok';
+      var c = el('span', 'alert ' + st);
+      c.dataset.alert = rule.name;
+      c.dataset.state = st;
+      c.append(el('b', '', rule.name), ' ' + st);
+      var since = mine.map(function (a) { return a.since; }).filter(Boolean).sort()[0];
+      if (since) c.append(' since ' + clock(Date.parse(since) / 1000));
+      if (mine.length > 1) c.append(' (' + mine.length + ' series)');
+      c.title = rule.metric + ' ' + rule.stat + ' ' + (rule.op || '') + ' ' + (rule.threshold == null ? '' : rule.threshold);
+      list.append(c);
+    });
+    var table = el('table', 'events');
+    (r.recent || []).filter(function (t) { return t.app === app; }).slice(0, 6).forEach(function (t) {
+      var tr = el('tr');
+      var labels = Object.keys(t.labels || {}).map(function (k) { return k + '=' + t.labels[k]; }).join(' ');
+      tr.append(el('td', '', clock(Date.parse(t.at) / 1000)), el('td', t.state === 'firing' ? 'firing' : 'ok', t.state), el('td', '', t.alert + (labels ? ' ' + labels : '')), el('td', '', t.value == null ? '' : plain(t.value)));
+      table.append(tr);
+    });
+    var h = el('h2', '', 'Alerts');
+    $alerts.replaceChildren(h, list);
+    if (table.rows.length > 0) $alerts.append(table);
   }
   function polled() { polls++; say('updated ' + new Date().toLocaleTimeString()); }
   function refreshIndex() {
@@ -489,6 +709,9 @@
     clearTimeout(typing);
     typing = setTimeout(function () { go({ q: $search.value.trim() }); }, 300);
   });
+  $range.replaceChildren.apply($range, RANGES.map(function (r) { var o = el('option', '', r[1]); o.value = String(r[0]); return o; }));
+  $range.addEventListener('change', function () { go({ range: Number($range.value), zoom: null }); });
+  $unzoom.addEventListener('click', function () { go({ zoom: null }); });
   $('to-overview').addEventListener('click', function (e) { e.preventDefault(); go({ view: 'overview' }); });
   $('to-series').addEventListener('click', function (e) { e.preventDefault(); go({ view: 'series' }); });
 
@@ -498,10 +721,14 @@
     state: function () { return Object.assign({}, state); },
     overview: function () { return last.overview; },
     history: function () { return last.history; },
+    alerts: function () { return last.alerts; },
     stale: function () { return $stale.hidden ? '' : $stale.textContent; },
     charts: function () {
       return Array.from(charts.entries()).map(function (e) {
-        return { id: e[0], title: e[1].title, series: e[1].u.series.slice(1).map(function (s) { return s.label; }), data: e[1].u.data.map(function (col) { return Array.from(col); }) };
+        var u = e[1].u;
+        return { id: e[0], title: e[1].title, series: u.series.slice(1).map(function (s) { return s.label; }), data: u.data.map(function (col) { return Array.from(col); }),
+          x: [u.scales.x.min, u.scales.x.max], width: u.over.clientWidth,
+          releases: Array.from(u.over.querySelectorAll('.release')).map(function (d) { return { t: Number(d.dataset.t), text: d.dataset.text, left: parseFloat(d.style.left) }; }) };
       });
     },
   };
@@ -509,7 +736,8 @@
   window.addEventListener('hashchange', function () { go(readHash()); });
   var start = readHash();
   Object.assign(state, start);
-  refreshIndex().then(function () { return go({}); }).catch(failed);
-  setInterval(function () { refresh().catch(failed); }, POLL_MS);
+  refreshIndex().then(function () { refreshAlerts(); return go({}); }).catch(failed);
+  setInterval(function () { poll().catch(failed); }, POLL_MS);
+  setInterval(function () { refreshAlerts(); }, ALERTS_POLL_MS);
   setInterval(function () { refreshIndex().catch(failed); }, 15000);
 })();

@@ -407,7 +407,27 @@ export class PostgresStore implements HistoryStore {
       params,
     );
     const chosen = ranked.rows;
-    const total = chosen.length > 0 ? Number(chosen[0].total) : 0;
+    let total = chosen.length > 0 ? Number(chosen[0].total) : 0;
+    if (rankTier !== tier && chosen.length < q.limit) {
+      // The hours not rolled up yet (the current one, the last closed one until its
+      // roll-up) have no rows in the coarse tier: their series are ranked on the range's own.
+      params[0] = Math.max(from, (Math.floor(now / 3600) - 1) * 3600);
+      const recent = await this.pool.query<{ id: number; app: string; metric: string; kind: number; labels: string; total: string }>(
+        `SELECT s.id, s.app, s.metric, s.kind, s.labels, count(*) OVER () AS total
+         FROM ${table} x JOIN drainmeter_series s ON s.id = x.series
+         WHERE ${where.join(' AND ')}
+         GROUP BY s.id
+         ORDER BY sum(CASE WHEN s.kind = ${SAMPLE} THEN 1 ELSE abs(coalesce(x.count, x.sum, 0)) END) DESC, s.id
+         LIMIT $${params.length}`,
+        params,
+      );
+      const seen = new Set(chosen.map((c) => c.id));
+      for (const r of recent.rows) {
+        if (seen.has(r.id)) continue;
+        total++;
+        if (chosen.length < q.limit) chosen.push(r);
+      }
+    }
     const points = chosen.length === 0 ? { rows: [] as PointRow[] } : await this.pool.query<PointRow>(`SELECT series, t, count, sum, min, max, last, last_t, keys, counts FROM ${table} WHERE series = ANY($1) AND t >= $2 AND t < $3 ORDER BY series, t`, [chosen.map((c) => c.id), from, to]);
     const bySeries = new Map<number, PointRow[]>();
     for (const row of points.rows) {

@@ -354,7 +354,7 @@ export class History implements ReleaseSink {
   }
 
   /** The releases of `apps` in [from, to) (epoch s), as JSON text. */
-  private releasesJson(apps: Iterable<string>, from: number, to: number): string {
+  releasesJson(apps: Iterable<string>, from: number, to: number): string {
     const out: { app: string; t: number; text: string }[] = [];
     for (const app of apps) for (const r of this.releases.get(app) ?? []) if (r.t >= from && r.t < to) out.push({ app, t: r.t, text: r.text });
     return JSON.stringify(out.sort((a, b) => a.t - b.t));

@@ -173,5 +173,7 @@ export async function overview(h: History, q: HistoryQuery): Promise<string> {
     addons,
     metrics,
     more: Math.max(0, families.size - MAX_METRICS),
+    // The app's release and deploy lines on the grid, for the charts' marks.
+    releases: JSON.parse(h.releasesJson([app], x[0], x[n - 1] + step)) as unknown,
   });
 }
