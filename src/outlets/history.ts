@@ -520,7 +520,8 @@ export class History implements ReleaseSink {
     const total = chosen.length + sums.length;
     const last = apps.length === 1 ? this.lastOf(apps[0]) : null;
     const from = q.from ?? (Number.isFinite(since) ? since : this.reach());
-    const releases = this.releasesJson(apps, from, until);
+    // An app's releases whether or not it has rings yet: a deploy comes before its lines.
+    const releases = this.releasesJson(q.app !== undefined ? [q.app] : q.scope !== null ? [q.scope] : apps, from, until);
     return `{"through":${Number.isFinite(this.through) ? this.through : null},"now":${q.now ?? null},"last":${last},"staleAfter":${this.staleAfter},"total":${total},"series":[${parts.join(',')}],"releases":${releases}}`;
   }
 

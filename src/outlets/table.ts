@@ -120,7 +120,7 @@ export class Table {
     if (row === undefined) {
       if (this.rows.size >= MAX_ROWS) return;
       const parts = [s.metric.name];
-      for (const [k, v] of s.labels) if (k !== 'app') parts.push(`${k}=${v}`);
+      for (const [k, v] of s.labels) if (k !== 'app') parts.push(`${k}=${printable(v)}`);
       row = { name: labels === '' ? s.metric.name : `${s.metric.name} ${labels}`, parts, kind: s.metric.kind, unit: unitOf(s.metric.name), recent: [], lastEnd: 0, last: NaN };
       this.rows.set(key, row);
     }

@@ -84,19 +84,19 @@ afterAll(async () => {
 describe('kinds are per app', () => {
   it("names squatted by another app first never make the victim's lines a type_conflict", async () => {
     // The squatter sorts first by name, so it wins the combined exposition's clash.
-    expect(await post('aa-squatter', body(3, () => 'count#checkout.latency_seconds=1 sample#orders_total=1 source=web.1'))).toBe(204);
+    expect(await post('aa-squatter', body(3, () => 'count#checkout.latency_seconds=1 sample#orders=1 source=web.1'))).toBe(204);
     expect(await post('victim', body(20, VICTIM))).toBe(204);
     await victimExact('victim');
     const squatter = await strictScrape(auth('aa-squatter'));
     expect(value(squatter, 'checkout_latency_seconds_total', { app: 'aa-squatter', source: 'web.1' })).toBe(3);
-    expect(value(squatter, 'orders_total', { app: 'aa-squatter', source: 'web.1' })).toBe(1);
+    expect(value(squatter, 'orders', { app: 'aa-squatter', source: 'web.1' })).toBe(1);
 
     // The combined exposition: valid for both strict parsers, the squatter's families
     // kept, the victim's clashing ones left out and counted, its others kept.
     const all = await strictScrape(BEARER);
     expect(value(all, 'checkout_latency_seconds_total', { app: 'aa-squatter', source: 'web.1' })).toBe(3);
     expect(find(all, 'checkout_latency_seconds_count', { app: 'victim' })).toEqual([]);
-    expect(value(all, 'orders_total', { app: 'aa-squatter', source: 'web.1' })).toBe(1);
+    expect(value(all, 'orders', { app: 'aa-squatter', source: 'web.1' })).toBe(1);
     expect(find(all, 'orders_total', { app: 'victim' })).toEqual([]);
     expect(value(all, 'depth', { app: 'victim', source: 'web.1' })).toBe(19);
     expect(value(all, 'drainmeter_exposition_conflicts', { app: 'victim', metric: 'checkout_latency_seconds' })).toBe(1);
@@ -109,15 +109,15 @@ describe('kinds are per app', () => {
     expect(said.filter((l) => l.includes('metric=orders_total '))).toHaveLength(1);
   });
 
-  it("a gauge named like another app's summary sample (x_count) is resolved the same way", async () => {
+  it("a gauge named like another app's summary sample (x_count) takes _value, so both apps show in the combined exposition", async () => {
     expect(await post('bb-first', body(4, (i) => `measure#rt=${i}ms source=a`))).toBe(204);
     expect(await post('cc-second', body(2, () => 'sample#rt_seconds_count=5 source=a'))).toBe(204);
     const second = await strictScrape(auth('cc-second'));
-    expect(value(second, 'rt_seconds_count', { app: 'cc-second', source: 'a' })).toBe(5);
+    expect(value(second, 'rt_seconds_count_value', { app: 'cc-second', source: 'a' })).toBe(5);
     const all = await strictScrape(BEARER);
     expect(value(all, 'rt_seconds_count', { app: 'bb-first', source: 'a' })).toBe(4);
-    expect(find(all, 'rt_seconds_count', { app: 'cc-second' })).toEqual([]);
-    expect(value(all, 'drainmeter_exposition_conflicts', { app: 'cc-second', metric: 'rt_seconds_count' })).toBe(1);
+    expect(value(all, 'rt_seconds_count_value', { app: 'cc-second', source: 'a' })).toBe(5);
+    expect(find(all, 'drainmeter_exposition_conflicts', { app: 'cc-second' })).toEqual([]);
   });
 
   it('within an app the first kind still wins, and a name is given back once its series expire', async () => {
