@@ -428,29 +428,38 @@ export class PostgresStore implements HistoryStore {
     );
     const chosen = ranked.rows;
     const total = chosen.length > 0 ? Number(chosen[0].total) : 0;
-    // A bucket array comes as array_send's bytes (hex in the text protocol), read
-    // straight into an Int32Array, not as '{…}' text for a generic parser to split
-    // (bench/README.md: the reads measured). pg's binary result format is no way
-    // there: pg-protocol 1.16 decodes every field as UTF-8 text first.
-    const points =
-      chosen.length === 0
-        ? { rows: [] as PointRow[] }
-        : await this.pool.query<PointRow>({
-            // A step one receiver wrote is read from its quantile keys; the arrays
-            // come only where receivers' rows merge (or a row predates the keys).
-            text: `SELECT series, t, count, sum, min, max, last, last_t, q50, q95, q99,
-                CASE WHEN q50 IS NULL OR count(*) OVER w > 1 THEN array_send(keys) END AS keys,
-                CASE WHEN q50 IS NULL OR count(*) OVER w > 1 THEN array_send(counts) END AS counts
-              FROM ${table} WHERE series = ANY($1) AND t >= $2 AND t < $3
-              WINDOW w AS (PARTITION BY series, t) ORDER BY series, t`,
-            values: [chosen.map((c) => c.id), from, to],
-            types: SENT_TYPES,
-          });
+    // Points in two reads (bench/README.md: the reads measured). First every row
+    // without its buckets: a step one receiver wrote is read from its quantile keys.
+    // Then, only for a series with a step of several receivers' rows (or a row older
+    // than the keys), its rows with their buckets, to merge. Bucket arrays come as
+    // array_send's bytes (hex in the text protocol) read straight into Int32Arrays,
+    // not as '{…}' text for a generic parser; pg's binary result format is no way
+    // there (pg-protocol 1.16 decodes every field as UTF-8 text first). Rows come
+    // unsorted and are sorted here: sorting in SQL carries the arrays through the sort.
+    const ids = chosen.map((c) => c.id);
+    const range = `FROM ${table} WHERE series = ANY($1) AND t >= $2 AND t < $3`;
+    const narrow = ids.length === 0 ? [] : (await this.pool.query<PointRow>(`SELECT series, t, count, sum, min, max, last, last_t, q50, q95, q99, NULL AS keys, NULL AS counts ${range}`, [ids, from, to])).rows;
     const bySeries = new Map<number, PointRow[]>();
-    for (const row of points.rows) {
+    const merge = new Set<number>();
+    for (const row of narrow) {
       let list = bySeries.get(row.series);
       if (list === undefined) bySeries.set(row.series, (list = []));
       list.push(row);
+      if (row.q50 === null && row.count !== null) merge.add(row.series);
+    }
+    for (const [id, rows] of bySeries) {
+      rows.sort(byTime);
+      for (let i = 1; i < rows.length && !merge.has(id); i++) if (rows[i].t === rows[i - 1].t) merge.add(id);
+    }
+    if (merge.size > 0) {
+      const wide = await this.pool.query<PointRow>({
+        text: `SELECT series, t, count, sum, min, max, last, last_t, q50, q95, q99, array_send(keys) AS keys, array_send(counts) AS counts ${range}`,
+        values: [[...merge], from, to],
+        types: SENT_TYPES,
+      });
+      for (const id of merge) bySeries.set(id, []);
+      for (const row of wide.rows) (bySeries.get(row.series) as PointRow[]).push(row);
+      for (const id of merge) (bySeries.get(id) as PointRow[]).sort(byTime);
     }
     const parts: string[] = [];
     const h = new WindowBuckets();
@@ -494,6 +503,8 @@ interface PointRow {
   q95: number | null;
   q99: number | null;
 }
+
+const byTime = (a: PointRow, b: PointRow): number => a.t - b.t;
 
 /** A quantile key past every bucket (the buckets hold fewer values than the count): the quantile is the max. */
 const PAST = 2147483647;
