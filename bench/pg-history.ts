@@ -152,7 +152,7 @@ async function main() {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     const copy = async (table: string, step: number, hours: number) => {
-      await c.query(`INSERT INTO ${table} SELECT series, t + k * ${HOUR}, receiver, count, sum, min, max, last, last_t, keys, counts FROM ${table}, generate_series(1, ${hours - 1}) k WHERE t < ${T0 / 1000 + HOUR}`);
+      await c.query(`INSERT INTO ${table} SELECT series, t + k * ${HOUR}, receiver, count, sum, min, max, last, last_t, keys, counts, q50, q95, q99 FROM ${table}, generate_series(1, ${hours - 1}) k WHERE t < ${T0 / 1000 + HOUR}`);
       return step;
     };
     await copy(stepTable(TIERS[0]), 10, 24);

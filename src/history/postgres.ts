@@ -14,6 +14,8 @@
 
 import pg from 'pg';
 import { WindowBuckets } from '../aggregate/index.js';
+import { valueOf } from '../aggregate/buckets.js';
+import { sortedQuantile } from '../aggregate/histogram.js';
 import type { Logger } from '../log.js';
 import { KIND_NAMES, MEASURE, COUNTER, SAMPLE } from '../model/index.js';
 import type { Series } from '../aggregate/index.js';
@@ -56,6 +58,9 @@ class Batch {
   readonly lastT: (number | null)[] = [];
   readonly keys: (string | null)[] = [];
   readonly counts: (string | null)[] = [];
+  readonly q50: (number | null)[] = [];
+  readonly q95: (number | null)[] = [];
+  readonly q99: (number | null)[] = [];
   bytes = 0;
   through = -Infinity;
 }
@@ -121,6 +126,9 @@ export class PostgresStore implements HistoryStore {
       }
       b.keys.push(`${keys}}`);
       b.counts.push(`${counts}}`);
+      b.q50.push(quantileKey(h.keys, h.counts, h.n, 0.5, s.count));
+      b.q95.push(quantileKey(h.keys, h.counts, h.n, 0.95, s.count));
+      b.q99.push(quantileKey(h.keys, h.counts, h.n, 0.99, s.count));
       bytes += 2 * (keys.length + counts.length);
       b.count.push(s.count);
       b.sum.push(s.sum);
@@ -131,6 +139,9 @@ export class PostgresStore implements HistoryStore {
     } else {
       b.keys.push(null);
       b.counts.push(null);
+      b.q50.push(null);
+      b.q95.push(null);
+      b.q99.push(null);
       b.count.push(null);
       b.min.push(null);
       b.max.push(null);
@@ -318,22 +329,22 @@ export class PostgresStore implements HistoryStore {
     const n = b.series.length;
     const series: number[] = [];
     const at: number[] = [];
-    const cols: (number | string | null)[][] = [[], [], [], [], [], [], [], []];
-    const src = [b.count, b.sum, b.min, b.max, b.last, b.lastT, b.keys, b.counts];
+    const src = [b.count, b.sum, b.min, b.max, b.last, b.lastT, b.keys, b.counts, b.q50, b.q95, b.q99];
+    const cols: (number | string | null)[][] = src.map(() => []);
     for (let i = 0; i < n; i++) {
       const id = this.ids.get(b.series[i]) ?? -1;
       if (id < 0) continue;
       series.push(id);
       at.push(b.t[i]);
-      for (let c = 0; c < 8; c++) cols[c].push(src[c][i]);
+      for (let c = 0; c < src.length; c++) cols[c].push(src[c][i]);
       this.dirty.add(Math.floor(b.t[i] / 60) * 60);
     }
     if (series.length === 0) return;
     await this.pool.query(
-      `INSERT INTO ${stepTable(TIERS[0])} (series, t, receiver, count, sum, min, max, last, last_t, keys, counts)
-       SELECT s, t, $1, c, su, mn, mx, l, lt, k::integer[], n::integer[]
-       FROM unnest($2::integer[], $3::integer[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::text[])
-         AS u(s, t, c, su, mn, mx, l, lt, k, n)
+      `INSERT INTO ${stepTable(TIERS[0])} (series, t, receiver, count, sum, min, max, last, last_t, keys, counts, q50, q95, q99)
+       SELECT s, t, $1, c, su, mn, mx, l, lt, k::integer[], n::integer[], q50, q95, q99
+       FROM unnest($2::integer[], $3::integer[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::text[], $12::integer[], $13::integer[], $14::integer[])
+         AS u(s, t, c, su, mn, mx, l, lt, k, n, q50, q95, q99)
        ON CONFLICT DO NOTHING`,
       [this.receiver, series, at, ...cols],
     );
@@ -428,12 +439,38 @@ export class PostgresStore implements HistoryStore {
         if (chosen.length < q.limit) chosen.push(r);
       }
     }
-    const points = chosen.length === 0 ? { rows: [] as PointRow[] } : await this.pool.query<PointRow>(`SELECT series, t, count, sum, min, max, last, last_t, keys, counts FROM ${table} WHERE series = ANY($1) AND t >= $2 AND t < $3 ORDER BY series, t`, [chosen.map((c) => c.id), from, to]);
+    // Points in two reads (bench/README.md: the reads measured). First every row
+    // without its buckets: a step one receiver wrote is read from its quantile keys.
+    // Then, only for a series with a step of several receivers' rows (or a row older
+    // than the keys), its rows with their buckets, to merge. Bucket arrays come as
+    // array_send's bytes (hex in the text protocol) read straight into Int32Arrays,
+    // not as '{…}' text for a generic parser; pg's binary result format is no way
+    // there (pg-protocol 1.16 decodes every field as UTF-8 text first). Rows come
+    // unsorted and are sorted here: sorting in SQL carries the arrays through the sort.
+    const ids = chosen.map((c) => c.id);
+    const range = `FROM ${table} WHERE series = ANY($1) AND t >= $2 AND t < $3`;
+    const narrow = ids.length === 0 ? [] : (await this.pool.query<PointRow>(`SELECT series, t, count, sum, min, max, last, last_t, q50, q95, q99, NULL AS keys, NULL AS counts ${range}`, [ids, from, to])).rows;
     const bySeries = new Map<number, PointRow[]>();
-    for (const row of points.rows) {
+    const merge = new Set<number>();
+    for (const row of narrow) {
       let list = bySeries.get(row.series);
       if (list === undefined) bySeries.set(row.series, (list = []));
       list.push(row);
+      if (row.q50 === null && row.count !== null) merge.add(row.series);
+    }
+    for (const [id, rows] of bySeries) {
+      rows.sort(byTime);
+      for (let i = 1; i < rows.length && !merge.has(id); i++) if (rows[i].t === rows[i - 1].t) merge.add(id);
+    }
+    if (merge.size > 0) {
+      const wide = await this.pool.query<PointRow>({
+        text: `SELECT series, t, count, sum, min, max, last, last_t, q50, q95, q99, array_send(keys) AS keys, array_send(counts) AS counts ${range}`,
+        values: [[...merge], from, to],
+        types: SENT_TYPES,
+      });
+      for (const id of merge) bySeries.set(id, []);
+      for (const row of wide.rows) (bySeries.get(row.series) as PointRow[]).push(row);
+      for (const id of merge) (bySeries.get(id) as PointRow[]).sort(byTime);
     }
     const parts: string[] = [];
     const h = new WindowBuckets();
@@ -471,14 +508,69 @@ interface PointRow {
   max: number | null;
   last: number | null;
   last_t: number | null;
-  keys: number[] | null;
-  counts: number[] | null;
+  keys: Int32Array | null;
+  counts: Int32Array | null;
+  q50: number | null;
+  q95: number | null;
+  q99: number | null;
 }
+
+const byTime = (a: PointRow, b: PointRow): number => a.t - b.t;
+
+/** A quantile key past every bucket (the buckets hold fewer values than the count): the quantile is the max. */
+const PAST = 2147483647;
+
+/**
+ * The key of the bucket holding the ceil(q·count)-th value of buckets in key order, as
+ * sortedQuantile (aggregate/histogram.ts) finds it; PAST when they end before it.
+ */
+function quantileKey(keys: Int32Array, counts: Float64Array, n: number, q: number, count: number): number | null {
+  if (!(count > 0)) return null;
+  const rank = Math.ceil(q * count);
+  let seen = 0;
+  for (let i = 0; i < n; i++) {
+    seen += counts[i];
+    if (seen >= rank) return keys[i];
+  }
+  return PAST;
+}
+
+/** A stored quantile key's value, as sortedQuantile gives it: clamped to [min, max]. */
+function quantileOf(key: number, min: number, max: number, count: number): number {
+  if (count <= 0) return NaN;
+  if (key === PAST) return max;
+  return Math.min(max, Math.max(min, valueOf(key)));
+}
+
+const NO_INTS = new Int32Array(0);
+
+/**
+ * A one-dimensional int4[] without nulls in PostgreSQL's binary form: ndim, a null
+ * flag, the element type, the length and lower bound, then (byte length, value) pairs.
+ */
+function int4Array(b: Buffer): Int32Array {
+  if (b.readInt32BE(0) === 0) return NO_INTS;
+  const n = b.readInt32BE(12);
+  const out = new Int32Array(n);
+  for (let i = 0, o = 24; i < n; i++, o += 8) out[i] = b.readInt32BE(o);
+  return out;
+}
+
+const BYTEA = 17;
+/** A bytea in text is `\\x` and hex: array_send's bytes, read as an int4[]. */
+const sentArray = (text: string): Int32Array => int4Array(Buffer.from(text.slice(2), 'hex'));
+const SENT_TYPES = {
+  getTypeParser: ((oid: number) => {
+    if (oid === BYTEA) return sentArray;
+    return pg.types.getTypeParser(oid, 'text');
+  }) as unknown as typeof pg.types.getTypeParser,
+};
 
 /**
  * One coarser step per (series, receiver) from the finer tier's rows of the given
  * periods ($2: their starts): counts and sums added, min of mins, max of maxes, the
- * latest last value, buckets added key by key. Recomputed whole, so it may run again.
+ * latest last value, buckets added key by key, and the keys of the buckets holding
+ * its quantiles (as quantileKey finds them). Recomputed whole, so it may run again.
  */
 function rollUpSql(fine: string, coarse: string, step: number): string {
   return `
@@ -491,15 +583,21 @@ totals AS (
     (array_agg(last ORDER BY last_t DESC NULLS LAST))[1] AS last, max(last_t) AS last_t
   FROM src GROUP BY 1, 2),
 buckets AS (
-  SELECT series, p, array_agg(k ORDER BY k) AS keys, array_agg(n ORDER BY k) AS counts FROM (
-    SELECT series, (t / ${step}) * ${step} AS p, u.k, sum(u.n)::integer AS n
-    FROM src, unnest(src.keys, src.counts) AS u(k, n) GROUP BY 1, 2, 3) b
+  SELECT series, p, array_agg(k ORDER BY k) AS keys, array_agg(n ORDER BY k) AS counts,
+    ${QUANTILES.map((q) => `min(k) FILTER (WHERE seen >= ceil(${q}::float8 * c)) AS q${Math.round(q * 100)}`).join(', ')}
+  FROM (
+    SELECT b.*, x.count AS c, sum(b.n) OVER (PARTITION BY b.series, b.p ORDER BY b.k) AS seen FROM (
+      SELECT series, (t / ${step}) * ${step} AS p, u.k, sum(u.n)::integer AS n
+      FROM src, unnest(src.keys, src.counts) AS u(k, n) GROUP BY 1, 2, 3) b
+    JOIN totals x USING (series, p)) w
   GROUP BY 1, 2)
-INSERT INTO drainmeter_steps_${coarse} (series, t, receiver, count, sum, min, max, last, last_t, keys, counts)
-SELECT x.series, x.p, $1, x.count, x.sum, x.min, x.max, x.last, x.last_t, b.keys, b.counts
+INSERT INTO drainmeter_steps_${coarse} (series, t, receiver, count, sum, min, max, last, last_t, keys, counts, q50, q95, q99)
+SELECT x.series, x.p, $1, x.count, x.sum, x.min, x.max, x.last, x.last_t, b.keys, b.counts,
+  ${['q50', 'q95', 'q99'].map((q) => `CASE WHEN x.count > 0 AND b.keys IS NOT NULL THEN coalesce(b.${q}, ${PAST}) END`).join(', ')}
 FROM totals x LEFT JOIN buckets b USING (series, p)
 ON CONFLICT (series, t, receiver) DO UPDATE SET count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max,
-  last = excluded.last, last_t = excluded.last_t, keys = excluded.keys, counts = excluded.counts`;
+  last = excluded.last, last_t = excluded.last_t, keys = excluded.keys, counts = excluded.counts,
+  q50 = excluded.q50, q95 = excluded.q95, q99 = excluded.q99`;
 }
 
 /** The ring's fields, and a measure's sum, min and max, which the store keeps too. */
@@ -530,12 +628,25 @@ function seriesJson(s: { app: string; metric: string; kind: number; labels: stri
         sum += row.sum ?? 0;
         if (row.min !== null && row.min < min) min = row.min;
         if (row.max !== null && row.max > max) max = row.max;
-        const keys = row.keys ?? [];
-        const counts = row.counts ?? [];
-        for (let k = 0; k < keys.length; k++) h.addKey(keys[k], counts[k]);
+        if (j - i > 1) {
+          const keys = row.keys ?? NO_INTS;
+          const counts = row.counts ?? NO_INTS;
+          for (let k = 0; k < keys.length; k++) h.addKey(keys[k], counts[k]);
+        }
       }
       values[0][slot] = count;
-      for (let q = 0; q < QUANTILES.length; q++) values[1 + q][slot] = h.quantile(QUANTILES[q], min, max, count);
+      const row = rows[i];
+      if (j - i === 1 && row.q50 !== null && row.q95 !== null && row.q99 !== null) {
+        values[1][slot] = quantileOf(row.q50, min, max, count);
+        values[2][slot] = quantileOf(row.q95, min, max, count);
+        values[3][slot] = quantileOf(row.q99, min, max, count);
+      } else if (j - i === 1) {
+        // One receiver's row: its buckets are already merged and in key order.
+        const one = single(rows[i]);
+        for (let q = 0; q < QUANTILES.length; q++) values[1 + q][slot] = sortedQuantile(one, QUANTILES[q], min, max, count);
+      } else {
+        for (let q = 0; q < QUANTILES.length; q++) values[1 + q][slot] = h.quantile(QUANTILES[q], min, max, count);
+      }
       values[4][slot] = sum;
       values[5][slot] = min;
       values[6][slot] = max;
@@ -560,6 +671,18 @@ function seriesJson(s: { app: string; metric: string; kind: number; labels: stri
   let text = `{"app":${JSON.stringify(s.app)},"metric":${JSON.stringify(s.metric)},"kind":"${kind}","labels":${s.labels},"step":${step},"start":${first}`;
   for (let f = 0; f < names.length; f++) text += `,"${names[f]}":[${values[f].map(number).join(',')}]`;
   return `${text}}`;
+}
+
+/** A stored row's buckets as sortedQuantile reads them (keys ascending, as written and rolled up). */
+const scratch: { n: number; keys: Int32Array; counts: Float64Array; charge: null } = { n: 0, keys: NO_INTS, counts: new Float64Array(64), charge: null };
+function single(row: PointRow): typeof scratch {
+  const keys = row.keys ?? NO_INTS;
+  const counts = row.counts ?? NO_INTS;
+  if (scratch.counts.length < keys.length) scratch.counts = new Float64Array(keys.length * 2);
+  for (let k = 0; k < keys.length; k++) scratch.counts[k] = counts[k];
+  scratch.n = keys.length;
+  scratch.keys = keys;
+  return scratch;
 }
 
 function empty(tier: string): string {

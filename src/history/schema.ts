@@ -6,8 +6,11 @@
 // A step row is (series, t, receiver): the series' id, the step's start (epoch s) and
 // the receiver that wrote it. Its values are what merges exactly: count, sum, min,
 // max, a sample's last value with its time (ms), and a measure's histogram buckets as
-// two arrays, schema 6 keys (aggregate/buckets.ts) ascending and their counts. Reads
-// add receivers' rows of one (series, t). The tables are ordered by the primary key;
+// two arrays, schema 6 keys (aggregate/buckets.ts) ascending and their counts, and
+// (version 3) the keys of the buckets holding its p50, p95 and p99 (q50, q95, q99:
+// the nearest rank's bucket; 2^31 - 1 where the buckets end before the rank, which
+// reads as the max). Reads add receivers' rows of one (series, t); a step one
+// receiver wrote is read from its quantile keys, its arrays not fetched. The tables are ordered by the primary key;
 // a BRIN index on t (a few pages: rows come in time order) finds what retention
 // deletes and what a roll-up reads.
 //
@@ -79,6 +82,7 @@ CREATE TABLE drainmeter_alert_lease (
   holder text NOT NULL,
   expires timestamptz NOT NULL
 );`,
+  TIERS.map((tier) => `ALTER TABLE ${stepTable(tier)} ADD COLUMN q50 integer, ADD COLUMN q95 integer, ADD COLUMN q99 integer;`).join('\n'),
 ];
 
 /**

@@ -190,6 +190,53 @@ describe.runIf(available)('history in PostgreSQL', () => {
   }, 120_000);
 });
 
+describe.runIf(available)('history in PostgreSQL: one receiver and several give one answer', () => {
+  let pg: Postgres;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, 60_000);
+  afterAll(() => pg?.remove());
+
+  it("reads one receiver's rows as it reads receivers' rows merged", async () => {
+    // The same values twice: every line of `solo` to one receiver (a step is one row,
+    // its stored buckets read as they are), every line of `split` spread over two (a
+    // step is two rows, their buckets merged). Every field must agree.
+    const rs = ['only', 'half-a', 'half-b'].map((name) => receiver(pg.url, name, T0 + HOUR));
+    for (let ms = 0; ms < HOUR; ms += 1000) {
+      for (let k = 0; k < 3; k++) {
+        const t = T0 + ms + 100 + k;
+        const v = Math.round(Math.exp(rand() * 9)) / 1000;
+        for (const [r, source] of [[rs[0], 'solo'], [rs[1 + ((ms / 1000 + k) % 2)], 'split']] as const) {
+          r.agg.arrival = t;
+          r.agg.at(r.agg.appState('shop'), t);
+          r.agg.observe(latency, source, '', v);
+        }
+      }
+      if (ms % 10_000 === 0) for (const r of rs) r.agg.advance(T0 + ms);
+    }
+    for (const r of rs) {
+      r.agg.advance(T0 + HOUR + 5000);
+      r.agg.closeAll();
+    }
+    await Promise.all(rs.map((r) => r.store.stop(Date.now() + 60_000)));
+    for (const [now, tier] of [
+      [T0 + HOUR + 60_000, '10s'],
+      [T0 + HOUR + 2 * DAY, '1m'],
+      [T0 + HOUR + 10 * DAY, '1h'],
+    ] as const) {
+      const a = await read(pg.url, now, T0, T0 + HOUR, 'latency_seconds');
+      expect(a.tier).toBe(tier);
+      const solo = a.series.find((s) => s.labels.source === 'solo') as Record<string, number[]>;
+      const split = a.series.find((s) => s.labels.source === 'split') as Record<string, number[]>;
+      expect(solo.count.length).toBe(HOUR / 1000 / (tier === '10s' ? 10 : tier === '1m' ? 60 : 3600));
+      for (const field of ['count', 'p50', 'p95', 'p99', 'min', 'max']) expect(split[field], `${tier} ${field}`).toEqual(solo[field]);
+      solo.sum.forEach((v, i) => expect(split.sum[i]).toBeCloseTo(v, 9));
+      // Not vacuous: the quantiles move from step to step.
+      if (tier !== '1h') expect(new Set(solo.p99).size).toBeGreaterThan(1);
+    }
+  }, 240_000);
+});
+
 async function until(done: () => boolean, ms = 20_000): Promise<void> {
   for (let waited = 0; !done() && waited < ms; waited += 50) await new Promise((r) => setTimeout(r, 50));
   expect(done()).toBe(true);
