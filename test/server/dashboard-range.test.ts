@@ -191,6 +191,8 @@ alerts:
     expect(Number(p.get('to')) - Number(p.get('from'))).toBe(604800);
     const week = (await (await answered).json()) as Answer;
     expect(week).toMatchObject({ tier: '1h', step: 3600 });
+    // The page draws the answer after it arrives: wait for its words, then check them.
+    await page.waitForFunction(() => /The last 7 d/.test((globalThis as unknown as Doc).document.querySelector('#span')?.textContent ?? ''), undefined, { timeout: 15_000 }).catch(() => {});
     expect(await page.textContent('#span')).toMatch(/The last 7 d in steps of 1 h, from the stored history/);
 
     await page.goto(`${served.base}/#app=shop&view=series&metric=db_latency_seconds&range=21600`);
