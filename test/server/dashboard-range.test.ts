@@ -17,11 +17,11 @@ import { nearestRank } from '../helpers.js';
 import { type Postgres, postgresInstalled, startPostgres } from '../support/postgres.js';
 import { installed, sleep } from '../support/real.js';
 import { type Served, startServe } from '../support/served.js';
+import { CHROMIUM_ARGS, postLines } from '../support/browser.js';
 
 const SECRET = 'range-secret-0123456789';
 const TOKEN = 'range-token-0123456789';
 const available = installed('the dashboard range test', 'chromium', ['chromium', '--version']) && postgresInstalled();
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -30,11 +30,8 @@ afterAll(async () => {
 
 const basic = (app: string) => 'Basic ' + Buffer.from(`${app}:${drainPassword(SECRET, app)}`).toString('base64');
 
-async function post(port: number, app: string, at: number, lines: string[]): Promise<void> {
-  const stamp = new Date(at).toISOString();
-  const r = await fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: basic(app) }, body: lines.map((m) => `${stamp} ${m}\n`).join('') });
-  expect(r.status).toBe(204);
-}
+/** Posts `lines` (`source[proc]: message`) stamped `at` (epoch ms) for `app`. */
+const post = (port: number, app: string, at: number, lines: string[]) => postLines(port, basic(app), at, lines);
 
 interface Chart {
   id: string;
@@ -128,7 +125,7 @@ alerts:
       if (waited > 40_000) throw new Error('step A never reached the store');
       await sleep(500);
     }
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     cleanup.push(() => browser.close());
     const context = await browser.newContext({ httpCredentials: { username: 'shop', password: drainPassword(SECRET, 'shop') }, viewport: { width: 1200, height: 900 } });
     page = await context.newPage();

@@ -16,11 +16,11 @@ import { HISTORY_STEP } from '../../src/outlets/history.js';
 import { nearestRank } from '../helpers.js';
 import { installed, sleep } from '../support/real.js';
 import { type Served, startServe } from '../support/served.js';
+import { CHROMIUM_ARGS, postLines } from '../support/browser.js';
 
 const SECRET = 'dash-secret-0123456789';
 const TOKEN = 'dash-token-0123456789';
 const available = installed('the dashboard browser test', 'chromium', ['chromium', '--version']);
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MIB = 2 ** 20;
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -31,12 +31,7 @@ afterAll(async () => {
 const basic = (app: string) => 'Basic ' + Buffer.from(`${app}:${drainPassword(SECRET, app)}`).toString('base64');
 
 /** Posts `lines` (`source[proc]: message`) stamped `at` (epoch ms) for `app`. */
-async function post(port: number, app: string, at: number, lines: string[]): Promise<void> {
-  const stamp = new Date(at).toISOString();
-  const body = lines.map((m) => `${stamp} ${m}\n`).join('');
-  const r = await fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: basic(app) }, body });
-  expect(r.status).toBe(204);
-}
+const post = (port: number, app: string, at: number, lines: string[]) => postLines(port, basic(app), at, lines);
 
 async function waitUntil(ms: number): Promise<void> {
   const wait = ms - Date.now();
@@ -93,7 +88,7 @@ describe.skipIf(!available)('the dashboard, in chromium', () => {
     // 3,000 series of one counter, for the search; and another app, for the picker.
     await post(served.port, 'shop', stepA * 1000 + 300, Array.from({ length: 3000 }, (_, i) => `app[worker.1]: count#jobs=1 source=w-${String(i).padStart(4, '0')}`));
     await post(served.port, 'blog', stepA * 1000 + 300, ['app[web.1]: measure#render=5ms source=web.1']);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     cleanup.push(() => browser.close());
     context = await browser.newContext({ httpCredentials: { username: 'shop', password: drainPassword(SECRET, 'shop') }, viewport: { width: 1200, height: 800 } });
     page = await context.newPage();
