@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, installed, sleep, until } from '../support/real.js';
+import { freePort, keepPosting, installed, until } from '../support/real.js';
 import { startServe } from '../support/served.js';
 
 const have = installed('the Alertmanager tests', 'prometheus-alertmanager', ['prometheus-alertmanager', '--version']);
@@ -73,22 +73,7 @@ async function amAlerts(): Promise<AmAlert[]> {
   return (await (await fetch(`http://127.0.0.1:${amPort}/api/v2/alerts`)).json()) as AmAlert[];
 }
 
-function keepSending(base: string, line: string): () => Promise<void> {
-  let going = true;
-  const loop = (async () => {
-    while (going) {
-      await fetch(`${base}/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: `${line}\n` }).then(
-        (r) => r.arrayBuffer(),
-        () => null, // the server stopped (a failed test's cleanup)
-      );
-      await sleep(250);
-    }
-  })();
-  return async () => {
-    going = false;
-    await loop;
-  };
-}
+const keepSending = (base: string, line: string) => keepPosting(base, line);
 
 describe.runIf(have)('Alertmanager', () => {
   it('shows the alert firing with its labels, then resolved', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drainPassword } from '../../src/server/auth.js';
 import { find, parseExposition } from '../server/helpers.js';
-import { freePort, sleep, until } from '../support/real.js';
+import { freePort, keepPosting, sleep, until } from '../support/real.js';
 import { startServe } from '../support/served.js';
 import { strictAvailable, strictProblems } from '../support/strict.js';
 
@@ -85,22 +85,7 @@ alerts:
 }
 
 /** Posts `line` as app shop every 250 ms until the returned stop() is called. */
-function keepSending(base: string, line: string): () => Promise<void> {
-  let going = true;
-  const loop = (async () => {
-    while (going) {
-      await fetch(`${base}/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain', Authorization: basic('shop') }, body: `${line}\n` }).then(
-        (r) => r.arrayBuffer(),
-        () => null, // the server stopped (a failed test's cleanup)
-      );
-      await sleep(250);
-    }
-  })();
-  return async () => {
-    going = false;
-    await loop;
-  };
-}
+const keepSending = (base: string, line: string) => keepPosting(base, line, { Authorization: basic('shop') });
 
 const of = (path: string) => got.filter((g) => g.path === path).map((g) => g.body as Record<string, unknown>);
 

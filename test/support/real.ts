@@ -157,3 +157,21 @@ export async function startRedis(args: string[] = []): Promise<RedisServer> {
     start,
   };
 }
+
+/** Posts `line` as text to `base`/logs every 250 ms until the returned stop() is called; a stopped server is no error. */
+export function keepPosting(base: string, line: string, headers: Record<string, string> = {}): () => Promise<void> {
+  let going = true;
+  const loop = (async () => {
+    while (going) {
+      await fetch(`${base}/logs`, { method: 'POST', headers: { 'Content-Type': 'text/plain', ...headers }, body: `${line}\n` }).then(
+        (r) => r.arrayBuffer(),
+        () => null, // the server stopped (a failed test's cleanup)
+      );
+      await sleep(250);
+    }
+  })();
+  return async () => {
+    going = false;
+    await loop;
+  };
+}
