@@ -43,6 +43,8 @@ const RETRY_MAX_MS = 10_000;
 const RETENTION_MS = 10 * 60_000;
 /** A refused series is asked again after this (retention may have made room). */
 const REFUSED_RETRY_MS = 10 * 60_000;
+/** A series with no steps is deleted only this long after it was last registered. */
+const SERIES_GRACE_S = 24 * 3600;
 /** At start, this receiver's 10 s rows of the last this many seconds are rolled up again. */
 const CATCH_UP_S = 2 * 3600;
 
@@ -293,15 +295,15 @@ export class PostgresStore implements HistoryStore {
         await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`drainmeter:${app}`]);
         const r = await c.query<{ i: string; id: number }>(
           `WITH want AS (SELECT * FROM unnest($2::text[], $3::smallint[], $4::text[]) WITH ORDINALITY AS u(metric, kind, labels, i)),
-           have AS (SELECT w.i, s.id FROM want w JOIN drainmeter_series s ON s.app = $1 AND s.metric = w.metric AND s.labels = w.labels),
+           have AS (UPDATE drainmeter_series s SET seen = $6 FROM want w WHERE s.app = $1 AND s.metric = w.metric AND s.labels = w.labels RETURNING w.i, s.id),
            room AS (SELECT greatest(0, $5 - (SELECT count(*) FROM drainmeter_series WHERE app = $1)) AS n),
            added AS (
-             INSERT INTO drainmeter_series (app, metric, kind, labels)
-             SELECT $1, w.metric, w.kind, w.labels FROM want w WHERE w.i NOT IN (SELECT i FROM have) ORDER BY w.i LIMIT (SELECT n FROM room)
+             INSERT INTO drainmeter_series (app, metric, kind, labels, seen)
+             SELECT $1, w.metric, w.kind, w.labels, $6 FROM want w WHERE w.i NOT IN (SELECT i FROM have) ORDER BY w.i LIMIT (SELECT n FROM room)
              ON CONFLICT (app, metric, labels) DO NOTHING
              RETURNING id, metric, labels)
            SELECT i, id FROM have UNION ALL SELECT w.i, a.id FROM added a JOIN want w ON w.metric = a.metric AND w.labels = a.labels`,
-          [app, metric, kind, labels, this.o.seriesPerApp],
+          [app, metric, kind, labels, this.o.seriesPerApp, Math.floor(now / 1000)],
         );
         await c.query('COMMIT');
         const found = new Set<number>();
@@ -383,6 +385,11 @@ export class PostgresStore implements HistoryStore {
     const now = Math.floor(this.now() / 1000);
     for (const tier of TIERS) await this.pool.query(`DELETE FROM ${stepTable(tier)} WHERE t < $1`, [now - tier.seconds]);
     await this.pool.query('DELETE FROM drainmeter_releases WHERE t < $1', [now - TIERS[TIERS.length - 1].seconds]);
+    // A series with no step left, not registered for a day, gives its app's budget back.
+    // A receiver registering it meanwhile updates `seen` first (the row lock orders the
+    // two), so a series a receiver holds an id of is never deleted under it.
+    const none = TIERS.map((tier) => `NOT EXISTS (SELECT 1 FROM ${stepTable(tier)} x WHERE x.series = s.id)`).join(' AND ');
+    await this.pool.query(`DELETE FROM drainmeter_series s WHERE s.seen < $1 AND ${none}`, [now - SERIES_GRACE_S]);
   }
 
   async read(q: RangeQuery): Promise<string> {
@@ -495,6 +502,12 @@ export class PostgresStore implements HistoryStore {
     this.stopping = true;
     this.wake?.();
     await Promise.race([this.pumping, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    // The minutes and hour this receiver wrote into so far, rolled up as they stand: a
+    // receiver that does not come back (scaled down) still has its last hour in the
+    // 1 min and 1 h tiers. One that does recomputes them from its rows (start's catch-up).
+    if (this.pumping === null && this.stats.up && this.queue.length === 0 && Date.now() < deadline) {
+      await Promise.race([this.rollUp(Infinity).catch(() => {}), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    }
     await this.pool.end().catch(() => {});
   }
 }

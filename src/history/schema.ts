@@ -14,6 +14,10 @@
 // a BRIN index on t (a few pages: rows come in time order) finds what retention
 // deletes and what a roll-up reads.
 //
+// Version 4 adds a series' `seen` (epoch s): when a receiver last registered it.
+// Retention deletes a series with no step left in any tier once it has not been seen
+// for a day (a series just registered has no step yet, and is kept).
+//
 // Version 2 adds the alerts' state (src/alerts/postgres-store.ts, docs/alerts.md): an
 // alert's entry by its key, the recent transitions, and the one-row lease.
 
@@ -83,6 +87,7 @@ CREATE TABLE drainmeter_alert_lease (
   expires timestamptz NOT NULL
 );`,
   TIERS.map((tier) => `ALTER TABLE ${stepTable(tier)} ADD COLUMN q50 integer, ADD COLUMN q95 integer, ADD COLUMN q99 integer;`).join('\n'),
+  `ALTER TABLE drainmeter_series ADD COLUMN seen integer NOT NULL DEFAULT extract(epoch FROM now())::integer;`,
 ];
 
 /**

@@ -5,6 +5,7 @@
 // within 1% of the nearest-rank value. Then an app's budget, and the queue while the
 // database is away (bounded in bytes, drops counted, written when it is back).
 
+import pgLib from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Aggregator } from '../../src/aggregate/index.js';
 import { PostgresStore } from '../../src/history/postgres.js';
@@ -150,6 +151,48 @@ describe.runIf(available)('history in PostgreSQL', () => {
     expect(calm.total).toBe(3);
     expect(calm.series.map((s) => (s.sum as number[])[0])).toEqual([1, 1, 1]);
   }, 60_000);
+
+  it('gives a series back to its budget once no tier holds a step of it, and only then', async () => {
+    const db = new pgLib.Client({ connectionString: pg.url });
+    await db.connect();
+    const rows = async (app: string) => Number((await db.query('SELECT count(*) AS n FROM drainmeter_series WHERE app = $1', [app])).rows[0].n);
+    try {
+      // Four series of an app whose budget is 4, at T0: the fifth is refused.
+      const r = receiver(pg.url, 'web-churn', T0 + HOUR, { seriesPerApp: 4 });
+      const t = T0 + 100;
+      r.agg.arrival = t;
+      r.agg.at(r.agg.appState('churn'), t);
+      for (let i = 0; i < 5; i++) r.agg.observe(orders, `old.${i}`, '', 1);
+      r.agg.advance(T0 + 60_000);
+      await r.store.stop(Date.now() + 30_000);
+      expect(r.store.stats.refused).toBe(1);
+      expect(await rows('churn')).toBe(4);
+      // A series registered a minute ago, with no step yet, is not retention's.
+      await db.query("INSERT INTO drainmeter_series (app, metric, kind, labels, seen) VALUES ('fresh', 'orders_total', $1, '{}', $2)", [COUNTER, Math.floor((T0 + 410 * DAY) / 1000) - 60]);
+      // 30 days on: the 10 s and 1 min steps are gone, the hour's remains: kept.
+      const month = receiver(pg.url, 'web-churn', T0 + 30 * DAY);
+      await month.store.stop(Date.now() + 30_000);
+      expect(await rows('churn')).toBe(4);
+      // 410 days on (past 13 months of 31 days): no step is left, the series goes, and the budget is free again.
+      const year = receiver(pg.url, 'web-churn', T0 + 410 * DAY);
+      await year.store.stop(Date.now() + 30_000);
+      expect(await rows('churn')).toBe(0);
+      const later = receiver(pg.url, 'web-churn', T0 + 410 * DAY, { seriesPerApp: 4 });
+      const t2 = T0 + 410 * DAY + 100;
+      later.agg.arrival = t2;
+      later.agg.at(later.agg.appState('churn'), t2);
+      for (let i = 0; i < 4; i++) later.agg.observe(orders, `new.${i}`, '', 1);
+      later.agg.advance(t2 + 60_000);
+      await later.store.stop(Date.now() + 30_000);
+      expect(later.store.stats.refused).toBe(0);
+      const labels = (await db.query<{ labels: string }>("SELECT labels FROM drainmeter_series WHERE app = 'churn' ORDER BY labels")).rows.map((x) => x.labels);
+      expect(labels.every((l) => l.includes('new.'))).toBe(true);
+      expect(labels).toHaveLength(4);
+      expect(await rows('fresh')).toBe(1);
+    } finally {
+      await db.end();
+    }
+  }, 120_000);
 
   it('queues steps while the database is away, drops the oldest past its bytes, and writes the rest when it is back', async () => {
     const lines: string[] = [];
