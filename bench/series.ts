@@ -124,7 +124,7 @@ export async function seriesBench(): Promise<string> {
     // A scrape every SCRAPE_EVERY seconds: each finds every series moved on since the last.
     for (let k = 0; k < SCRAPE_EVERY; k++) second();
     const s = performance.now();
-    const { chunks } = await outlet.scrape(null, false);
+    const { chunks } = await outlet.scrape(null);
     // The buffers the route sends, as they are.
     bytes = chunks.reduce((n, c) => n + c.length, 0);
     times.push(performance.now() - s);
@@ -145,7 +145,7 @@ export async function seriesBench(): Promise<string> {
   const viewsMs = performance.now() - v;
   // One app's scrape: its own series only, whatever the others hold.
   const one = performance.now();
-  const { chunks: oneChunks } = await outlet.scrape('app0', false);
+  const { chunks: oneChunks } = await outlet.scrape('app0');
   const oneMs = performance.now() - one;
   const mb = (n: number) => (n / 1024 / 1024).toFixed(0);
   let baselines = {};
@@ -153,7 +153,7 @@ export async function seriesBench(): Promise<string> {
     // After everything above (the corpus it reads would count in RSS), before
     // prom-client (its 700,000 label sets would weigh on it).
     const logfmtLinesPerSec = Math.round(median(logfmtSpeed()));
-    const { chunks } = await outlet.scrape(null, false);
+    const { chunks } = await outlet.scrape(null);
     const rival = await promClientScrape(Buffer.concat(chunks).toString('latin1'));
     baselines = {
       promClientMs: Math.round(rival.ms),

@@ -6,7 +6,8 @@
 
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { ConfigError, type Config, configFrom, type Flags, OPTIONS, optionFlags, parseArgs, UsageError } from './config.js';
+import { type Config, configFrom, type Flags, OPTIONS, optionFlags, parseArgs } from './config.js';
+import { ERROR_CODES, errorCode, UsageError } from './model/errors.js';
 import type { Option } from './options.js';
 import { stdoutLogger } from './log.js';
 import { APP_NAME, drainPassword } from './server/auth.js';
@@ -285,12 +286,12 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+// One of drainmeter's errors ends the command with its code's exit status
+// (model/errors.ts, docs/cli.md#error-codes): a bad configuration, a port another
+// process holds, a file that is not there or not text, a drain replay cannot reach.
+// Anything else is a bug: its stack, exit 1.
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) fail(err.message);
-  if ((err as NodeJS.ErrnoException).code === 'DRAINMETER_UNREACHABLE') fail((err as Error).message, 1); // replay.ts UnreachableError
-  // A file that is not there, or not text, is the user's to fix: one line, exit 2 (input-file.ts).
-  if ((err as NodeJS.ErrnoException).code === 'DRAINMETER_BAD_INPUT') fail((err as Error).message, 2);
-  // A port another process holds (serve.ts, tail.ts): one line, exit 2.
-  if ((err as NodeJS.ErrnoException).code === 'DRAINMETER_PORT_BUSY') fail((err as Error).message, 2);
+  const code = errorCode(err);
+  if (code !== undefined && ERROR_CODES[code].oneLine) fail((err as Error).message, ERROR_CODES[code].exit);
   fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
 });

@@ -8,11 +8,12 @@ import { SERIES_DEFAULT, seriesForMemory } from './model/index.js';
 import { type AlertSettings, ALERT_OPTIONS, configureAlerts } from './alerts/options.js';
 import { type ParseArgsConfig, parseArgs as nodeParseArgs } from 'node:util';
 import { HISTORY_OPTIONS, type HistorySettings, historySettings } from './history/index.js';
-import { ConfigError, type Option } from './options.js';
+import { ConfigError, UsageError } from './model/errors.js';
+import type { Option } from './options.js';
 import { type Configured, configureOutlets, OUTLET_OPTIONS } from './outlets/index.js';
 import { instanceOf } from './outlets/push.js';
 
-export { ConfigError } from './options.js';
+export { ConfigError, UsageError } from './model/errors.js';
 
 export interface Config {
   port: number;
@@ -92,9 +93,6 @@ export function optionFlags(only?: readonly string[]): Flags {
   for (const o of OPTIONS) if (only === undefined || only.includes(o.flag)) flags[o.flag] = { type: BOOLEAN_FLAGS.has(o.flag) ? 'boolean' : 'string' };
   return flags;
 }
-
-/** A flag or word the command does not take: one line, exit 2 (docs/cli.md). */
-export class UsageError extends ConfigError {}
 
 /** node:util parseArgs' error, as one line naming the flag or word. */
 function usageError(err: Error & { code?: string }, argv: readonly string[], flags: Flags): UsageError {

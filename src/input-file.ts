@@ -6,11 +6,7 @@
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-
-/** A file the command cannot read as lines: one line, exit 2. */
-export class InputError extends Error {
-  readonly code = 'DRAINMETER_BAD_INPUT';
-}
+import { InputError } from './model/errors.js';
 
 /** How much of a file's start is looked at for NULs and invalid UTF-8. */
 const SNIFF = 1024;

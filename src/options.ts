@@ -1,14 +1,10 @@
 // What an option is, and the error a bad one raises: shared by config.ts, which
-// gathers every option, and the modules that declare their own (outlets).
+// gathers every option, and the modules that declare their own (outlets). The
+// errors themselves are in model/errors.ts, with every other code.
 
-export class ConfigError extends Error {
-  readonly code = 'DRAINMETER_BAD_CONFIG';
-}
+import { ConfigError, PortBusyError } from './model/errors.js';
 
-/** A port another process listens on: one line naming it, exit 2 (docs/cli.md). */
-export class PortBusyError extends Error {
-  readonly code = 'DRAINMETER_PORT_BUSY';
-}
+export { ConfigError, PortBusyError };
 
 /** The error a failed listen(port) raises: PortBusyError for a port in use or not allowed, else itself. */
 export function listenError(err: NodeJS.ErrnoException, host: string, port: number, option: string): Error {

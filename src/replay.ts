@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Writable } from 'node:stream';
 import { type InputKind, inspectInput, openInput } from './input-file.js';
+import { UnreachableError } from './model/errors.js';
 import { FORMAT_BARE, FORMAT_SYSLOG, LineHeader, parseAnyLine } from './ingest/index.js';
 
 export interface ReplayOptions {
@@ -39,11 +40,6 @@ export interface ReplaySummary {
 }
 
 const header = new LineHeader();
-
-/** A drain that cannot be reached at all: said at once, not after every batch's retries. */
-export class UnreachableError extends Error {
-  readonly code = 'DRAINMETER_UNREACHABLE';
-}
 
 /**
  * Answers no later batch will get past either: a wrong user name or password (401,

@@ -100,7 +100,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
         return;
       }
       const openMetrics = (req.headers.accept ?? '').includes('application/openmetrics-text');
-      outlet.scrape(null, openMetrics).then(
+      outlet.scrape(null, { openMetrics }).then(
         ({ contentType, chunks }) => {
           res.writeHead(200, { 'Content-Type': contentType });
           for (const chunk of chunks) res.write(chunk);
@@ -127,7 +127,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     const idle = io.now() - inputAt;
     if (idle < 1000) return;
     aggregator.advance(clockAtInput + idle);
-    table?.draw(io.now(), true);
+    table?.draw(io.now(), { force: true });
   }, 1000) : null;
   quiet?.unref();
   // Series expire by the stream's clock, as serve's do by the wall clock: a long
@@ -198,7 +198,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     table.end();
   }
   if (options.format === 'prom') {
-    const { chunks } = await outlet.scrape(null, false, false);
+    const { chunks } = await outlet.scrape(null, { processMetrics: false });
     // Label values came from the stream: never terminal control (model/printable.ts).
     io.stdout.write(printableExposition(Buffer.concat(chunks).toString('utf8')));
   }

@@ -75,8 +75,8 @@ export class Alert {
 
   constructor(key: string, rule: Rule, app: string, labels: Record<string, string>, step: number) {
     this.key = key;
-    this.steps = new Steps(rule.overS, step, rule.q >= 0);
-    this.base = rule.of === null ? null : new Steps(rule.overS, step, false);
+    this.steps = new Steps(rule.overS, step, { quantiles: rule.q >= 0 });
+    this.base = rule.of === null ? null : new Steps(rule.overS, step, { quantiles: false });
     this.entry = { rule: rule.name, app, labels, state: 'inactive', since: 0, firedAt: 0, owe: null, value: null };
   }
 

@@ -85,9 +85,10 @@ export class Steps {
   /** End of the newest window holding a line, epoch s; -1 when none was seen. */
   lastEnd = -1;
 
-  constructor(overS: number, step: number, quantile: boolean) {
+  /** `quantiles`: each step keeps a histogram of its values, for a quantile rule. */
+  constructor(overS: number, step: number, { quantiles }: { quantiles: boolean }) {
     this.step = step;
-    this.ring = Array.from({ length: Math.ceil(overS / step) + 2 }, () => new Step(quantile));
+    this.ring = Array.from({ length: Math.ceil(overS / step) + 2 }, () => new Step(quantiles));
   }
 
   get bytes(): number {

@@ -92,9 +92,10 @@ export class Catalog {
   /**
    * The family of this name and kind for `app`, made on first use; otherwise the
    * family that stands in its way (the app's own of another kind, or one whose names
-   * it would write, or a shared family). `app` SHARED: a family every app may hold.
+   * it would write, or a shared family). `app` SHARED: a family every app may hold;
+   * `fixed`: one made at start and never retired (the platform's).
    */
-  metric(name: string, kind: Kind, labels: readonly string[], help: string, app: string = SHARED, fixed = false): Metric | { blocker: Metric } {
+  metric(name: string, kind: Kind, labels: readonly string[], help: string, app: string = SHARED, options?: { fixed?: boolean }): Metric | { blocker: Metric } {
     const own = app === SHARED ? undefined : this.apps.get(app);
     const hit = own?.get(name) ?? this.shared.get(name);
     if (hit !== undefined && hit.name === name && hit.kind === kind) return hit;
@@ -103,14 +104,14 @@ export class Catalog {
       const other = this.shared.get(c) ?? own?.get(c);
       if (other !== undefined) return { blocker: other };
     }
-    const m = this.make(name, kind, labels, help, app, fixed);
+    const m = this.make(name, kind, labels, help, app, options?.fixed === true);
     if (app !== SHARED) this.onClaim?.(m);
     return m;
   }
 
   /** A platform family: made at start, never retired; a clash is a programming error. */
   fixed(name: string, kind: Kind, labels: readonly string[], help: string): Metric {
-    const m = this.metric(name, kind, labels, help, SHARED, true);
+    const m = this.metric(name, kind, labels, help, SHARED, { fixed: true });
     if (!(m instanceof Metric)) throw new Error(`metric ${name} clashes with ${m.blocker.name}`);
     return m;
   }

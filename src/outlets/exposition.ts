@@ -326,12 +326,18 @@ export async function writeSignedFamilies(parts: readonly { metric: Metric; apps
   }
 }
 
-/**
- * Writes the family of `metric` over the apps given (each has a series of it);
- * without `header`, its series only (another app's family of the same name and
- * kind wrote the header just before).
- */
-export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter, header = true): Promise<void> {
+/** How writeFamily writes one family. */
+export interface FamilyPart {
+  /**
+   * The family's `# HELP` and `# TYPE` lines (default true); false writes its series
+   * only (another app's family of the same name and kind wrote them just before).
+   */
+  header?: boolean;
+}
+
+/** Writes the family of `metric` over the apps given (each has a series of it). */
+export async function writeFamily(metric: Metric, apps: Iterable<AppState>, options: FamilyOptions, out: ByteWriter, part?: FamilyPart): Promise<void> {
+  const header = part?.header ?? true;
   const kind = metric.kind;
   if (kind === MEASURE && metric.signed && options.openMetrics) return writeSignedFamilies([{ metric, apps: [...apps] }], options, out);
   const t = familyText(metric);

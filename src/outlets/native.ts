@@ -71,7 +71,7 @@ function width(side: Side, dense: boolean): number {
  * most `maxBuckets`; `dense` counts every index between the first and last (OTLP
  * sends them all), otherwise each index holding something (remote write's spans).
  */
-export function layout(cum: Cumulative, maxBuckets: number, dense: boolean): Layout {
+export function layout(cum: Cumulative, maxBuckets: number, { dense }: { dense: boolean }): Layout {
   const h = cum.h;
   for (;;) {
     const f = 2 ** (SCHEMA - cum.schema);

@@ -215,7 +215,7 @@ class OtlpOutlet extends BatchingOutlet<Batch> implements Outlet {
 
   private histogramPoint(w: ProtoWriter, s: Series, end: number): void {
     const cum = this.cumulative.get(s) as Cumulative;
-    const l: Layout = layout(cum, this.settings.maxBuckets, true);
+    const l: Layout = layout(cum, this.settings.maxBuckets, { dense: true });
     const dp = w.begin(1);
     this.attributes(w, 1, s.labels);
     w.fixed64(2, nanos(cum.start));
@@ -260,7 +260,7 @@ class OtlpOutlet extends BatchingOutlet<Batch> implements Outlet {
       if (kind === MEASURE) {
         const dataPoints = [...g.measures].map(([s, end]) => {
           const cum = this.cumulative.get(s) as Cumulative;
-          const l = layout(cum, this.settings.maxBuckets, true);
+          const l = layout(cum, this.settings.maxBuckets, { dense: true });
           const pos = dense(l.positive);
           const neg = dense(l.negative);
           return {
@@ -366,7 +366,7 @@ export const otlpOutlet = defineOutlet<Settings>({
     const maxText = values.get(MAX_BUCKETS.flag) ?? MAX_BUCKETS.default;
     if (!/^\d{1,9}$/.test(maxText) || Number(maxText) < 2) throw new ConfigError(`DRAINMETER_OTLP_MAX_BUCKETS (--otlp-max-buckets) must be a whole number, 2 or more, not ${JSON.stringify(maxText)}`);
     const [general, metricsOnly] = HEADERS;
-    const headers = { ...headerPairs(values.get(general.flag) ?? '', general.env, true), ...headerPairs(values.get(metricsOnly.flag) ?? '', metricsOnly.env, true) };
+    const headers = { ...headerPairs(values.get(general.flag) ?? '', general.env, { decode: true }), ...headerPairs(values.get(metricsOnly.flag) ?? '', metricsOnly.env, { decode: true }) };
     return {
       url: url.toString(),
       headers,

@@ -64,6 +64,14 @@ export interface Rendering {
   chunks: Buffer[];
 }
 
+/** What a scrape writes besides the scope's families. */
+export interface ScrapeOptions {
+  /** OpenMetrics 1.0 rather than the text format 0.0.4 (default false). */
+  openMetrics?: boolean;
+  /** prom-client's process metrics (default: for the scope of all apps only). */
+  processMetrics?: boolean;
+}
+
 type PerApp = (a: AppState) => number;
 
 const PER_APP: [string, string, FamilyType, PerApp][] = [
@@ -118,7 +126,9 @@ export class PrometheusOutlet {
    * for all apps and the process, as pieces to write in order. A scrape of a scope
    * being rendered already waits for that rendering instead of making another.
    */
-  scrape(app: string | null, openMetrics: boolean, processMetrics = app === null): Promise<Rendering> {
+  scrape(app: string | null, options: ScrapeOptions = {}): Promise<Rendering> {
+    const openMetrics = options.openMetrics === true;
+    const processMetrics = options.processMetrics ?? app === null;
     const key = `${openMetrics ? 'om' : 'text'} ${processMetrics ? 'p' : '-'} ${app ?? ''}`;
     let r = this.rendering.get(key);
     if (r === undefined) {
@@ -163,7 +173,7 @@ export class PrometheusOutlet {
         }
         let head = true;
         for (const p of parts) {
-          await writeFamily(p.metric, p.apps, options, out, head);
+          await writeFamily(p.metric, p.apps, options, out, { header: head });
           head = false;
         }
       }

@@ -42,7 +42,7 @@ export function httpUrl(text: string): URL | null {
 }
 
 /** Request headers from `name=value,name=value`; `decode` URL-decodes the values (OTLP's form). `what` names the option in errors. */
-export function headerPairs(text: string, what: string, decode: boolean): Record<string, string> {
+export function headerPairs(text: string, what: string, { decode }: { decode: boolean }): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of text === '' ? [] : text.split(',')) {
     const eq = kv.indexOf('=');

@@ -150,7 +150,7 @@ class RemoteWriteOutlet extends BatchingOutlet<Batch> implements Outlet {
 
   /** One TimeSeries with one native histogram: spans and deltas, at the series' schema. */
   private histogram(labels: Buffer, cum: Cumulative, ms: number): void {
-    const l = layout(cum, this.settings.maxBuckets, false);
+    const l = layout(cum, this.settings.maxBuckets, { dense: false });
     const w = this.hw;
     const ts = w.begin(1);
     w.raw(labels);
@@ -288,7 +288,7 @@ export const remoteWriteOutlet = defineOutlet<Settings>({
       url.username = '';
       url.password = '';
     }
-    Object.assign(headers, headerPairs(values.get(HEADERS_OPTION.flag) ?? '', 'DRAINMETER_REMOTE_WRITE_HEADERS (--remote-write-headers)', false));
+    Object.assign(headers, headerPairs(values.get(HEADERS_OPTION.flag) ?? '', 'DRAINMETER_REMOTE_WRITE_HEADERS (--remote-write-headers)', { decode: false }));
     const schemaText = values.get(SCHEMA_OPTION.flag) ?? SCHEMA_OPTION.default;
     const schema = Number(schemaText);
     if (!/^-?\d$/.test(schemaText) || schema < MIN_SCHEMA || schema > SCHEMA) {

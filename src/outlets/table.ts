@@ -155,9 +155,9 @@ export class Table {
     return Math.max(this.now, this.streamAtInput + Math.floor(this.quiet()));
   }
 
-  /** Redraws if a quarter second has passed (or always, with force). */
-  draw(now: number, force = false): void {
-    if (!force && now - this.lastDraw < 250) return;
+  /** Redraws if a quarter second has passed (or always, with `force`). */
+  draw(now: number, options?: { force?: boolean }): void {
+    if (options?.force !== true && now - this.lastDraw < 250) return;
     this.lastDraw = now;
     const text = this.render();
     if (!this.onScreen) {

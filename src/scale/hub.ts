@@ -184,7 +184,7 @@ export class Hub {
 
   render(scope: string | null, openMetrics: boolean): Promise<Rendering> {
     this.view.aggregator.advance(this.now());
-    return this.view.outlet.scrape(scope, openMetrics);
+    return this.view.outlet.scrape(scope, { openMetrics });
   }
 
   tick(): void {

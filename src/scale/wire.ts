@@ -3,7 +3,8 @@
 // the end or meets a malformed varint throws WireError: a payload comes from our
 // own processes, so a bad one is a bug or a foreign writer, never ingested.
 
-export class WireError extends Error {}
+import { WireError } from '../model/errors.js';
+export { WireError };
 
 export class Writer {
   private buf: Buffer;

@@ -30,7 +30,7 @@ export function createApp(deps: AppDeps): { app: Hono<Env>; state: ServerState }
     state,
     frameIds,
     frames: deps.frames ?? frameIds,
-    render: deps.render ?? ((scope, om) => outlet.scrape(scope, om)),
+    render: deps.render ?? ((scope, om) => outlet.scrape(scope, { openMetrics: om })),
     look: deps.look ?? lookAt(null),
     starting: deps.starting ?? (() => null),
     open: config.secrets.length === 0,

@@ -13,7 +13,7 @@ import { config, feed, parseExposition, type Sample, T0 } from '../server/helper
 
 async function samples(p: Pipeline, at: number): Promise<Sample[]> {
   p.aggregator.advance(at);
-  const r = await p.outlet.scrape(null, false, false);
+  const r = await p.outlet.scrape(null, { processMetrics: false });
   return parseExposition(Buffer.concat(r.chunks).toString()).filter((s) => !s.name.startsWith('drainmeter_budget') && !s.name.startsWith('drainmeter_app_budget') && s.name !== 'drainmeter_renderings_total' && s.name !== 'drainmeter_requests_total');
 }
 
