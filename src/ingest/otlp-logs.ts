@@ -19,6 +19,7 @@
 //   KeyValue     { string key = 1; AnyValue value = 2; }
 //   AnyValue     { oneof { string string_value = 1; … } }
 
+import { readVarint, VARINT_TRUNCATED, type VarintCursor, varintSize, writeVarint } from '../model/varint.js';
 import { jsonCost } from './json-depth.js';
 
 /** Where a record comes from, by the resource's `service.name` (docs/http-api.md). */
@@ -125,7 +126,7 @@ function nanosToMs(lo: number, hi: number): number {
 const WIRE_NAMES = ['varint', 'fixed64', 'length-delimited', 'group start', 'group end', 'fixed32', 'type 6', 'type 7'];
 
 /** A walker over protobuf bytes; every read is bounded by `end`, and the first error stays. */
-class Proto {
+class Proto implements VarintCursor {
   buf: Buffer = Buffer.alloc(0);
   pos = 0;
   err: string | null = null;
@@ -136,20 +137,9 @@ class Proto {
 
   /** A varint of up to 2^53 (larger values read as their low 53 bits are of no use here). */
   varint(end: number): number {
-    const buf = this.buf;
-    let v = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) {
-        this.fail('truncated varint');
-        return -1;
-      }
-      const b = buf[this.pos++];
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 128;
-    }
-    this.fail('varint longer than 10 bytes');
+    const v = readVarint(this, end, 10);
+    if (v >= 0) return v;
+    this.fail(v === VARINT_TRUNCATED ? 'truncated varint' : 'varint longer than 10 bytes');
     return -1;
   }
 
@@ -539,11 +529,7 @@ export function protoStatus(code: number, message: string): Buffer {
 }
 
 function varintBytes(n: number): Buffer {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
+  const out = Buffer.allocUnsafe(varintSize(n));
+  writeVarint(out, 0, n);
+  return out;
 }
