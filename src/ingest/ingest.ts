@@ -14,7 +14,7 @@ import { FORMAT_BARE, FORMAT_SYSLOG, LineHeader, parseAnyLine, parseSyslog } fro
 import { LineReader } from './line-reader.js';
 import { NameScheme, NameTable } from './names.js';
 import { Platform } from './platform.js';
-import { type RecordTable, SOURCE_APP, SOURCE_PGBOUNCER, SOURCE_POSTGRES, SOURCE_REDIS, SOURCE_ROUTER, SOURCE_RUNTIME } from './otlp-logs.js';
+import { type RecordTable, SOURCE_APP, SOURCE_PGBOUNCER, SOURCE_POSTGRES, SOURCE_REDIS, SOURCE_ROUTER, SOURCE_RUNTIME } from './otlp/index.js';
 import { PLATFORM_DYNO, PLATFORM_PGBOUNCER, PLATFORM_POSTGRES, PLATFORM_REDIS, PLATFORM_SCHEMES } from './platform-samples.js';
 import type { ObservationSink, ReleaseSink } from '../model/sink.js';
 import { BAD_FRAME, BAD_TIMESTAMP, IngestStats } from '../model/stats.js';
@@ -247,7 +247,7 @@ export class Ingest {
   }
 
   /**
-   * The records of an OTLP logs request (otlp-logs.ts): each body a line at its
+   * The records of an OTLP logs request (otlp/): each body a line at its
    * record's time, through the platform's readers when its service is Heroku's own.
    */
   records(table: RecordTable): void {

@@ -1,7 +1,9 @@
 // A protobuf writer over one growing buffer, for the push outlets' messages (remote
 // write's WriteRequest, OTLP's ExportMetricsServiceRequest). Nested messages are written in place and their length put
 // in front afterwards (one byte reserved, the content moved when it needs more), so
-// nothing is built twice and no object is made per field.
+// nothing is built twice and no object is made per field. Varints are src/model/varint.ts's.
+
+import { varintSize, writeVarint, zigzag } from '../model/varint.js';
 
 export class ProtoWriter {
   buf: Buffer;
@@ -25,12 +27,7 @@ export class ProtoWriter {
   /** A varint of a non-negative integer below 2^53. */
   varint(n: number): void {
     this.ensure(10);
-    const buf = this.buf;
-    while (n >= 0x80) {
-      buf[this.pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    buf[this.pos++] = n;
+    this.pos = writeVarint(this.buf, this.pos, n);
   }
 
   tag(field: number, wireType: number): void {
@@ -46,7 +43,7 @@ export class ProtoWriter {
   /** A sint32/sint64 field (zigzag), |n| below 2^52. */
   sint(field: number, n: number): void {
     this.tag(field, 0);
-    this.varint(n >= 0 ? n * 2 : -n * 2 - 1);
+    this.varint(zigzag(n));
   }
 
   /** A fixed64 field. */
@@ -92,8 +89,7 @@ export class ProtoWriter {
       this.buf[at] = len;
       return;
     }
-    let extra = 0;
-    for (let n = len; n >= 0x80; n = Math.floor(n / 0x80)) extra++;
+    const extra = varintSize(len) - 1;
     this.ensure(extra);
     this.buf.copy(this.buf, at + 1 + extra, at + 1, this.pos);
     const end = this.pos + extra;

@@ -4,7 +4,10 @@
 // Written here rather than taken from npm: `snappy` is a native addon (a binary per
 // platform to install), `snappyjs` is unmaintained since 2021, and the format is one
 // page of the snappy description. test/outlets/snappy.test.ts decodes our output with
-// snappyjs, and the remote-write tests with a real Prometheus.
+// snappyjs, and the remote-write tests with a real Prometheus. The block's length in
+// front is a varint (src/model/varint.ts).
+
+import { varintSize, writeVarint } from '../model/varint.js';
 
 const FRAGMENT = 1 << 16;
 const HASH_BITS = 14;
@@ -94,15 +97,9 @@ export function snappyPiece(src: Buffer): SnappyPiece {
 export function snappyBlock(pieces: readonly SnappyPiece[]): Buffer {
   let total = 0;
   for (const p of pieces) total += p.length;
-  const head: number[] = [];
-  for (let v = total; ; v = Math.floor(v / 0x80)) {
-    if (v < 0x80) {
-      head.push(v);
-      break;
-    }
-    head.push((v % 0x80) | 0x80);
-  }
-  return Buffer.concat([Buffer.from(head), ...pieces.map((p) => p.elements)]);
+  const head = Buffer.allocUnsafe(varintSize(total));
+  writeVarint(head, 0, total);
+  return Buffer.concat([head, ...pieces.map((p) => p.elements)]);
 }
 
 /** The snappy block encoding of `src`. */

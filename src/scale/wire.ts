@@ -1,7 +1,10 @@
 // The bytes receivers exchange (scale/delta.ts): unsigned varints, zigzag varints,
 // doubles and length-prefixed UTF-8, in one growing buffer. A Reader that runs past
 // the end or meets a malformed varint throws WireError: a payload comes from our
-// own processes, so a bad one is a bug or a foreign writer, never ingested.
+// own processes, so a bad one is a bug or a foreign writer, never ingested. Varints
+// and zigzag are src/model/varint.ts's.
+
+import { readVarint, unzigzag, VARINT_TRUNCATED, type VarintCursor, writeVarint, zigzag } from '../model/varint.js';
 
 import { WireError } from '../model/errors.js';
 export { WireError };
@@ -28,16 +31,12 @@ export class Writer {
   /** A whole number 0 ≤ n < 2^53. */
   uint(n: number): void {
     this.ensure(8);
-    while (n >= 0x80) {
-      this.buf[this.at++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.buf[this.at++] = n;
+    this.at = writeVarint(this.buf, this.at, n);
   }
 
   /** A whole number of either sign, |n| < 2^52. */
   int(n: number): void {
-    this.uint(n < 0 ? -2 * n - 1 : 2 * n);
+    this.uint(zigzag(n));
   }
 
   double(v: number): void {
@@ -70,48 +69,41 @@ export class Writer {
   }
 }
 
-export class Reader {
-  private readonly buf: Buffer;
-  private at = 0;
+export class Reader implements VarintCursor {
+  readonly buf: Buffer;
+  /** The next byte to read. */
+  pos = 0;
 
   constructor(buf: Buffer) {
     this.buf = buf;
   }
 
   get done(): boolean {
-    return this.at >= this.buf.length;
+    return this.pos >= this.buf.length;
   }
 
   uint(): number {
-    let n = 0;
-    let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (this.at >= this.buf.length) throw new WireError('payload cut short');
-      const b = this.buf[this.at++];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      scale *= 0x80;
-    }
-    throw new WireError('varint too long');
+    const n = readVarint(this, this.buf.length, 8);
+    if (n >= 0) return n;
+    throw new WireError(n === VARINT_TRUNCATED ? 'payload cut short' : 'varint too long');
   }
 
   int(): number {
-    const z = this.uint();
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    return unzigzag(this.uint());
   }
 
   double(): number {
-    if (this.at + 8 > this.buf.length) throw new WireError('payload cut short');
-    const v = this.buf.readDoubleLE(this.at);
-    this.at += 8;
+    if (this.pos + 8 > this.buf.length) throw new WireError('payload cut short');
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
     return v;
   }
 
   string(): string {
     const n = this.uint();
-    if (this.at + n > this.buf.length) throw new WireError('payload cut short');
-    const s = this.buf.toString('utf8', this.at, this.at + n);
-    this.at += n;
+    if (this.pos + n > this.buf.length) throw new WireError('payload cut short');
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
     return s;
   }
 }

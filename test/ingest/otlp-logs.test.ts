@@ -1,4 +1,4 @@
-// The OTLP logs decoders (src/ingest/otlp-logs.ts) against requests made by the
+// The OTLP logs decoders (src/ingest/otlp/) against requests made by the
 // official OpenTelemetry JS SDK and its serializers: bodies, times and sources
 // exact; and, like the framer's, property tests: never a throw, whatever the bytes.
 
@@ -7,7 +7,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OtlpJsonDecoder, OtlpProtoDecoder, RecordTable, SOURCE_APP, SOURCE_ROUTER, SOURCE_RUNTIME } from '../../src/ingest/otlp-logs.js';
+import { OtlpJsonDecoder, OtlpProtoDecoder, RecordTable, SOURCE_APP, SOURCE_ROUTER, SOURCE_RUNTIME } from '../../src/ingest/otlp/index.js';
 
 interface Emit {
   body: unknown;

@@ -4,7 +4,7 @@
 
 import { BAD_FRAME } from '../../model/index.js';
 import type { Ingest } from '../ingest.js';
-import type { RecordTable } from '../otlp-logs.js';
+import type { RecordTable } from '../otlp/index.js';
 
 export interface ReadResult {
   /** Lines (frames, records) read, with metrics or without. */

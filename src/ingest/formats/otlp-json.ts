@@ -1,6 +1,6 @@
 // `application/json` on /v1/logs: OTLP/JSON ExportLogsServiceRequest (docs/http-api.md).
 
-import { OtlpJsonDecoder, RecordTable } from '../otlp-logs.js';
+import { OtlpJsonDecoder, RecordTable } from '../otlp/index.js';
 import { contiguous, type InputFormat, readRecords } from './format.js';
 
 const decoder = new OtlpJsonDecoder();

@@ -1,7 +1,7 @@
 // `application/x-protobuf` on /v1/logs: OTLP ExportLogsServiceRequest (docs/http-api.md),
 // as Heroku Fir's telemetry drains and the OpenTelemetry exporters send it.
 
-import { OtlpProtoDecoder, protoResponse, protoStatus, RecordTable } from '../otlp-logs.js';
+import { OtlpProtoDecoder, protoResponse, protoStatus, RecordTable } from '../otlp/index.js';
 import { contiguous, type InputFormat, readRecords } from './format.js';
 
 const decoder = new OtlpProtoDecoder();
