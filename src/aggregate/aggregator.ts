@@ -17,11 +17,11 @@
 import { type Budgets, budgetsFor, type Metric } from '../model/index.js';
 import type { AppState } from './app-state.js';
 import { LinePath } from './line-path.js';
-import { mergeSeries, mergeWindow, type PartialWindow, takeWindows } from './merge.js';
+import { LATE, type MergeWindowOptions, mergeSeries, mergeWindow, type PartialWindow, takeWindows } from './merge.js';
 import type { Series, Window } from './series.js';
 import { dropMetric, expire, removeIdle, sweep } from './sweep.js';
 
-export type { PartialWindow } from './merge.js';
+export type { MergeWindowOptions, PartialWindow } from './merge.js';
 
 export interface AggregatorOptions {
   /** Default window length, seconds. */
@@ -110,8 +110,8 @@ export class Aggregator extends LinePath {
   }
 
   /** See merge.ts. */
-  mergeWindow(s: Series, p: PartialWindow, late = true): void {
-    mergeWindow(this, s, p, late);
+  mergeWindow(s: Series, p: PartialWindow, options: MergeWindowOptions = LATE): void {
+    mergeWindow(this, s, p, options);
   }
 
   /** See merge.ts. */

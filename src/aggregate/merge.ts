@@ -24,6 +24,18 @@ export interface PartialWindow {
   counts: number[];
 }
 
+/** How mergeWindow() takes a part. */
+export interface MergeWindowOptions {
+  /**
+   * Count the lines of a part whose window is closed here as late (the default);
+   * false when the windows of payloads already counted are read again.
+   */
+  late?: boolean;
+}
+
+/** The default: a closed window's part counts as late. */
+export const LATE: MergeWindowOptions = { late: true };
+
 /**
  * The series another process made (scale-out), found or made here under this
  * aggregator's budgets; null (counted as series_limit) when refused.
@@ -43,10 +55,10 @@ export function mergeSeries(agg: Aggregator, app: AppState, metric: Metric, labe
  * Another process's part of a window of `s`, merged as if its lines had come
  * here. When the window is closed here already, a measure's part still joins the
  * quantile window while that covers it (a receiver catching up after Redis came
- * back); otherwise its lines are late (counted when `late`; not when the windows
- * of payloads already counted are read again).
+ * back); otherwise its lines are late (counted unless `late` is false: the windows
+ * of payloads already counted, read again).
  */
-export function mergeWindow(agg: Aggregator, s: Series, p: PartialWindow, late: boolean): void {
+export function mergeWindow(agg: Aggregator, s: Series, p: PartialWindow, options: MergeWindowOptions): void {
   const app = s.app;
   const kind = s.metric.kind;
   if (isDue(p.start, s.resolution, agg.options.grace, agg.clock)) {
@@ -58,7 +70,7 @@ export function mergeWindow(agg: Aggregator, s: Series, p: PartialWindow, late: 
       w.pushTo(s.sliding);
       agg.version++;
       agg.recycle(w);
-    } else if (late) app.late += p.count;
+    } else if (options.late !== false) app.late += p.count;
     return;
   }
   let w = s.window(p.start);
