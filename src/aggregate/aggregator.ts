@@ -14,7 +14,7 @@
 // With `exporting` (scale-out), the aggregator only collects: export takes its
 // windows, and another aggregator merges them (mergeSeries, mergeWindow).
 
-import { type Budgets, budgetsFor, type Metric } from '../model/index.js';
+import { type Budgets, budgetsFor, epochMs, epochSec, type Metric, toSec } from '../model/index.js';
 import type { AppState } from './app-state.js';
 import { LinePath } from './line-path.js';
 import { LATE, type MergeWindowOptions, mergeSeries, mergeWindow, type PartialWindow, takeWindows } from './merge.js';
@@ -147,14 +147,14 @@ export class Aggregator extends LinePath {
    * here): a `tail` thread starting mid-file, or the merge of their shares.
    */
   resume(clock: number): void {
-    this.clock = clock;
-    this.schedule.closedTo = Math.floor(clock / 1000);
+    this.clock = epochMs(clock);
+    this.schedule.closedTo = toSec(this.clock);
   }
 
   /** Moves the clock (never back) and closes every window due by it. */
   advance(clock: number): void {
-    if (clock > this.clock) this.clock = clock;
-    const to = Math.floor(this.clock / 1000);
+    if (clock > this.clock) this.clock = epochMs(clock);
+    const to = toSec(this.clock);
     if (!this.schedule.closeThrough(to)) return;
     for (const f of this.advanced) f(to - this.options.grace);
   }
@@ -172,7 +172,7 @@ export class Aggregator extends LinePath {
 
   /** See sweep.ts. */
   removeIdle(cutoff: number): AppState[] {
-    const gone = removeIdle(this, cutoff);
+    const gone = removeIdle(this, epochSec(cutoff));
     if (gone.length > 0) {
       this.app = null;
       this.version++;

@@ -3,16 +3,22 @@
 // window is listed under the second its earliest such window is due, so moving the
 // clock visits the seconds it passes and nothing else.
 
+import { type EpochMs, type EpochSec, epochSec, toMs } from '../model/index.js';
 import type { Series, Window } from './series.js';
 
 /** The start of the epoch-aligned window of `res` seconds holding second `sec`. */
-export function windowStart(sec: number, res: number): number {
-  return Math.floor(sec / res) * res;
+export function windowStart(sec: EpochSec, res: number): EpochSec {
+  return epochSec(Math.floor(sec / res) * res);
 }
 
-/** True when the window [start, start + res) is due by `clock` (epoch ms), so closed. */
-export function isDue(start: number, res: number, grace: number, clock: number): boolean {
-  return (start + res + grace) * 1000 <= clock;
+/** The second the window [start, start + res) closes at, `grace` seconds after its end. */
+export function closeSecond(start: EpochSec, res: number, grace: number): EpochSec {
+  return epochSec(start + res + grace);
+}
+
+/** True when the window [start, start + res) is due by `clock`, so closed. */
+export function isDue(start: EpochSec, res: number, grace: number, clock: EpochMs): boolean {
+  return toMs(closeSecond(start, res, grace)) <= clock;
 }
 
 /** What a closing window is handed to (the aggregator: listeners, sliding window, pool). */
@@ -21,36 +27,36 @@ export interface WindowCloser {
 }
 
 export class CloseSchedule {
-  /** The second every window due by it has closed through (epoch s). */
-  closedTo: number;
-  /** Series with a window closing at each second (epoch s). */
-  private readonly due = new Map<number, Series[]>();
+  /** The second every window due by it has closed through. */
+  closedTo: EpochSec;
+  /** Series with a window closing at each second. */
+  private readonly due = new Map<EpochSec, Series[]>();
   private readonly grace: number;
   private readonly closer: WindowCloser;
 
-  constructor(grace: number, closedTo: number, closer: WindowCloser) {
+  constructor(grace: number, closedTo: EpochSec, closer: WindowCloser) {
     this.grace = grace;
     this.closedTo = closedTo;
     this.closer = closer;
   }
 
   /** Lists `s` under the second its window starting at `start` is due. */
-  add(s: Series, start: number): void {
-    const closeAt = start + s.resolution + this.grace;
+  add(s: Series, start: EpochSec): void {
+    const closeAt = closeSecond(start, s.resolution, this.grace);
     const list = this.due.get(closeAt);
     if (list === undefined) this.due.set(closeAt, [s]);
     else list.push(s);
   }
 
   /** Closes every window due by second `to`; false when the schedule was there already. */
-  closeThrough(to: number): boolean {
+  closeThrough(to: EpochSec): boolean {
     if (to <= this.closedTo) return false;
     if (to - this.closedTo > this.due.size * 4 + 64) {
       // A long jump (tail reading an old file, a test): visit the scheduled seconds only.
       const seconds = [...this.due.keys()].filter((t) => t <= to).sort((a, b) => a - b);
       for (const t of seconds) this.closeAt(t);
     } else {
-      for (let t = this.closedTo + 1; t <= to; t++) this.closeAt(t);
+      for (let t = this.closedTo + 1; t <= to; t++) this.closeAt(epochSec(t));
     }
     this.closedTo = to;
     return true;
@@ -62,7 +68,7 @@ export class CloseSchedule {
     for (const t of seconds) this.closeAt(t, true);
   }
 
-  private closeAt(t: number, all = false): void {
+  private closeAt(t: EpochSec, all = false): void {
     const list = this.due.get(t);
     if (list === undefined) return;
     this.due.delete(t);

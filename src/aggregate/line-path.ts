@@ -8,7 +8,7 @@
 // methods are fields and methods of the one sink object, with no call between them
 // (bench/pipeline.ts, aggregate alone).
 
-import { type Budgets, COUNTER, MEASURE, type Metric, type ObservationSink, SERIES_LIMIT, type Tenant, WINDOW_LIMIT } from '../model/index.js';
+import { type Budgets, COUNTER, type EpochMs, type EpochSec, epochMs, epochSec, MEASURE, type Metric, type ObservationSink, SERIES_LIMIT, type Tenant, toSec, WINDOW_LIMIT } from '../model/index.js';
 import type { AggregatorOptions } from './aggregator.js';
 import { AppState } from './app-state.js';
 import { Arena } from './arena.js';
@@ -35,8 +35,8 @@ export abstract class LinePath implements ObservationSink, WindowCloser {
   readonly schedule: CloseSchedule;
   /** Where the series' sliding windows live. */
   readonly arena = new Arena();
-  /** Window clock, epoch ms: windows due by it are closed. */
-  clock: number;
+  /** Window clock: windows due by it are closed. */
+  clock: EpochMs;
   /** Arrival time of the lines being read, epoch ms (for future timestamps). */
   arrival: number;
   /** Resolution of the drain being read (its `?resolution=`), seconds. */
@@ -47,25 +47,25 @@ export abstract class LinePath implements ObservationSink, WindowCloser {
    * were late (their window closed by an earlier share's timestamps) are counted
    * late when the shares merge (scale/threads.ts).
    */
-  lineWindows: Map<number, number> | null = null;
+  lineWindows: Map<EpochSec, number> | null = null;
 
   // The line being read (set by at()).
   protected app: AppState | null = null;
-  private lineTime = 0;
-  private lineSec = 0;
-  /** Start of the line's window at the drain's resolution, epoch s. */
-  private lineStart = 0;
+  private lineTime = epochMs(0);
+  private lineSec = epochSec(0);
+  /** Start of the line's window at the drain's resolution. */
+  private lineStart = epochSec(0);
   private lineLate = false;
   /** The clock in whole seconds, for lastSeen. */
-  private clockSec = 0;
+  private clockSec = epochSec(0);
 
   constructor(options: AggregatorOptions, clock: number, budgets: Budgets) {
     this.options = options;
     this.budgets = budgets;
     this.registry = new SeriesRegistry(budgets);
     this.pool = new WindowPool(budgets.windows);
-    this.schedule = new CloseSchedule(options.grace, Math.floor(clock / 1000), this);
-    this.clock = clock;
+    this.clock = epochMs(clock);
+    this.schedule = new CloseSchedule(options.grace, toSec(this.clock), this);
     this.arrival = clock;
     this.resolution = options.resolution;
     // Behaviour chosen once (prom-client style), not a flag read per line.
@@ -92,18 +92,18 @@ export abstract class LinePath implements ObservationSink, WindowCloser {
     this.atClock(app, time);
   }
 
-  private atClock(app: Tenant, time: number): void {
+  private atClock(app: Tenant, at: number): void {
     // Tenants are made by appState(); one made elsewhere (a test's) is found by name.
     if (this.app !== app) this.app = app instanceof AppState ? app : this.registry.appState(app.name);
-    if (time > this.arrival + FUTURE_MS) time = this.arrival;
+    const time = epochMs(at > this.arrival + FUTURE_MS ? this.arrival : at);
     this.lineTime = time;
-    this.lineSec = Math.floor(time / 1000);
+    this.lineSec = toSec(time);
     // Per line, not per observation; floor, not %: epoch seconds are doubles, and %
     // on doubles is a call to fmod (bench/ingest.ts, ingest + aggregate).
     const start = windowStart(this.lineSec, this.resolution);
     this.lineStart = start;
     this.lineLate = isDue(start, this.resolution, this.options.grace, this.clock);
-    this.clockSec = Math.floor(this.clock / 1000);
+    this.clockSec = toSec(this.clock);
     if (this.lineLate) this.app.late++;
     else if (this.lineWindows !== null) this.lineWindows.set(start, (this.lineWindows.get(start) ?? 0) + 1);
   }
@@ -171,7 +171,7 @@ export abstract class LinePath implements ObservationSink, WindowCloser {
   }
 
   /** A new open window of `s`; null past the series' open windows or the app's window bytes. */
-  openWindow(s: Series, start: number): Window | null {
+  openWindow(s: Series, start: EpochSec): Window | null {
     if (s.openCount >= MAX_OPEN_WINDOWS || !this.budgets.windows.take(s.app, WINDOW_BYTES)) return null;
     const w = this.pool.take();
     w.reset(start);

@@ -2,7 +2,7 @@
 // if their lines had come here, and an exporting aggregator's open windows taken
 // for them (scale/delta.ts, scale/threads.ts).
 
-import { COUNTER, MEASURE, type Metric, WINDOW_LIMIT } from '../model/index.js';
+import { COUNTER, epochSec, MEASURE, type Metric, toSec, WINDOW_LIMIT } from '../model/index.js';
 import type { Aggregator } from './aggregator.js';
 import type { AppState } from './app-state.js';
 import { isDue } from './close-schedule.js';
@@ -47,7 +47,7 @@ export function mergeSeries(agg: Aggregator, app: AppState, metric: Metric, labe
     if (made === null) return null;
     s = made;
   }
-  s.lastSeen = Math.floor(agg.clock / 1000);
+  s.lastSeen = toSec(agg.clock);
   return s;
 }
 
@@ -61,8 +61,9 @@ export function mergeSeries(agg: Aggregator, app: AppState, metric: Metric, labe
 export function mergeWindow(agg: Aggregator, s: Series, p: PartialWindow, options: MergeWindowOptions): void {
   const app = s.app;
   const kind = s.metric.kind;
-  if (isDue(p.start, s.resolution, agg.options.grace, agg.clock)) {
-    if (s.sliding !== null && p.start >= horizon(agg, s)) {
+  const start = epochSec(p.start);
+  if (isDue(start, s.resolution, agg.options.grace, agg.clock)) {
+    if (s.sliding !== null && start >= horizon(agg, s)) {
       const w = agg.pool.take();
       w.reset(p.start);
       fill(w, p, kind, s.metric);
@@ -73,8 +74,8 @@ export function mergeWindow(agg: Aggregator, s: Series, p: PartialWindow, option
     } else if (options.late !== false) app.late += p.count;
     return;
   }
-  let w = s.window(p.start);
-  if (w === null) w = agg.openWindow(s, p.start);
+  let w = s.window(start);
+  if (w === null) w = agg.openWindow(s, start);
   if (w === null || !fill(w, p, kind, s.metric)) app.rejected[WINDOW_LIMIT] += p.count;
 }
 

@@ -2,7 +2,7 @@
 // claimed as another kind, and closed windows past the quantile span. A sweep over
 // every series costs far less than bookkeeping per observation.
 
-import { type Metric, TYPE_CONFLICT } from '../model/index.js';
+import { type EpochSec, epochSec, type Metric, toSec, TYPE_CONFLICT } from '../model/index.js';
 import type { Aggregator } from './aggregator.js';
 import type { AppState } from './app-state.js';
 import type { Series } from './series.js';
@@ -13,7 +13,7 @@ import type { Series } from './series.js';
  * fresh slabs (arena.ts).
  */
 export function sweep(agg: Aggregator): number {
-  const cutoff = Math.floor(agg.clock / 1000) - agg.options.seriesTtl;
+  const cutoff = epochSec(toSec(agg.clock) - agg.options.seriesTtl);
   const registry = agg.registry;
   let dropped = 0;
   for (const app of registry.apps.values()) {
@@ -39,7 +39,7 @@ export function sweep(agg: Aggregator): number {
  * series, names, Frame-Ids or bodies in flight), forgotten: a drain user seen once
  * costs nothing for good. Their self-metric counters start again if they come back.
  */
-export function removeIdle(agg: Aggregator, cutoff: number): AppState[] {
+export function removeIdle(agg: Aggregator, cutoff: EpochSec): AppState[] {
   const apps = agg.registry.apps;
   const gone: AppState[] = [];
   for (const app of apps.values()) {
@@ -81,8 +81,8 @@ export function expire(agg: Aggregator, s: Series): void {
   s.sliding?.expire(horizon(agg, s));
 }
 
-/** The earliest window start (epoch s) the quantile span of `s` still covers. */
-export function horizon(agg: Aggregator, s: Series): number {
+/** The earliest window start the quantile span of `s` still covers. */
+export function horizon(agg: Aggregator, s: Series): EpochSec {
   const o = agg.options;
-  return Math.floor(agg.clock / 1000) - o.grace - o.quantileWindow - s.resolution + 1;
+  return epochSec(toSec(agg.clock) - o.grace - o.quantileWindow - s.resolution + 1);
 }
