@@ -1,5 +1,5 @@
 // observations → series → windows → histograms.
-export { Aggregator, type AggregatorOptions, type CloseListener, type ClosedWindow, type PartialWindow } from './aggregator.js';
+export { Aggregator, type AggregatorOptions, type CloseListener, type ClosedWindow, type MergeWindowOptions, type PartialWindow } from './aggregator.js';
 export { AppState } from './app-state.js';
 export { indexOfKey, RELATIVE_ERROR, SCHEMA } from './buckets.js';
 export { Histogram } from './histogram.js';

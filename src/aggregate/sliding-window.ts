@@ -1,5 +1,5 @@
 // The closed windows of one measure series that /metrics quantiles cover (the last
-// QUANTILE_WINDOW seconds), packed in one Float64Array used as a FIFO of records:
+// QUANTILE_WINDOW seconds), packed as records in a FIFO of doubles (region-fifo.ts):
 //
 //   windows of one value each, one `step` apart (a run):
 //                           [start × 2^16 + RUN + len, value, value, … len times]
@@ -12,9 +12,11 @@
 // the native numeric sort (the packing orders by key), and walks them once for every
 // quantile asked. Windows leave by moving the head: no subtraction, no merge.
 
-import { type Arena, classOf } from './arena.js';
+import type { Arena } from './arena.js';
 import { keyOf, valueOf } from './buckets.js';
 import type { Histogram } from './histogram.js';
+import { largest, select, TOP } from './quickselect.js';
+import { RegionFifo } from './region-fifo.js';
 
 const P32 = 2 ** 32;
 const P16 = 2 ** 16;
@@ -50,122 +52,21 @@ function bucketValue(key: number, min: number, max: number, k: number, keys: num
   return r;
 }
 
-/**
- * Rearranges a[lo..hi] so that a[k] is the value a sort would put there, the ones
- * before it no larger and the ones after no smaller (Hoare's selection, the median
- * of three as pivot; insertion sort below 16 values).
- */
-function select(a: Float64Array, lo: number, hi: number, k: number): void {
-  while (hi - lo > 16) {
-    const mid = (lo + hi) >>> 1;
-    // Order a[lo], a[mid], a[hi]; the median is the pivot.
-    if (a[mid] < a[lo]) swap(a, mid, lo);
-    if (a[hi] < a[lo]) swap(a, hi, lo);
-    if (a[hi] < a[mid]) swap(a, hi, mid);
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        swap(a, i, j);
-        i++;
-        j--;
-      }
-    }
-    // a[lo..j] ≤ pivot ≤ a[i..hi], and a[j+1..i-1] equal the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return;
-  }
-  for (let i = lo + 1; i <= hi; i++) {
-    const v = a[i];
-    let j = i - 1;
-    while (j >= lo && a[j] > v) {
-      a[j + 1] = a[j];
-      j--;
-    }
-    a[j + 1] = v;
-  }
-}
-
-/** Past this many from the top, a rank is selected; nearer, the largest are kept in one pass. */
-const TOP = 8;
-const top = new Float64Array(TOP);
-
-/**
- * The k-th largest of a[lo..hi] (k ≤ TOP, k ≤ hi - lo + 1), a untouched: one pass
- * keeping the k largest seen, in order. A p95 or p99 of a minute is the 4th or 1st
- * from the top: few values enter, so the branch is predicted where a selection's
- * partitioning is not (bench/series.ts scrape).
- */
-function largest(a: Float64Array, lo: number, hi: number, k: number): number {
-  let n = 0;
-  for (let i = lo; i <= hi; i++) {
-    const v = a[i];
-    if (n === k && v <= top[k - 1]) continue;
-    // Insert v into top[0..n) (descending), the smallest falling off when full.
-    let j = n < k ? n++ : k - 1;
-    while (j > 0 && top[j - 1] < v) {
-      top[j] = top[j - 1];
-      j--;
-    }
-    top[j] = v;
-  }
-  return top[k - 1];
-}
-
-function swap(a: Float64Array, i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
-}
-const EMPTY = new Float64Array(0);
-
-export class SlidingWindow {
-  // The records are data[head, tail), inside the region data[base, base + size)
-  // (a Region, which the arena sets).
-  data: Float64Array = EMPTY;
-  base = 0;
-  size = 0;
-  private head = 0;
-  private tail = 0;
+export class SlidingWindow extends RegionFifo {
   /** Length of the run that ends at the tail (its header is at tail - runLen - 1); 0: the last record is not a run. */
   private runLen = 0;
   /** Seconds between the windows of a run: the series' resolution. */
   private readonly step: number;
-  /** Where regions come from (arena.ts); null: an array of its own. */
-  private readonly arena: Arena | null;
 
   constructor(arena: Arena | null = null, step = 1) {
-    this.arena = arena;
+    super(arena);
     this.step = step;
-    if (arena === null) {
-      this.data = new Float64Array(8);
-      this.size = 8;
-    } else {
-      arena.alloc(8, this);
-      this.head = this.tail = this.base;
-    }
-  }
-
-  /**
-   * After the arena was renewed: copies the windows into a new region of it, sized
-   * to them (a tenth more: room to take a window as one expires), from a slab no
-   * longer the arena's.
-   */
-  move(): void {
-    const arena = this.arena;
-    if (arena === null || this.data === EMPTY || classOf(this.size) === -1) return;
-    this.relocate(Math.max(8, Math.ceil((this.tail - this.head) * 1.1)));
   }
 
   /** Gives the region back to the arena (the series is gone). */
-  release(): void {
-    this.arena?.release(this.data, this.base, this.size);
-    this.data = EMPTY;
-    this.base = this.size = this.head = this.tail = this.runLen = 0;
+  override release(): void {
+    super.release();
+    this.runLen = 0;
   }
 
   /** A window that held one value: the run at the tail grows when the window follows it. */
@@ -301,9 +202,6 @@ export class SlidingWindow {
     return c;
   }
 
-  get empty(): boolean {
-    return this.head === this.tail;
-  }
 
   /**
    * Nearest-rank quantiles over the windows held, for `qs` ascending, into `out`:
@@ -376,10 +274,6 @@ export class SlidingWindow {
     }
   }
 
-  bytes(): number {
-    return this.size * 8;
-  }
-
   /** Every record is a run (and there is one). */
   private allSingle(): boolean {
     const d = this.data;
@@ -436,36 +330,5 @@ export class SlidingWindow {
         out[k] = bucketValue(keyOf(v), min, max, k, keys);
       }
     }
-  }
-
-  private ensure(need: number): void {
-    if (this.tail + need <= this.base + this.size) return;
-    const live = this.tail - this.head;
-    // Compact in place while there is room; grow by a quarter only when there is not
-    // (bench/series.ts: 1.5× growth left half of every series' array empty).
-    if (live + need <= this.size * 0.9) {
-      this.data.copyWithin(this.base, this.head, this.tail);
-      this.head = this.base;
-      this.tail = this.base + live;
-      return;
-    }
-    const { data, base, size } = this;
-    this.relocate(Math.ceil((live + need) * 1.25));
-    this.arena?.release(data, base, size);
-  }
-
-  /** Copies the windows to a new region of at least `want` doubles; the old one is the caller's. */
-  private relocate(want: number): void {
-    const old = this.data;
-    const from = this.head;
-    const live = this.tail - this.head;
-    if (this.arena === null) {
-      this.data = new Float64Array(want);
-      this.base = 0;
-      this.size = want;
-    } else this.arena.alloc(want, this);
-    this.data.set(old.subarray(from, from + live), this.base);
-    this.head = this.base;
-    this.tail = this.base + live;
   }
 }

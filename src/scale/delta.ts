@@ -294,7 +294,7 @@ export function mergeDelta(into: MergeTarget, payload: Buffer, options: MergeOpt
       }
       for (let k = r.uint(); k > 0; k--) {
         readWindow(r, part, kind);
-        if (s !== null && windows) aggregator.mergeWindow(s, part, totals);
+        if (s !== null && windows) aggregator.mergeWindow(s, part, { late: totals });
       }
     }
   }

@@ -286,7 +286,7 @@ function mergeWindows(into: Pipeline, app: AppState, bytes: Uint8Array, closedBy
         p.keys[k] = r.int();
         p.counts[k] = r.uint();
       }
-      if (s !== undefined && p.start > closedBy) agg.mergeWindow(s, p, false);
+      if (s !== undefined && p.start > closedBy) agg.mergeWindow(s, p, { late: false });
     }
   }
 }
