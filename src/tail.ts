@@ -18,7 +18,7 @@ import { printableExposition } from './outlets/exposition.js';
 import { flushOutlets, startOutlets } from './outlets/index.js';
 import { stdoutLogger } from './log.js';
 import { pipeline } from './pipeline.js';
-import { lookAt } from './server/context.js';
+import { lookAt } from './outlets/look.js';
 import { dashboard, isDashboard } from './server/dashboard.js';
 import { readBlocks, readThreaded, threadsFor } from './scale/threads.js';
 

@@ -13,11 +13,11 @@ import type { Config } from '../config.js';
 import type { HistoryStore } from '../history/index.js';
 import type { Logger } from '../log.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
+import { type Look, lookAt } from '../outlets/look.js';
 import type { Rendering } from '../outlets/prometheus.js';
 import { type Pipeline, pipeline, sweep as sweepPipeline } from '../pipeline.js';
-import { type Look, lookAt } from '../server/context.js';
-import { FrameIds } from '../server/frame-ids.js';
 import { type MergeTarget, mergeDelta, zeroTotals } from './delta.js';
+import { FrameIds } from './frame-ids.js';
 import { claimKind, forceKind, type KindDef } from './kinds.js';
 import type { RedisLink } from './redis.js';
 
