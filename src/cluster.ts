@@ -17,7 +17,7 @@ import { openStore } from './history/index.js';
 import { HAND_OVER_MS, Hub } from './scale/hub.js';
 import { defOf, forceKind, type KindDef } from './scale/kinds.js';
 import type { Receiver } from './scale/receiver.js';
-import { RedisLink } from './scale/redis.js';
+import { RedisLink } from './scale/redis/index.js';
 import { type Running, serve } from './server/serve.js';
 
 /** A worker's question waits at most this for the primary, then the worker decides alone, ms. */
