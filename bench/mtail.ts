@@ -3,7 +3,7 @@
 // (bench/heroku.mtail) computing the same router and app counts. Both results must
 // agree before either is timed. Each runs on one core (mtail with GOMAXPROCS=1,
 // drainmeter with --threads 1) and on every core (mtail's default GOMAXPROCS,
-// drainmeter's default threads: scale/threads.ts).
+// drainmeter's default threads: tail/threads.ts).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, statSync } from 'node:fs';

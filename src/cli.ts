@@ -158,9 +158,9 @@ async function runServe({ values }: Invocation): Promise<void> {
   const config = configFrom(values);
   refuseOpenDyno(config);
   const log = stdoutLogger();
-  const [{ serveScaled, scaledOut }, { serve }] = await Promise.all([import('./scale/cluster.js'), import('./server/serve.js')]);
+  const [{ serveScaled, scaledOut }, { serve }] = await Promise.all([import('./cluster.js'), import('./server/serve.js')]);
   const running = scaledOut(config) ? await serveScaled(config, log) : await serve(config, log);
-  // A worker stops on its own signal (scale/cluster.ts).
+  // A worker stops on its own signal (cluster.ts).
   if (cluster.isWorker) return;
   const onSignal = (signal: string) => {
     running.stop(signal).then(

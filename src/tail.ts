@@ -18,9 +18,9 @@ import { printableExposition } from './outlets/exposition.js';
 import { flushOutlets, startOutlets } from './outlets/index.js';
 import { stdoutLogger } from './log.js';
 import { pipeline } from './pipeline.js';
-import { lookAt } from './server/context.js';
+import { lookAt } from './outlets/look.js';
 import { dashboard, isDashboard } from './server/dashboard.js';
-import { readBlocks, readThreaded, threadsFor } from './scale/threads.js';
+import { readBlocks, readThreaded, threadsFor } from './tail/threads.js';
 
 export const FORMATS = ['table', 'logfmt', 'json', 'prom'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -166,7 +166,7 @@ export async function tail(files: string[], config: Config, options: TailOptions
     reader.end();
     app.count(ingest.stats);
   };
-  // Files, for an exposition at EOF only: every core (scale/threads.ts).
+  // Files, for an exposition at EOF only: every core (tail/threads.ts).
   const threaded = options.format === 'prom' && server === null && outlets.length === 0 && files.length > 0 && !files.includes('-') && !gzipped;
   try {
     const threads = threaded ? threadsFor(files, options.threads ?? 0) : 1;

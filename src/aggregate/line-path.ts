@@ -45,7 +45,7 @@ export abstract class LinePath implements ObservationSink, WindowCloser {
    * Lines in no late window, by their window's start (epoch s), when set: a `tail`
    * thread's share of a file counts them, so that lines its thread could not know
    * were late (their window closed by an earlier share's timestamps) are counted
-   * late when the shares merge (scale/threads.ts).
+   * late when the shares merge (tail/threads.ts).
    */
   lineWindows: Map<EpochSec, number> | null = null;
 

@@ -1,6 +1,6 @@
 // Scale-out (docs/scale-out.md): other processes' series and windows merged here as
 // if their lines had come here, and an exporting aggregator's open windows taken
-// for them (scale/delta.ts, scale/threads.ts).
+// for them (scale/delta.ts, tail/threads.ts).
 
 import { COUNTER, epochSec, MEASURE, type Metric, toSec, WINDOW_LIMIT } from '../model/index.js';
 import type { Aggregator } from './aggregator.js';

@@ -102,7 +102,7 @@ export class Ingest {
    * The smallest time a bare line took from `latest` (bareTime 'latest'): -Infinity
    * when one came before any timestamp, Infinity when none came. A `tail` thread
    * reading a share of a file that began without the timestamps before it is exact
-   * only if no bare line took a time older than those (scale/threads.ts).
+   * only if no bare line took a time older than those (tail/threads.ts).
    */
   bareFloor = Infinity;
   private readonly bareLatest: boolean;

@@ -13,13 +13,13 @@ import type { Config } from '../config.js';
 import type { HistoryStore } from '../history/index.js';
 import type { Logger } from '../log.js';
 import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
+import { type Look, lookAt } from '../outlets/look.js';
 import type { Rendering } from '../outlets/prometheus.js';
 import { type Pipeline, pipeline, sweep as sweepPipeline } from '../pipeline.js';
-import { type Look, lookAt } from '../server/context.js';
-import { FrameIds } from '../server/frame-ids.js';
 import { type MergeTarget, mergeDelta, zeroTotals } from './delta.js';
+import { FrameIds } from './frame-ids.js';
 import { claimKind, forceKind, type KindDef } from './kinds.js';
-import type { RedisLink } from './redis.js';
+import type { RedisLink } from './redis/index.js';
 
 export const MERGE_MARGIN_S = 1;
 /** How often receivers hand over what they collected, ms. */
@@ -122,7 +122,7 @@ export class Hub {
         (stands) => {
           if (stands !== null && stands.kind !== d.kind) this.forceKind(stands);
         },
-        () => {}, // Redis away: the payload's script decides (redis.ts)
+        () => {}, // Redis away: the payload's script decides (redis/scripts.ts)
       );
     }
     return null;

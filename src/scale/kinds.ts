@@ -7,7 +7,7 @@
 //     first payload that names it) wins; a worker whose claim lost is told the
 //     winner and forces it (force below);
 //   - with Redis, the hub asks Redis as well (HSETNX on the app's definitions,
-//     redis.ts); when Redis holds another kind, the hub forces that kind in its view
+//     redis/claims.ts); when Redis holds another kind, the hub forces that kind in its view
 //     and tells its workers.
 //
 // A receiver that took lines under a kind that lost drops those series, and their
@@ -40,7 +40,7 @@ export function isKind(k: unknown): k is Kind {
  * Seconds after its last use that Redis forgets an app's definition of a name: the
  * series TTL, a quarter of it (Redis notes a use once in that long), and the sweep
  * that releases the name in a receiver (every 10 s at most). Later than in any
- * receiver, so a name is never taken from one that still holds it; redis.ts APPLY
+ * receiver, so a name is never taken from one that still holds it; redis/scripts.ts APPLY
  * computes the same.
  */
 export function staleAfterS(ttl: number): number {

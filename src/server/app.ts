@@ -3,8 +3,9 @@
 
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { type AppDeps, type Env, lookAt, type RouteContext, ServerState } from './context.js';
-import { FrameIds } from './frame-ids.js';
+import { lookAt } from '../outlets/look.js';
+import { FrameIds } from '../scale/frame-ids.js';
+import { type AppDeps, type Env, type RouteContext, ServerState } from './context.js';
 import { ROUTES } from './routes/index.js';
 import { MAX_SCRAPES_PER_SCOPE } from './routes/metrics.js';
 

@@ -4,26 +4,21 @@
 import type { Config } from '../config.js';
 import { type Logger, silentLogger } from '../log.js';
 import { pipeline } from '../pipeline.js';
+import { lookAt } from '../outlets/look.js';
+import type { Receiver } from '../scale/receiver.js';
 import { createApp } from './app.js';
-import { type FrameGate, type Look, lookAt, type Render } from './context.js';
 
-/** Scale-out: Frame-Ids decided and /metrics rendered elsewhere, lines collected for a merge. */
-export interface Elsewhere {
-  frames: FrameGate;
-  render: Render;
-  look: Look;
-  starting?: () => string | null;
-  /** Release lines, for the history kept elsewhere. */
-  release?(app: string, time: number, text: string): void;
-}
-
-export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, elsewhere?: Elsewhere) {
+/**
+ * With a receiver (scale-out, scale/receiver.ts): Frame-Ids decided and /metrics
+ * rendered elsewhere, lines collected for a merge.
+ */
+export function build(config: Config, now: () => number = Date.now, log: Logger = silentLogger, receiver?: Receiver) {
   // A worker is one of config.workers processes taking the dyno's drains.
-  const processes = elsewhere === undefined ? 1 : config.workers;
-  const p = pipeline(config, now(), { exporting: elsewhere !== undefined, processes });
+  const processes = receiver === undefined ? 1 : config.workers;
+  const p = pipeline(config, now(), { exporting: receiver !== undefined, processes });
   p.outlet.log = log;
-  const release = elsewhere?.release;
-  if (release !== undefined) p.ingest.releases = { release: (app, time, text) => release.call(elsewhere, app, time, text) };
+  const release = receiver?.release;
+  if (release !== undefined) p.ingest.releases = { release: (app, time, text) => release.call(receiver, app, time, text) };
   const { app, state } = createApp({
     config,
     aggregator: p.aggregator,
@@ -31,11 +26,11 @@ export function build(config: Config, now: () => number = Date.now, log: Logger 
     outlet: p.outlet,
     now,
     log,
-    frames: elsewhere?.frames,
-    render: elsewhere?.render,
-    look: elsewhere?.look ?? lookAt(p.history),
+    frames: receiver?.frames,
+    render: receiver?.render,
+    look: receiver?.look ?? lookAt(p.history),
     processes,
-    starting: elsewhere?.starting?.bind(elsewhere),
+    starting: receiver?.starting?.bind(receiver),
   });
   return { ...p, app, state };
 }

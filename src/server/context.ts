@@ -7,60 +7,13 @@ import type { Aggregator } from '../aggregate/index.js';
 import type { Config } from '../config.js';
 import type { Ingest } from '../ingest/index.js';
 import type { Logger } from '../log.js';
-import type { Tenant } from '../model/index.js';
-import type { HistoryStore } from '../history/index.js';
-import { type History, HISTORY_LIMIT, HISTORY_MAX_LIMIT, type HistoryQuery } from '../outlets/history.js';
-import { overview } from '../outlets/overview.js';
-import type { PrometheusOutlet, Rendering } from '../outlets/prometheus.js';
+import type { Look } from '../outlets/look.js';
+import type { PrometheusOutlet } from '../outlets/prometheus.js';
+import type { FrameIds } from '../scale/frame-ids.js';
+import type { FrameGate, Render } from '../scale/receiver.js';
 import { BodyReads } from './body.js';
-import type { FrameIds } from './frame-ids.js';
 
 export type Env = { Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse } };
-
-/**
- * Decides whether a batch's Logplex-Frame-Id is new for its app, and remembers it:
- * false for a retry of a batch accepted in the last 10 minutes. Local by default;
- * scale-out asks the primary and Redis (scale/).
- */
-export interface FrameGate {
-  claim(app: Tenant, id: string): boolean | Promise<boolean>;
-}
-
-/** The exposition for one app or (null) all, in either format. */
-export type Render = (scope: string | null, openMetrics: boolean) => Promise<Rendering>;
-
-/** What the dashboard asks: the apps and metrics with history, a query's points, an app's overview, or the alerts (docs/alerts.md). */
-export type LookWhat = 'index' | 'history' | 'overview' | 'alerts';
-
-/** GET /alerts when none are configured. */
-export const NO_ALERTS = '{"evaluator":null,"rules":[],"alerts":[],"recent":[]}';
-
-/** The dashboard's data as JSON text. */
-export type Look = (what: LookWhat, q: HistoryQuery) => Promise<string>;
-
-/**
- * A Look over a History in this process (an empty one when there is none), and the
- * store behind it: a range (`from`), or a poll that reaches back past the ring, is
- * the store's (docs/history.md). `clock` tells the page the time (epoch ms; the wall
- * clock unless a stream's own).
- */
-export function lookAt(history: History | null, store: HistoryStore | null = null, clock: () => number = Date.now): Look {
-  return async (what, q) => {
-    if (what === 'alerts') return NO_ALERTS;
-    const now = Math.floor(clock() / 1000);
-    if (history === null) return what === 'history' ? `{"through":null,"now":${now},"total":0,"series":[],"releases":[]}` : `{"now":${now},"apps":[]}`;
-    const asked = { ...q, now };
-    if (what === 'index') return history.index(q.scope, now);
-    if (what === 'overview') return overview(history, asked);
-    // A range is the store's (every receiver's part, merged); a poll is the ring's unless it reaches back past it.
-    const from = q.from ?? q.since;
-    if (store !== null && from !== undefined && (q.from !== undefined || from < history.reach())) {
-      const to = q.to ?? now;
-      return store.read({ scope: q.scope, app: q.app, metric: q.metric, from, to: Math.max(from, to), limit: Math.min(q.limit ?? HISTORY_LIMIT, HISTORY_MAX_LIMIT) });
-    }
-    return history.read(asked);
-  };
-}
 
 export interface AppDeps {
   config: Config;

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { HISTORY_MAX_LIMIT, type HistoryQuery } from '../outlets/history.js';
 import { APP_NAME } from './auth.js';
-import type { Look } from './context.js';
+import type { Look } from '../outlets/look.js';
 
 export interface DashboardAnswer {
   status: number;

@@ -12,9 +12,9 @@ import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { sweep as sweepPipeline } from '../pipeline.js';
 import { exportDelta } from '../scale/delta.js';
 import { HandOverShare } from '../scale/hand-over.js';
+import type { Receiver } from '../scale/receiver.js';
 import { build } from './build.js';
 import { REPORT_MS, refusalReporter } from './refusals.js';
-import type { FrameGate, Look, Render } from './context.js';
 
 const TICK_MS = 250;
 const STOP_DEADLINE_MS = 25_000;
@@ -40,28 +40,6 @@ export interface ServeLimits {
   requestTimeout: number;
   /** How often Node looks for requests past those limits (ms). */
   checkInterval: number;
-}
-
-/**
- * Scale-out (docs/scale-out.md): where this process's numbers go instead of its own /metrics
- * and outlets. It collects with an exporting pipeline and hands over every tick.
- */
-export interface Receiver {
-  frames: FrameGate;
-  render: Render;
-  look: Look;
-  /** What the process collected since the last hand-over (a delta payload). */
-  handOver(payload: Buffer): void;
-  /** Series whose changes wait for a later hand-over (their app's share was full), after each. */
-  waiting?(series: number): void;
-  /** Why the process is not ready yet (healthz and /metrics answer 503), or null. */
-  starting?(): string | null;
-  /** After the last hand-over at stop: flush what is downstream by the deadline. */
-  stop?(deadline: number): Promise<void>;
-  /** A release line (docs/history.md), for the history that keeps them. */
-  release?(app: string, time: number, text: string): void;
-  /** Said in the listening line (`worker=2`). */
-  fields?: Record<string, string | number>;
 }
 
 const LIMITS: ServeLimits = { headersTimeout: 10_000, requestTimeout: 60_000, checkInterval: 1_000 };

@@ -73,7 +73,7 @@ describe('tail --threads', () => {
 
   it('exercises both merge rules: shares read again (they began with bare lines) and lines late only at the merge', async () => {
     const dist = (path: string) => new URL(`../../dist/src/${path}`, import.meta.url).href;
-    const { readThreaded } = await import(dist('scale/threads.js'));
+    const { readThreaded } = await import(dist('tail/threads.js'));
     const { pipeline } = await import(dist('pipeline.js'));
     const { configFrom, parseArgs } = await import(dist('config.js'));
     const config = configFrom(parseArgs([], {}).values);

@@ -5,9 +5,9 @@
 // exactly those numbers, and a second receiver must show the same.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { FRAME_IDS_PER_APP } from '../../src/scale/redis-frame-ids.js';
+import { FRAME_IDS_PER_APP } from '../../src/scale/redis/frame-ids.js';
 import { HAND_OVER_APP_BYTES, HAND_OVER_BYTES } from '../../src/scale/hand-over.js';
-import { STREAM_BYTES } from '../../src/scale/redis.js';
+import { STREAM_BYTES } from '../../src/scale/redis/index.js';
 import { drainPassword } from '../../src/server/auth.js';
 import { parseExposition, type Sample } from '../server/helpers.js';
 import { installed, type RedisServer, sleep, startRedis } from '../support/real.js';

@@ -5,7 +5,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../src/log.js';
-import { type Joined, RedisLink } from '../../src/scale/redis.js';
+import { type Joined, RedisLink } from '../../src/scale/redis/index.js';
 import { installed, type RedisServer, sleep, startRedis } from '../support/real.js';
 
 const available = installed('the Redis stream tests', 'redis-server', ['redis-server', '--version']);

@@ -11,7 +11,7 @@
 // Every claim first removes up to EXPIRED_PER_CLAIM expired ids: an id is added once
 // and removed once, so the set never holds many expired ones.
 
-import { keyOf } from '../server/frame-ids.js';
+import { keyOf } from '../frame-ids.js';
 
 /** Ids one app may hold in Redis. */
 export const FRAME_IDS_PER_APP = 4_000;

@@ -1,7 +1,7 @@
 // `tail --format prom FILE…` on every core (docs/conventions.md): each file is split at line
 // boundaries into shares, one per thread; each thread reads its share into its own
 // pipeline, as one thread would read the whole stream, and hands back its totals
-// (a delta payload, delta.ts) and the closed windows of its measures; the shares
+// (a delta payload, scale/delta.ts) and the closed windows of its measures; the shares
 // merge, in file order, into what one thread reading every line would hold.
 //
 // What a share cannot know is the stream before it: the largest timestamp so far
@@ -24,8 +24,8 @@ import type { Config } from '../config.js';
 import { LineReader } from '../ingest/index.js';
 import { BAD_FRAME, MEASURE, Metric } from '../model/index.js';
 import { type Pipeline, pipeline } from '../pipeline.js';
-import { mergeDelta, exportDelta } from './delta.js';
-import { Reader, Writer } from './wire.js';
+import { mergeDelta, exportDelta } from '../scale/delta.js';
+import { Reader, Writer } from '../scale/wire.js';
 import { RequestCounts } from '../outlets/prometheus.js';
 
 /** Files smaller than this are read by one thread: a thread costs about 50 ms to start. */

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Budget, FRAME_IDS, Tenant } from '../../src/model/index.js';
-import { FRAME_ID_BYTES, FRAME_ID_TTL_MS, FrameIds } from '../../src/server/frame-ids.js';
+import { FRAME_ID_BYTES, FRAME_ID_TTL_MS, FrameIds } from '../../src/scale/frame-ids.js';
 
 const cost = (id: string) => FRAME_ID_BYTES + id.length;
 

@@ -3,19 +3,22 @@
 // the primary holds the hub: the merged view every worker's /metrics shows (asked
 // for over IPC), the Frame-Ids of the dyno, the push outlets, and the Redis link.
 // With one worker and Redis, the hub runs in the serving process itself.
+// The process wiring, at the top beside cli.ts: it starts `serve` (server/) with a
+// Receiver (scale/receiver.ts) around the hub (scale/); scale/ never imports server/.
 
 import cluster, { type Worker } from 'node:cluster';
-import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
-import type { Tenant } from '../model/index.js';
-import type { HistoryQuery } from '../outlets/history.js';
-import type { Rendering } from '../outlets/prometheus.js';
-import { openStore } from '../history/index.js';
-import { type Receiver, type Running, serve } from '../server/serve.js';
-import type { LookWhat } from '../server/context.js';
-import { HAND_OVER_MS, Hub } from './hub.js';
-import { defOf, forceKind, type KindDef } from './kinds.js';
-import { RedisLink } from './redis.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import type { Tenant } from './model/index.js';
+import type { HistoryQuery } from './outlets/history.js';
+import type { LookWhat } from './outlets/look.js';
+import type { Rendering } from './outlets/prometheus.js';
+import { openStore } from './history/index.js';
+import { HAND_OVER_MS, Hub } from './scale/hub.js';
+import { defOf, forceKind, type KindDef } from './scale/kinds.js';
+import type { Receiver } from './scale/receiver.js';
+import { RedisLink } from './scale/redis/index.js';
+import { type Running, serve } from './server/serve.js';
 
 /** A worker's question waits at most this for the primary, then the worker decides alone, ms. */
 export const ASK_TIMEOUT_MS = 250;
@@ -115,7 +118,7 @@ export async function serveScaled(config: Config, log: Logger): Promise<{ stop(r
       },
     };
     const running = await serve(config, log, undefined, receiver);
-    // Kinds (kinds.ts): each claim to the hub as it is made; a lost one is forced once the body is read.
+    // Kinds (scale/kinds.ts): each claim to the hub as it is made; a lost one is forced once the body is read.
     const parts = running.parts;
     parts.catalog.onClaim = (m) => {
       const stands = hub.claimKind(defOf(m));
@@ -283,7 +286,7 @@ async function worker(config: Config, log: Logger): Promise<Running> {
     fields: { worker: cluster.worker?.id ?? 0 },
   };
   running = await serve(config, log, undefined, receiver);
-  // Each name an app claims goes to the primary as it is claimed (kinds.ts).
+  // Each name an app claims goes to the primary as it is claimed (scale/kinds.ts).
   running.parts.catalog.onClaim = (m) => {
     if (process.connected) process.send?.({ t: 'kind', d: defOf(m) } satisfies ToPrimary);
   };
