@@ -79,7 +79,7 @@ async function hubFor(config: Config, log: Logger): Promise<Hub> {
       { name: 'drainmeter_redis_frame_ids_local_total', help: "Frame-Ids decided by this receiver alone: their app's share of Redis (or the total) was full.", type: 'counter', value: () => link.frameIdsLocal },
       { name: 'drainmeter_redis_synced', help: '1 once this receiver has read the global totals from Redis; 0 while it shows its own lines only (Redis not reached at start).', type: 'gauge', value: () => (link.totalsRead ? 1 : 0) },
     );
-    link.start({ remote: (p, totals, windows) => hub.applyRemote(p, totals, windows), zeroTotals: () => hub.zeroTotals(), claimed: (d) => hub.remoteClaim(d) });
+    link.start({ remote: (p, parts) => hub.applyRemote(p, parts), zeroTotals: () => hub.zeroTotals(), claimed: (d) => hub.remoteClaim(d) });
   }
   return hub;
 }

@@ -62,6 +62,13 @@ function appDirty(a: AppState): boolean {
 
 const everySeries = () => true;
 
+export interface ExportOptions {
+  /** Each series, even one with nothing new (a counter that only ever counted 0 still has a series). */
+  every?: boolean;
+  /** Bounds the payload in bytes, in total and per app; what does not fit stays for a later call (hand-over.ts). */
+  share?: HandOverShare;
+}
+
 /**
  * Takes everything an exporting aggregator collected since the last call, as one
  * payload (null when there is nothing): its counts start again from zero and its
@@ -70,7 +77,7 @@ const everySeries = () => true;
  * is bounded in bytes, in total and per app; what does not fit stays for a later
  * call (hand-over.ts).
  */
-export function exportDelta(aggregator: Aggregator, requests: RequestCounts, every = false, share?: HandOverShare): Buffer | null {
+export function exportDelta(aggregator: Aggregator, requests: RequestCounts, { every = false, share }: ExportOptions = {}): Buffer | null {
   const body = new Writer();
   const metrics = new Map<Metric, number>();
   let apps = 0;

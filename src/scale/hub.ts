@@ -16,7 +16,7 @@ import { flushOutlets, type Outlet, startOutlets } from '../outlets/index.js';
 import { type Look, lookAt } from '../outlets/look.js';
 import type { Rendering } from '../outlets/prometheus.js';
 import { type Pipeline, pipeline, sweep as sweepPipeline } from '../pipeline.js';
-import { type MergeTarget, mergeDelta, zeroTotals } from './delta.js';
+import { type MergeOptions, type MergeTarget, mergeDelta, zeroTotals } from './delta.js';
 import { FrameIds } from './frame-ids.js';
 import { claimKind, forceKind, type KindDef } from './kinds.js';
 import type { RedisLink } from './redis/index.js';
@@ -98,9 +98,9 @@ export class Hub {
   }
 
   /** A payload of another receiver's lines (Redis): merged into the view only. */
-  applyRemote(payload: Buffer, totals: boolean, windows: boolean): void {
+  applyRemote(payload: Buffer, parts: MergeOptions): void {
     try {
-      mergeDelta(targetOf(this.view), payload, { totals, windows });
+      mergeDelta(targetOf(this.view), payload, parts);
     } catch (err) {
       this.refused++;
       this.log.error('payload refused', { error: (err as Error).message });

@@ -58,7 +58,7 @@ export async function serve(config: Config, log: Logger, limits: ServeLimits = L
   let warned = -Infinity;
   const handOver = () => {
     if (receiver === undefined) return;
-    const payload = exportDelta(aggregator, parts.outlet.requests, false, share);
+    const payload = exportDelta(aggregator, parts.outlet.requests, { share });
     if (payload !== null) receiver.handOver(payload);
     receiver.waiting?.(share.waitingSeries);
     if (share.waitingApps.length > 0 && Date.now() - warned >= WAITING_WARN_MS) {

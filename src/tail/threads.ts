@@ -231,7 +231,7 @@ function readShare(task: Task): Share {
   const lineWindows: number[] = [];
   for (const [start, n] of aggregator.lineWindows) lineWindows.push(start, n);
   const windows = writeWindows(p);
-  const totals = exportDelta(aggregator, new RequestCounts(), true) ?? Buffer.alloc(0);
+  const totals = exportDelta(aggregator, new RequestCounts(), { every: true }) ?? Buffer.alloc(0);
   return { totals, windows, lineWindows, latest: ingest.latestTime, clock, bareFloor: ingest.bareFloor };
 }
 

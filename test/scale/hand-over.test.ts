@@ -46,7 +46,7 @@ describe('the hand-over share', () => {
       victimSent.set('v1', (victimSent.get('v1') ?? 0) + round + 1);
       victimSent.set('v2', (victimSent.get('v2') ?? 0) + 1);
       feed(part, 'victim', victim, t);
-      const payload = exportDelta(part.aggregator, part.outlet.requests, false, share);
+      const payload = exportDelta(part.aggregator, part.outlet.requests, { share });
       expect(payload).not.toBeNull();
       sizes.push((payload as Buffer).length);
       view.aggregator.advance(t);
@@ -64,7 +64,7 @@ describe('the hand-over share', () => {
     // Then hand-overs until nothing waits: every line of the churn is in the view, none twice.
     let more = 0;
     do {
-      const payload = exportDelta(part.aggregator, part.outlet.requests, false, share);
+      const payload = exportDelta(part.aggregator, part.outlet.requests, { share });
       if (payload !== null) mergeDelta({ aggregator: view.aggregator, catalog: view.catalog, requests: view.outlet.requests }, payload);
       more++;
     } while (share.waitingSeries > 0 && more < 10_000);

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { type Joined, RedisLink } from '../../src/scale/redis/index.js';
+import type { MergeOptions } from '../../src/scale/delta.js';
 import { installed, type RedisServer, sleep, startRedis } from '../support/real.js';
 
 const available = installed('the Redis stream tests', 'redis-server', ['redis-server', '--version']);
@@ -21,7 +22,7 @@ class Seen implements Joined {
   /** Payloads merged as totals only: the totals read back, and this receiver's queue. */
   totals: number[] = [];
   zeroed = 0;
-  remote(payload: Buffer, totals: boolean, windows: boolean): void {
+  remote(payload: Buffer, { totals, windows }: MergeOptions): void {
     // The totals read back come as one encoded payload (no windows): not a stream entry.
     if (windows) this.remotes.push(payload[0]);
     else if (totals) this.totals.push(payload[0]);

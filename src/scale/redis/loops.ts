@@ -7,7 +7,7 @@
 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
-import { encodeTotals } from '../delta.js';
+import { encodeTotals, type MergeOptions } from '../delta.js';
 import { decodeDef, type KindDef, staleAfterS } from '../kinds.js';
 import type { Scripted } from './connections.js';
 import { APPS, P, REQUESTS, SEQS, STREAM } from './keys.js';
@@ -15,12 +15,17 @@ import { backoffMs, type Item, MAX_REFUSALS, passes, type PayloadQueue } from '.
 import { claimOf, entryOf, snapshotOf } from './replies.js';
 import type { LinkStatus } from './status.js';
 
+/** Which parts of a payload a merge takes: the totals Redis holds, the windows of the stream, or both. */
+const TOTALS: MergeOptions = { totals: true, windows: false };
+const WINDOWS: MergeOptions = { totals: false, windows: true };
+const BOTH: MergeOptions = { totals: true, windows: true };
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /** What the link needs of the hub. */
 export interface Joined {
   /** Another receiver's payload. */
-  remote(payload: Buffer, totals: boolean, windows: boolean): void;
+  remote(payload: Buffer, parts: MergeOptions): void;
   /** Every total of the view to zero, before the stored totals are read back. */
   zeroTotals(): void;
   /** A claim Redis holds (another receiver's, or one that beat this receiver's). */
@@ -159,14 +164,14 @@ export class Loops {
     const { totals, claims } = snapshotOf(requestFields, appParts, Date.now() / 1000 - staleAfterS(this.o.appTtlS));
     for (const d of claims) hub.claimed(d);
     hub.zeroTotals();
-    hub.remote(encodeTotals(totals), true, false);
-    for (const item of this.queue.items) if (item.seq > Number(applied)) hub.remote(item.payload, true, false);
+    hub.remote(encodeTotals(totals), TOTALS);
+    for (const item of this.queue.items) if (item.seq > Number(applied)) hub.remote(item.payload, TOTALS);
     if (!this.rebuilt) {
       const min = Date.now() - this.o.retentionMs;
       const entries = await this.writer.xrangeBuffer(STREAM, String(min), lastId);
       for (const [, fields] of entries) {
         const e = entryOf(fields);
-        if (e !== null && e.origin !== this.o.origin) hub.remote(e.payload, false, true);
+        if (e !== null && e.origin !== this.o.origin) hub.remote(e.payload, WINDOWS);
       }
       this.rebuilt = true;
     }
@@ -223,7 +228,7 @@ export class Loops {
               continue;
             }
             if (!Number.isNaN(e.n)) this.lastN = e.n;
-            if (e.origin !== this.o.origin) (this.hub as Joined).remote(e.payload, true, true);
+            if (e.origin !== this.o.origin) (this.hub as Joined).remote(e.payload, BOTH);
           }
         }
       } catch (err) {
