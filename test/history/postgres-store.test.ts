@@ -155,16 +155,20 @@ describe.runIf(available)('history in PostgreSQL', () => {
   it('gives a series back to its budget once no tier holds a step of it, and only then', async () => {
     const db = new pgLib.Client({ connectionString: pg.url });
     await db.connect();
+    /** `n` series of app churn (budget 4), `count#orders=1 source=PREFIX.i` each, at `at`, written. */
+    const counted = async (at: number, prefix: string, n: number) => {
+      const r = receiver(pg.url, 'web-churn', at + HOUR, { seriesPerApp: 4 });
+      r.agg.arrival = at + 100;
+      r.agg.at(r.agg.appState('churn'), at + 100);
+      for (let i = 0; i < n; i++) r.agg.observe(orders, `${prefix}.${i}`, '', 1);
+      r.agg.advance(at + 60_000);
+      await r.store.stop(Date.now() + 30_000);
+      return r;
+    };
     const rows = async (app: string) => Number((await db.query('SELECT count(*) AS n FROM drainmeter_series WHERE app = $1', [app])).rows[0].n);
     try {
       // Four series of an app whose budget is 4, at T0: the fifth is refused.
-      const r = receiver(pg.url, 'web-churn', T0 + HOUR, { seriesPerApp: 4 });
-      const t = T0 + 100;
-      r.agg.arrival = t;
-      r.agg.at(r.agg.appState('churn'), t);
-      for (let i = 0; i < 5; i++) r.agg.observe(orders, `old.${i}`, '', 1);
-      r.agg.advance(T0 + 60_000);
-      await r.store.stop(Date.now() + 30_000);
+      const r = await counted(T0, 'old', 5);
       expect(r.store.stats.refused).toBe(1);
       expect(await rows('churn')).toBe(4);
       // A series registered a minute ago, with no step yet, is not retention's.
@@ -177,13 +181,7 @@ describe.runIf(available)('history in PostgreSQL', () => {
       const year = receiver(pg.url, 'web-churn', T0 + 410 * DAY);
       await year.store.stop(Date.now() + 30_000);
       expect(await rows('churn')).toBe(0);
-      const later = receiver(pg.url, 'web-churn', T0 + 410 * DAY, { seriesPerApp: 4 });
-      const t2 = T0 + 410 * DAY + 100;
-      later.agg.arrival = t2;
-      later.agg.at(later.agg.appState('churn'), t2);
-      for (let i = 0; i < 4; i++) later.agg.observe(orders, `new.${i}`, '', 1);
-      later.agg.advance(t2 + 60_000);
-      await later.store.stop(Date.now() + 30_000);
+      const later = await counted(T0 + 410 * DAY, 'new', 4);
       expect(later.store.stats.refused).toBe(0);
       const labels = (await db.query<{ labels: string }>("SELECT labels FROM drainmeter_series WHERE app = 'churn' ORDER BY labels")).rows.map((x) => x.labels);
       expect(labels.every((l) => l.includes('new.'))).toBe(true);
