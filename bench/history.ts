@@ -1,4 +1,4 @@
-// The dashboard's history (outlets/history.ts), in a process of its own (run.ts forks
+// The dashboard's history (outlets/history/), in a process of its own (run.ts forks
 // it):
 //
 //   endpoint      one app, one measure with 10,000 series (sources), a full 15 minutes
@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { prng } from '../fixtures/corpus.js';
 import { Aggregator } from '../src/aggregate/index.js';
 import { Budget, Catalog, HISTORY, MEASURE, type Metric } from '../src/model/index.js';
-import { History, HISTORY_MAX_LIMIT, HISTORY_SECONDS } from '../src/outlets/history.js';
+import { History, HISTORY_MAX_LIMIT, HISTORY_SECONDS } from '../src/outlets/history/index.js';
 import { median, settledMemory } from './lib.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);

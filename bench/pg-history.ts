@@ -25,7 +25,7 @@ import { stepTable } from '../src/history/schema.js';
 import { TIERS } from '../src/history/store.js';
 import { silentLogger } from '../src/log.js';
 import { Budget, Catalog, COUNTER, HISTORY, KIND_NAMES, MEASURE, type Metric, SAMPLE } from '../src/model/index.js';
-import { History } from '../src/outlets/history.js';
+import { History } from '../src/outlets/history/index.js';
 import { median } from './lib.js';
 
 const T0 = Date.UTC(2026, 10, 22, 0, 0, 0);

@@ -18,7 +18,7 @@ import { Ingest, ingestLogplex } from '../src/ingest/index.js';
 import { type Metric, type ObservationSink, Tenant } from '../src/model/index.js';
 import { configFrom, parseArgs } from '../src/config.js';
 import { silentLogger } from '../src/log.js';
-import { History } from '../src/outlets/history.js';
+import { History } from '../src/outlets/history/index.js';
 import { startOutlets } from '../src/outlets/index.js';
 import { CountingSink, median } from './lib.js';
 

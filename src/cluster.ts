@@ -10,7 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import type { Tenant } from './model/index.js';
-import type { HistoryQuery } from './outlets/history.js';
+import type { HistoryQuery } from './outlets/history/index.js';
 import type { LookWhat } from './outlets/look.js';
 import type { Rendering } from './outlets/prometheus.js';
 import { openStore } from './history/index.js';

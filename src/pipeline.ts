@@ -7,7 +7,7 @@ import { Aggregator } from './aggregate/index.js';
 import type { Config } from './config.js';
 import { Ingest } from './ingest/index.js';
 import { budgetsFor, Catalog, FRAME_ID_BYTES, FRAME_ID_BYTES_PER_APP } from './model/index.js';
-import { History } from './outlets/history.js';
+import { History } from './outlets/history/index.js';
 import { PrometheusOutlet } from './outlets/prometheus.js';
 
 export interface PipelineOptions {

@@ -143,7 +143,7 @@ export function budgetsFor(o: Limits): Budgets {
     frameIds: new Budget(FRAME_IDS, o.maxFrameIdBytes ?? FRAME_ID_BYTES, o.maxFrameIdBytesPerApp ?? FRAME_ID_BYTES_PER_APP),
     inflight: new Budget(INFLIGHT, o.maxInflight ?? 64 << 20, o.maxInflightPerApp ?? 16 << 20),
     // The dashboard's history: 512 bytes a series in all (a measure's ring is charged
-    // 2,040), an app's own series in full (outlets/history.ts).
+    // 2,040), an app's own series in full (outlets/history/track.ts).
     history: new Budget(HISTORY, o.maxSeries * 512, o.maxSeriesPerApp * 2048),
   };
 }

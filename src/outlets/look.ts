@@ -4,7 +4,7 @@
 // hold a Look (docs/dashboard.md, docs/history.md).
 
 import type { HistoryStore } from '../history/store.js';
-import { type History, HISTORY_LIMIT, HISTORY_MAX_LIMIT, type HistoryQuery } from './history.js';
+import { type History, HISTORY_LIMIT, HISTORY_MAX_LIMIT, type HistoryQuery } from './history/index.js';
 import { overview } from './overview.js';
 
 /** What the dashboard asks: the apps and metrics with history, a query's points, an app's overview, or the alerts (docs/alerts.md). */

@@ -13,7 +13,7 @@
 // Walks only the app's rings, letting the event loop in every few milliseconds.
 
 import { COUNTER, KIND_NAMES, MEASURE, SAMPLE } from '../model/index.js';
-import { cadence, type History, HISTORY_SECONDS, HISTORY_STEP, type HistoryQuery, Slicer, type Track } from './history.js';
+import { cadence, type History, HISTORY_SECONDS, HISTORY_STEP, type HistoryQuery, Slicer, type Track } from './history/index.js';
 
 /** App families drawn at most, busiest first. */
 const MAX_METRICS = 24;

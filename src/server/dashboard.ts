@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { HISTORY_MAX_LIMIT, type HistoryQuery } from '../outlets/history.js';
+import { HISTORY_MAX_LIMIT, type HistoryQuery } from '../outlets/history/index.js';
 import { APP_NAME } from './auth.js';
 import type { Look } from '../outlets/look.js';
 

@@ -11,7 +11,7 @@ import { Aggregator } from '../../src/aggregate/index.js';
 import { PostgresStore } from '../../src/history/postgres.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import { Budget, Catalog, COUNTER, HISTORY, MEASURE, type Metric, SAMPLE } from '../../src/model/index.js';
-import { History } from '../../src/outlets/history.js';
+import { History } from '../../src/outlets/history/index.js';
 import { nearestRank } from '../helpers.js';
 import { type Postgres, postgresInstalled, startPostgres } from '../support/postgres.js';
 

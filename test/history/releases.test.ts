@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Aggregator } from '../../src/aggregate/index.js';
 import { Budget, HISTORY } from '../../src/model/index.js';
-import { History } from '../../src/outlets/history.js';
+import { History } from '../../src/outlets/history/index.js';
 import { feedLines, newRun } from '../helpers.js';
 
 describe('release lines', () => {

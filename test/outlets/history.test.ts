@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Aggregator, Histogram } from '../../src/aggregate/index.js';
 import { Budget, Catalog, COUNTER, HISTORY, MEASURE, type Metric, SAMPLE } from '../../src/model/index.js';
-import { History, HISTORY_LIMIT, HISTORY_STEP } from '../../src/outlets/history.js';
+import { History, HISTORY_LIMIT, HISTORY_STEP } from '../../src/outlets/history/index.js';
 import { nearestRank } from '../helpers.js';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0); // a step boundary

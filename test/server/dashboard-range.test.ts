@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page, Request } from 'playwright-core';
 import { drainPassword } from '../../src/server/auth.js';
-import { HISTORY_STEP } from '../../src/outlets/history.js';
+import { HISTORY_STEP } from '../../src/outlets/history/index.js';
 import { nearestRank } from '../helpers.js';
 import { type Postgres, postgresInstalled, startPostgres } from '../support/postgres.js';
 import { installed, sleep } from '../support/real.js';

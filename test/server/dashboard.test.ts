@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { drainPassword } from '../../src/server/auth.js';
-import { HISTORY_STEP } from '../../src/outlets/history.js';
+import { HISTORY_STEP } from '../../src/outlets/history/index.js';
 import { nearestRank } from '../helpers.js';
 import { installed, sleep } from '../support/real.js';
 import { type Served, startServe } from '../support/served.js';

@@ -1,6 +1,6 @@
 // GET / and /dashboard/* (docs/dashboard.md): the live dashboard, with the credentials of
 // /metrics (a browser's Basic prompt works; an app sees its own series only). Its
-// queries work in slices of a few milliseconds (outlets/history.ts), and at most
+// queries work in slices of a few milliseconds (outlets/history/slicer.ts), and at most
 // MAX_LOOKS_PER_SCOPE of one scope run at once: past it, 429 with Retry-After, so
 // one app's heavy queries cannot slow another app's drain (docs/dashboard.md).
 
