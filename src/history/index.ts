@@ -1,5 +1,5 @@
 // The history that outlives the process (docs/history.md): its options, and the store
-// they choose. The ring (outlets/history.ts) is always there; a store only with
+// they choose. The ring (outlets/history/) is always there; a store only with
 // DATABASE_URL.
 
 import type { Logger } from '../log.js';

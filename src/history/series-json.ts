@@ -1,4 +1,4 @@
-// One series' stored rows as the JSON points the ring writes (outlets/history.ts):
+// One series' stored rows as the JSON points the ring writes (outlets/history/history-json.ts):
 // receivers' rows of one step merged, a step one receiver wrote read from its
 // quantile keys (quantile-keys.ts), null where there is none.
 

@@ -1,5 +1,5 @@
 // Where the dashboard's closed steps outlive the process (docs/history.md). The
-// memory ring (outlets/history.ts) hands every closed step of 10 s to a store as it
+// memory ring (outlets/history/) hands every closed step of 10 s to a store as it
 // closes, and asks the store for a range older than it holds. One store today:
 // PostgreSQL (postgres.ts), with DATABASE_URL; without it the ring is all there is.
 //
@@ -55,7 +55,7 @@ export interface ClosedStep {
   buckets: WindowBuckets | null;
 }
 
-/** What a range read asks: as the ring's query (outlets/history.ts), with its range. */
+/** What a range read asks: as the ring's query (outlets/history/query.ts), with its range. */
 export interface RangeQuery {
   scope: string | null;
   app?: string;
