@@ -33,7 +33,7 @@ function histogramOf(values: number[]): Histogram {
 }
 
 describe('Histogram', () => {
-  it('reports the spec bound: relative error at most 1% (0.54% by construction)', () => {
+  it('reports the documented bound: relative error at most 1% (0.54% by construction)', () => {
     expect(RELATIVE_ERROR).toBeLessThan(0.01);
     expect(RELATIVE_ERROR).toBeCloseTo(0.0054, 4);
   });
