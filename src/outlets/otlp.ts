@@ -19,6 +19,7 @@ import { gzipSync } from 'node:zlib';
 import type { ClosedWindow, Series } from '../aggregate/index.js';
 import { SCHEMA } from '../aggregate/index.js';
 import { COUNTER, type Kind, MEASURE } from '../model/index.js';
+import { readVarint } from '../model/varint.js';
 import { ConfigError, type Option } from '../options.js';
 import { Cumulative, layout, type Layout, settled, type Side } from './native.js';
 import { defineOutlet, type Outlet, type OutletContext } from './outlet.js';
@@ -326,14 +327,17 @@ function rejectedPoints(b: Buffer, json: boolean): number {
       return 0;
     }
   }
-  // Protobuf: field 1 (partial_success) holding field 1 (rejected_data_points, a varint).
-  if (b.length < 3 || b[0] !== 0x0a || b[2] !== 0x08) return 0;
-  let n = 0;
-  for (let i = 3, shift = 1; i < b.length; i++, shift *= 128) {
-    n += (b[i] & 0x7f) * shift;
-    if ((b[i] & 0x80) === 0) break;
-  }
-  return n;
+  // Protobuf: field 1 (partial_success, its length a varint) holding field 1
+  // (rejected_data_points, a varint) first, as encoders write fields in order; an
+  // absent or malformed one reads as 0.
+  if (b[0] !== 0x0a) return 0;
+  const c = { buf: b, pos: 1 };
+  const len = readVarint(c, b.length, 10);
+  const end = Math.min(b.length, c.pos + len);
+  if (len < 0 || b[c.pos] !== 0x08) return 0;
+  c.pos++;
+  const n = readVarint(c, end, 10);
+  return n < 0 ? 0 : n;
 }
 
 export const otlpOutlet = defineOutlet<Settings>({

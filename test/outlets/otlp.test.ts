@@ -23,8 +23,9 @@ interface Decoder {
   toObject(m: unknown, o: { longs: StringConstructor; enums: NumberConstructor; defaults: boolean }): unknown;
 }
 const root = createRequire(import.meta.url)('otlp-proto-0.52/build/src/generated/root.js') as {
-  opentelemetry: { proto: { collector: { metrics: { v1: { ExportMetricsServiceRequest: Decoder } } } } };
+  opentelemetry: { proto: { collector: { metrics: { v1: { ExportMetricsServiceRequest: Decoder; ExportMetricsServiceResponse: Decoder & { encode(m: unknown): { finish(): Uint8Array } } } } } } };
 };
+const Response = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
 const Request = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 
 interface KV {
@@ -61,7 +62,7 @@ interface Received {
 }
 
 /** A receiver answering each request with `answer()`; every request kept. */
-async function receiver(answer: () => { status: number; body?: string } = () => ({ status: 200 })): Promise<{ port: number; got: Received[]; server: Server }> {
+async function receiver(answer: () => { status: number; body?: string | Buffer } = () => ({ status: 200 })): Promise<{ port: number; got: Received[]; server: Server }> {
   const got: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -251,5 +252,16 @@ describe('the OTLP metrics outlet', () => {
     expect(pj.dropped).toBe(1);
     expect(pj.samples).toBe(1);
     expect(pj.failures.get('partial')).toBe(1);
+
+    // The same over protobuf, encoded by the independent encoder, with an error message
+    // long enough that partial_success's length takes two bytes: 300 points rejected.
+    const answer = Buffer.from(Response.encode(Response.fromObject({ partialSuccess: { rejectedDataPoints: 300, errorMessage: 'x'.repeat(200) } })).finish());
+    const pb = await receiver(() => ({ status: 200, body: answer }));
+    const dp = await drain({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${pb.port}` });
+    await post(dp, ['count#orders=2 sample#depth=3 source=web.1']);
+    const pp = pushOf(dp);
+    for (let i = 0; i < 50 && pp.dropped < 300; i++) await sleep(100);
+    expect(pp.dropped).toBe(300);
+    expect(pp.failures.get('partial')).toBe(1);
   }, 30_000);
 });
