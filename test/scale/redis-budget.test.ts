@@ -253,58 +253,6 @@ describe.skipIf(!available)('Redis as a shared budget (25 MB, noeviction)', () =
     for (const r of [a, b]) expect(value(await scrape(r.port), 'drainmeter_redis_dropped_payloads_total')).toBe(0);
   }, 180_000);
 
-  it('an app that keeps sending holds in Redis only the series and names it used lately', async () => {
-    // TTL 2 s: an app's hashes turn over every ⌈2 + 2/4 + 10⌉ = 13 s (scripts.ts APPLY).
-    const redis = await heroku();
-    const [a] = await receivers(redis, ['r1'], { r1: { DRAINMETER_SERIES_TTL: '2' } });
-    const PERIOD = 13;
-    const ROUNDS = 60;
-    const started = Date.now();
-    let steady = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      // 40 series of names never seen again, and one counter that goes on.
-      const lines = Array.from({ length: 40 }, (_, i) => `${new Date().toISOString()} app[web.1]: count#n${round}_${i}=1 source=web.1`);
-      lines.push(`${new Date().toISOString()} app[web.1]: count#steady=1 source=web.1`);
-      expect(await post(a.port, 'churn', lines.join('\n') + '\n')).toBe(204);
-      steady++;
-      await sleep(Math.max(0, started + (round + 1) * 1000 - Date.now()));
-    }
-    // The counter goes on from here (an app's hashes expire 2 s after its last line).
-    let going = true;
-    const poster = (async () => {
-      while (going) {
-        expect(await post(a.port, 'churn', `${new Date().toISOString()} app[web.1]: count#steady=1 source=web.1\n`)).toBe(204);
-        steady++;
-        await sleep(400);
-      }
-    })();
-    await sleep(500); // the last round's hand-over
-    const fields = (key: string) => cli(redis, 'hkeys', key).split('\n').filter((x) => x !== '');
-    const totals = [...fields('{dm}:a:churn'), ...fields('{dm}:a:churn:o')];
-    const defs = fields('{dm}:d:churn');
-    const roundOf = (field: string) => Number(/n(\d+)_\d+/.exec(field)?.[1] ?? NaN);
-    const rounds = (list: string[]) => [...new Set(list.map(roundOf).filter((r) => !Number.isNaN(r)))].sort((x, y) => x - y);
-    // Without turning over, every round's 40 series and names would be there (2,400).
-    // A series or name stays at most two periods after its last line (one generation
-    // untouched in the old hash, plus the part of the current one already gone).
-    const oldest = Math.floor((Date.now() - 2 * PERIOD * 1000 - 2000 - started) / 1000);
-    expect(rounds(totals).at(-1)).toBe(ROUNDS - 1);
-    expect(rounds(totals).length).toBeLessThan(2 * PERIOD + 4);
-    expect(rounds(totals)[0]).toBeGreaterThanOrEqual(oldest);
-    expect(rounds(defs).at(-1)).toBe(ROUNDS - 1);
-    expect(rounds(defs)[0]).toBeGreaterThanOrEqual(oldest);
-    // The counter that went on kept its total through every turn: a receiver started
-    // now reads it from Redis.
-    const [b] = await receivers(redis, ['r2']);
-    going = false;
-    await poster;
-    await until('both receivers show the counter', async () => {
-      for (const r of [a, b]) if (value(await scrape(r.port), 'steady_total', { app: 'churn', source: 'web.1' }) !== steady) return false;
-      return true;
-    }).catch(() => {});
-    for (const r of [a, b]) expect(value(await scrape(r.port), 'steady_total', { app: 'churn', source: 'web.1' })).toBe(steady);
-  }, 120_000);
-
   it('a restarted receiver is not ready until it has the global counters', async () => {
     const redis = await heroku();
     // r3 is a dyno of two workers: they wait for their primary's read of the totals.

@@ -11,15 +11,12 @@
 //   {dm}:a:APP      a hash per app of every total (HINCRBYFLOAT; samples keep the
 //                   newest by time): what a restarted receiver starts from. It
 //                   expires whole after DRAINMETER_SERIES_TTL without a line, as the
-//                   app's series would. {dm}:a:APP:o holds the generation before
-//                   ({dm}:a:APP:g says which generation is current): what is not
-//                   touched for a generation is deleted (scripts.ts APPLY)
+//                   app's series would
 //   {dm}:d:APP      the app's metric definitions: name → kind, the second it was last
 //                   used, labels and help. The first claim of a name wins: Redis is
 //                   the arbiter of kinds between receivers (scale/kinds.ts). A definition
 //                   unused for DRAINMETER_SERIES_TTL is gone, as the name's series
-//                   are in every receiver, and deleted at the app's next generation;
-//                   the hash expires with {dm}:a:APP
+//                   are in every receiver; the hash expires with {dm}:a:APP
 //   {dm}:apps       the apps with a hash
 //   {dm}:r          request counts;        {dm}:q  each origin's last payload number
 //   {dm}:f, {dm}:fc the Frame-Ids accepted in the last 10 minutes, bounded per app and

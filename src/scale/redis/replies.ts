@@ -60,18 +60,15 @@ export function snapshotOf(requestFields: string[], appParts: (string | string[]
       const key = JSON.parse(fields[i]) as (string | number)[];
       const value = fields[i + 1];
       if (key.length === 1) {
-        // Totals add: a field in both of an app's hashes (scripts.ts APPLY) is one total.
         const n = Math.round(Number(value));
-        if (key[0] === 'lines') app.lines += n;
-        else if (key[0] === 'late') app.late += n;
-        else if (key[0] === 'duplicates') app.duplicates += n;
+        if (key[0] === 'lines') app.lines = n;
+        else if (key[0] === 'late') app.late = n;
+        else if (key[0] === 'duplicates') app.duplicates = n;
         continue;
       }
       if (key[0] === 'rejected') {
         const r = REASONS.indexOf(key[1] as (typeof REASONS)[number]);
-        const had = app.rejected.find((x) => x[0] === r);
-        if (had !== undefined) had[1] += Math.round(Number(value));
-        else if (r >= 0) app.rejected.push([r, Math.round(Number(value))]);
+        if (r >= 0) app.rejected.push([r, Math.round(Number(value))]);
         continue;
       }
       const [kind, metric, l1, l2, res, what] = key as [Kind, string, string, string, number, string];
@@ -83,15 +80,12 @@ export function snapshotOf(requestFields: string[], appParts: (string | string[]
         s = { metric: m, label1: l1, label2: l2, resolution: res, count: 0, sum: 0, lastTime: -Infinity, last: NaN, observed: 0 };
         series.set(id, s);
       }
-      if (what === 'count') s.count += Number(value);
-      else if (what === 'sum') s.sum += Number(value);
+      if (what === 'count') s.count = Number(value);
+      else if (what === 'sum') s.sum = Number(value);
       else {
         const space = value.indexOf(' ');
-        const time = Number(value.slice(0, space));
-        if (time >= s.lastTime) {
-          s.lastTime = time;
-          s.last = Number(value.slice(space + 1));
-        }
+        s.lastTime = Number(value.slice(0, space));
+        s.last = Number(value.slice(space + 1));
       }
     }
     app.series = [...series.values()];

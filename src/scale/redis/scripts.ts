@@ -35,42 +35,10 @@ local ttl = tonumber(ARGV[5])
 -- kinds.ts staleAfterS: past a receiver's own release of the name (TTL and a sweep).
 local stale = ttl + ttl / 4 + 10
 local sec = math.floor(now / 1000)
--- An app's totals live in two hashes, by generation of 'stale' seconds: KEYS[k] (this
--- generation's) and KEYS[k] .. ':o' (prev, the one before). A field is moved into the
--- current hash when it is next touched; at a new generation the current hash becomes
--- the old one and what was still in the old one goes, untouched for a generation at
--- least (its series gone from every receiver). The definitions unused for 'stale' go
--- at the same moment. So an app that keeps sending holds only what it used lately.
-local period = math.ceil(stale)
-local gen = math.floor(sec / period)
--- Moves a field from the old hash into the current one, adding it (a total) or keeping
--- the newer (a sample's 'TIME VALUE'), should both hold it.
-local function take(h, o, field, add)
-  local v = redis.call('HGET', o, field)
-  if not v then return end
-  redis.call('HDEL', o, field)
-  if add then
-    redis.call('HINCRBYFLOAT', h, field, v)
-  else
-    local have = redis.call('HGET', h, field)
-    if not have or tonumber(string.match(have, '^%S+')) <= tonumber(string.match(v, '^%S+')) then redis.call('HSET', h, field, v) end
-  end
-end
 for k = 5, #KEYS, 2 do
   local app = ARGV[i]; i = i + 1
   local g = tonumber(ARGV[i]); i = i + 1
   local conflicts = 0
-  local prev, gk = KEYS[k] .. ':o', KEYS[k] .. ':g'
-  local was = tonumber(redis.call('GET', gk) or '-1')
-  if was < gen then
-    if was == gen - 1 and redis.call('EXISTS', KEYS[k]) == 1 then redis.call('RENAME', KEYS[k], prev) else redis.call('DEL', prev) end
-    local d = redis.call('HGETALL', KEYS[k + 1])
-    for x = 1, #d, 2 do
-      local at = tonumber(string.match(d[x + 1], '^%d (%d+) '))
-      if not at or sec - at > stale then redis.call('HDEL', KEYS[k + 1], d[x]) end
-    end
-    redis.call('SET', gk, gen)
-  end
   for j = 1, g do
     -- A group: one metric's fields (or, named '', the app's own counts), applied
     -- only when the app's definition of the name is of the payload's kind.
@@ -98,25 +66,19 @@ for k = 5, #KEYS, 2 do
       for x = 1, f do
         local op, field, v = ARGV[i], ARGV[i + 1], ARGV[i + 2]
         i = i + 3
-        take(KEYS[k], prev, field, op == 'i')
         if op == 'i' then
           redis.call('HINCRBYFLOAT', KEYS[k], field, v)
         else
-          local have = redis.call('HGET', KEYS[k], field)
-          if not have or tonumber(string.match(have, '^%S+')) <= tonumber(string.match(v, '^%S+')) then
+          local old = redis.call('HGET', KEYS[k], field)
+          if not old or tonumber(string.match(old, '^%S+')) <= tonumber(string.match(v, '^%S+')) then
             redis.call('HSET', KEYS[k], field, v)
           end
         end
       end
     end
   end
-  if conflicts > 0 then
-    take(KEYS[k], prev, '["rejected","type_conflict"]', true)
-    redis.call('HINCRBYFLOAT', KEYS[k], '["rejected","type_conflict"]', conflicts)
-  end
+  if conflicts > 0 then redis.call('HINCRBYFLOAT', KEYS[k], '["rejected","type_conflict"]', conflicts) end
   redis.call('EXPIRE', KEYS[k], ARGV[5])
-  redis.call('EXPIRE', prev, ARGV[5])
-  redis.call('EXPIRE', gk, ARGV[5])
   redis.call('EXPIRE', KEYS[k + 1], math.ceil(stale))
   redis.call('SADD', KEYS[4], app)
 end
@@ -146,7 +108,6 @@ if #last > 0 then id = last[1][1] end
 local out = {id, redis.call('HGETALL', KEYS[2])}
 for _, a in ipairs(redis.call('SMEMBERS', KEYS[3])) do
   local h = redis.call('HGETALL', ARGV[1] .. a)
-  for _, x in ipairs(redis.call('HGETALL', ARGV[1] .. a .. ':o')) do table.insert(h, x) end
   local d = redis.call('HGETALL', ARGV[2] .. a)
   if #h == 0 and #d == 0 then redis.call('SREM', KEYS[3], a) else table.insert(out, a); table.insert(out, h); table.insert(out, d) end
 end
