@@ -196,12 +196,22 @@ export class Writer {
     }
     this.stopping = true;
     this.wake?.();
-    await Promise.race([this.pumping, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+    await byDeadline(this.pumping, deadline);
     // The minutes and hour this receiver wrote into so far, rolled up as they stand: a
     // receiver that does not come back (scaled down) still has its last hour in the
     // 1 min and 1 h tiers. One that does recomputes them from its rows (start's catch-up).
     if (this.pumping === null && this.stats.up && this.queue.length === 0 && Date.now() < deadline) {
-      await Promise.race([this.rollUps.run(this.receiver, Infinity).catch(() => {}), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      await byDeadline(this.rollUps.run(this.receiver, Infinity).catch(() => {}), deadline);
     }
+  }
+}
+
+/** Waits for `p`, or until `deadline` (epoch ms) if that comes first; leaves no timer behind. */
+async function byDeadline(p: Promise<unknown> | null, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([p, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
